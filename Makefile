@@ -1,0 +1,64 @@
+# Raksa: `make run` serves the site, `make test` checks everything. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+RAKSA_TEST_PG ?= postgres://postgres@127.0.0.1:5432
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test setup lint typecheck test-sqlite test-postgres messages bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Raksa needs Python 3.12 or newer (see .python-version); found " + sys.version)'
+	$(PYTHON) -m venv $(VENV)
+
+# Installing again only when the pinned requirements change keeps a second `make run` fast.
+$(VENV)/.installed: $(BIN)/python requirements/base.txt requirements/dev.txt pyproject.toml
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/base.txt -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(VENV)/.installed messages
+
+messages: $(VENV)/.installed
+	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install GNU gettext (Debian: apt-get install gettext)"; exit 1; }
+	@$(BIN)/raksa compilemessages --locale th --verbosity 0 --ignore .venv --ignore var
+
+run: setup
+	$(BIN)/raksa migrate --noinput --verbosity 1
+	$(BIN)/raksa migrate --database keystore --noinput --verbosity 1
+	$(BIN)/raksa demo --once
+	@echo "Serving Raksa at http://127.0.0.1:$(PORT)/ (with its background worker); Ctrl-C stops both."
+	@trap 'kill 0' EXIT; \
+	  $(BIN)/raksa db_worker --queue-name default --interval 1 & \
+	  $(BIN)/raksa runserver --noreload 127.0.0.1:$(PORT)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy raksa bench
+
+test-sqlite: setup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
+
+test-postgres: setup
+	@if $(BIN)/python -m raksa.testing.pgcheck "$(RAKSA_TEST_PG)"; then \
+	  DATABASE_URL="$(RAKSA_TEST_PG)/raksa" RAKSA_KEYSTORE_URL="$(RAKSA_TEST_PG)/raksa_keys" \
+	    $(BIN)/pytest -n $(PYTEST_WORKERS) -q; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "!!! PostgreSQL at $(RAKSA_TEST_PG) cannot be reached: under CI=true that is a failure." >&2; exit 1; \
+	else \
+	  echo ""; echo "!!! PostgreSQL at $(RAKSA_TEST_PG) cannot be reached: the PostgreSQL half of the suite DID NOT RUN." >&2; echo ""; \
+	fi
+
+test: lint typecheck test-sqlite test-postgres
+
+bench: setup
+	$(BIN)/raksa bench $(ARGS)
+
+clean:
+	rm -rf $(VENV) var/static

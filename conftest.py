@@ -1,0 +1,39 @@
+"""Suite-wide test set-up: a fast password hasher and a real SMTP server for every worker."""
+
+import logging
+
+import pytest
+from django.conf import settings
+
+from raksa.testing.mailbox import Mailbox
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    # Argon2id is measured in bench/; in tests it would only make the suite slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    mailbox = Mailbox.start()
+    config.stash[_MAILBOX] = mailbox
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": mailbox.host, "port": mailbox.port, "timeout": 5},
+        }
+    }
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    mailbox = config.stash.get(_MAILBOX, None)
+    if mailbox is not None:
+        mailbox.stop()
+
+
+_MAILBOX = pytest.StashKey[Mailbox]()
+
+
+@pytest.fixture
+def mailbox(request: pytest.FixtureRequest) -> Mailbox:
+    """The SMTP server the site sends to, emptied for this test."""
+    box = request.config.stash[_MAILBOX]
+    box.clear()
+    return box

@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from raksa.core import demo
+from raksa.organisations.models import Controller
+
+
+class Command(BaseCommand):
+    help = "Loads the demo organisations and accounts (development only) and prints the demo accounts."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="do nothing if the demo data is already there")
+
+    def handle(self, *args: object, once: bool, **options: object) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("Demo data is never loaded when RAKSA_ENV=production.")
+        if once and Controller.objects.filter(slug=demo.MINISTRY["slug"]).exists():
+            self.stdout.write("Demo data already loaded.")
+        else:
+            agencies = demo.load_organisations()
+            demo.load_accounts()
+            self.stdout.write(f"Loaded demo organisations: {', '.join(a.name_en for a in agencies)}.")
+        for line in demo.account_lines():
+            self.stdout.write(line)

@@ -1,0 +1,83 @@
+from unittest import mock
+
+from django.db import OperationalError
+from django.test import TestCase
+
+from raksa.core import demo
+
+
+class ShellTests(TestCase):
+    databases = "__all__"
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        demo.load_organisations()
+
+    def test_it_opens_in_thai(self) -> None:
+        response = self.client.get("/", follow=True)
+        self.assertEqual(response.redirect_chain[-1][0], "/th/")
+        self.assertContains(response, '<html lang="th">')
+        self.assertContains(response, "กระทรวงวิทยาศาสตร์และเทคโนโลยี")
+        self.assertContains(response, "ข้ามไปยังเนื้อหาหลัก")  # the skip link, in Thai
+
+    def test_it_switches_to_english_on_the_same_page(self) -> None:
+        response = self.client.get("/th/contact/")
+        self.assertContains(response, 'href="/en/contact/" hreflang="en"')
+        english = self.client.get("/en/contact/")
+        self.assertContains(english, '<html lang="en">')
+        self.assertContains(english, "Minburi District Office")
+        self.assertContains(english, 'href="/th/contact/" hreflang="th"')
+
+    def test_it_sets_no_cookie_when_switching_language(self) -> None:
+        response = self.client.get("/en/")
+        self.assertEqual(response.cookies, {})
+        self.assertEqual(self.client.cookies, {})
+
+    def test_it_shows_the_operator_contacts_in_the_footer(self) -> None:
+        response = self.client.get("/th/")
+        self.assertContains(response, "0 2333 3700")
+        self.assertContains(response, "1313")
+        self.assertContains(response, 'href="#top"')
+
+    def test_it_has_landmarks_and_a_skip_link(self) -> None:
+        body = self.client.get("/en/").content.decode()
+        for landmark in ("<header", '<nav class="site-nav" aria-label="Main"', '<main id="main"', "<footer"):
+            self.assertIn(landmark, body)
+        self.assertIn('<a class="skip-link" href="#main">Skip to main content</a>', body)
+
+    def test_it_lists_every_agency_on_the_contact_page(self) -> None:
+        response = self.client.get("/th/contact/")
+        self.assertContains(response, "สำนักงานเขตมีนบุรี")
+        self.assertContains(response, "0 2540 7267")
+        self.assertContains(response, "สำนักงานปลัดกระทรวงวิทยาศาสตร์และเทคโนโลยี")
+
+    def test_it_sends_a_strict_content_security_policy(self) -> None:
+        policy = self.client.get("/th/")["Content-Security-Policy"]
+        self.assertIn("default-src 'self'", policy)
+        self.assertIn("object-src 'none'", policy)
+        self.assertIn("frame-ancestors 'none'", policy)
+        self.assertNotIn("unsafe-inline", policy)
+
+
+class HealthTests(TestCase):
+    databases = "__all__"
+
+    def test_it_reports_ok(self) -> None:
+        response = self.client.get("/healthz")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json(), {"status": "ok", "database": "ok"})
+        self.assertIn("no-cache", response["Cache-Control"])
+
+    def test_it_answers_503_without_a_traceback_when_the_database_is_down(self) -> None:
+        with (
+            mock.patch(
+                "django.db.backends.base.base.BaseDatabaseWrapper.cursor",
+                side_effect=OperationalError("could not connect to server at 10.0.0.1 as user secret"),
+            ),
+            self.assertLogs("raksa.core.views", level="ERROR") as logs,
+        ):
+            response = self.client.get("/healthz")
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response.json(), {"status": "error", "database": "error"})
+        self.assertNotIn(b"Traceback", response.content)
+        self.assertNotIn("secret", " ".join(logs.output))

@@ -1,0 +1,44 @@
+import logging
+
+from django.db import DatabaseError, connections
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from raksa.organisations.models import Controller
+
+log = logging.getLogger(__name__)
+
+
+@require_GET
+def root(request: HttpRequest) -> HttpResponse:
+    # Thai first: the bare address always opens the Thai site; English is one click away.
+    return HttpResponseRedirect("/th/")
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html")
+
+
+@require_GET
+def contact(request: HttpRequest) -> HttpResponse:
+    controllers = Controller.objects.prefetch_related("agencies").order_by("-is_platform_operator", "name_th")
+    return render(request, "core/contact.html", {"controllers": controllers})
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    status = {"status": "ok", "database": "ok"}
+    try:
+        for alias in connections:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT 1")
+    except DatabaseError as error:
+        # The error's class is enough to act on; its message may name hosts or users.
+        log.error("health check: database %s unreachable (%s)", alias, type(error).__name__)
+        status = {"status": "error", "database": "error"}
+        return JsonResponse(status, status=503)
+    return JsonResponse(status)

@@ -1,0 +1,221 @@
+"""Raksa's one settings module. Everything that varies comes from the environment (see docs/CONFIGURATION.md)."""
+
+from pathlib import Path
+
+import fontpkg_sarabun
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP  # type: ignore[import-not-found,unused-ignore]
+from django.utils.translation import gettext_lazy as _
+
+from raksa import devkeys
+from raksa.env import database_from_url, env_bool, env_choice, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("RAKSA_VAR_DIR", str(BASE_DIR / "var")))
+
+RAKSA_ENV = env_choice("RAKSA_ENV", "development", {"development", "production"})
+PRODUCTION = RAKSA_ENV == "production"
+DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when RAKSA_ENV=production")
+
+
+def _key(name: str) -> str:
+    value = env_str(name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} is required when RAKSA_ENV=production (see `raksa keys generate`)")
+    return _DEV_KEYS[name]
+
+
+_DEV_KEYS = {} if PRODUCTION else devkeys.load_or_create(VAR_DIR / "dev-keys.env")
+
+SECRET_KEY = _key("RAKSA_SECRET_KEY")
+RAKSA_MASTER_KEY = _key("RAKSA_MASTER_KEY")
+# Earlier master keys, kept only until `raksa keys rotate` has re-wrapped every data key.
+RAKSA_PREVIOUS_MASTER_KEYS = env_list("RAKSA_PREVIOUS_MASTER_KEYS", [])
+RAKSA_INDEX_KEY = _key("RAKSA_INDEX_KEY")
+RAKSA_AUDIT_SIGNING_KEY = _key("RAKSA_AUDIT_SIGNING_KEY")
+RAKSA_AUDIT_CHECKPOINT_FILE = Path(env_str("RAKSA_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl")))
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required when RAKSA_ENV=production")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks_db",
+    "raksa.core",
+    "raksa.organisations",
+    "raksa.subjects",
+    "raksa.accounts",
+    "raksa.registry",
+    "raksa.vault",
+    "raksa.audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "raksa.urls"
+WSGI_APPLICATION = "raksa.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "raksa.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": database_from_url("DATABASE_URL", env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'raksa.sqlite3'}")),
+    # The vault's data keys live apart from the data, so that destroying a key also erases the
+    # data it sealed from every backup of the main database.
+    "keystore": database_from_url(
+        "RAKSA_KEYSTORE_URL", env_str("RAKSA_KEYSTORE_URL", f"sqlite:///{VAR_DIR / 'keystore.sqlite3'}")
+    ),
+}
+for _alias, _database in DATABASES.items():
+    if _database["ENGINE"].endswith("sqlite3") and not Path(_database["NAME"]).is_absolute():
+        _database["NAME"] = str(BASE_DIR / _database["NAME"])
+DATABASE_ROUTERS = ["raksa.vault.routers.KeystoreRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+
+LANGUAGE_CODE = "th"
+LANGUAGES = [("th", _("Thai")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Bangkok"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = DEBUG
+# The Thai web font comes from a registry package, served from our own origin.
+STATICFILES_DIRS = [BASE_DIR / "static", ("fonts", Path(fontpkg_sarabun.__file__).parent / "files")]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+TASKS = {
+    "default": {
+        "BACKEND": env_str("RAKSA_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Raksa <no-reply@raksa.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+_smtp_host = env_str("RAKSA_SMTP_HOST")
+if _smtp_host:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _smtp_host,
+                "port": env_int("RAKSA_SMTP_PORT", 587, minimum=1),
+                "username": env_str("RAKSA_SMTP_USER") or None,
+                "password": env_str("RAKSA_SMTP_PASSWORD") or None,
+                "use_tls": env_bool("RAKSA_SMTP_STARTTLS", default=PRODUCTION),
+                "timeout": 10,
+            },
+        }
+    }
+elif PRODUCTION:
+    raise ImproperlyConfigured("RAKSA_SMTP_HOST is required when RAKSA_ENV=production")
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
+        }
+    }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+PASSWORD_HASHERS = ["raksa.accounts.hashers.Argon2idHasher"]
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("RAKSA_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_SECURE = True
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    CSRF_COOKIE_HTTPONLY = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("RAKSA_LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}),
+    },
+    # Django's request logger would print the full URL of every error; personal data never goes
+    # in URLs, but tokens in reset links do, so the access log (with redaction) is the record.
+    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
+}
+
+RAKSA_ADMIN_URL = env_str("RAKSA_ADMIN_URL", "admin/")
