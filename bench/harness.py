@@ -1,0 +1,86 @@
+"""What every benchmark shares: timing with warm-up and repeats, and the figures it reports.
+
+A benchmark is a module in bench/ with `run(*, small: bool) -> list[Figure]`. Each figure compares
+with its own baseline measured in the same run (this machine is shared and noisy), so goals are
+mostly ratios; absolute goals are stated where the issue gives one.
+"""
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds per call over repeated runs."""
+
+    samples: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+    @property
+    def spread(self) -> float:
+        """Relative spread (interquartile range over median), to judge how noisy a figure was."""
+        if len(self.samples) < 4:
+            return 0.0
+        q1, _q2, q3 = statistics.quantiles(self.samples, n=4)
+        return (q3 - q1) / self.median if self.median else 0.0
+
+
+def measure(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1, number: int = 1) -> Timing:
+    """Time `fn` called `number` times per sample, after `warmup` untimed samples."""
+    for _ in range(warmup):
+        for _ in range(number):
+            fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return Timing(tuple(samples))
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    measured: float
+    goal: float
+    unit: str
+    # "max": the measured value must stay at or under the goal; "min": at or over it.
+    direction: str = "max"
+    detail: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.measured <= self.goal if self.direction == "max" else self.measured >= self.goal
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "passed": self.passed}
+
+
+def table(figures: list[Figure]) -> str:
+    rows = [("figure", "measured", "goal", "result", "detail")]
+    for figure in figures:
+        sign = "≤" if figure.direction == "max" else "≥"
+        rows.append(
+            (
+                figure.name,
+                f"{figure.measured:.3g} {figure.unit}",
+                f"{sign} {figure.goal:g} {figure.unit}",
+                "pass" if figure.passed else "FAIL",
+                figure.detail,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
