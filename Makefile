@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 RAKSA_TEST_PG ?= postgres://postgres@127.0.0.1:5432
+# Test databases are named after this (test_<name>_gw0…): separate checkouts can test at once.
+RAKSA_TEST_DB ?= raksa
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test setup lint typecheck test-sqlite test-postgres messages bench clean
@@ -47,7 +49,7 @@ test-sqlite: setup
 
 test-postgres: setup
 	@if $(BIN)/python -m raksa.testing.pgcheck "$(RAKSA_TEST_PG)"; then \
-	  DATABASE_URL="$(RAKSA_TEST_PG)/raksa" RAKSA_KEYSTORE_URL="$(RAKSA_TEST_PG)/raksa_keys" \
+	  DATABASE_URL="$(RAKSA_TEST_PG)/$(RAKSA_TEST_DB)" RAKSA_KEYSTORE_URL="$(RAKSA_TEST_PG)/$(RAKSA_TEST_DB)_keys" \
 	    $(BIN)/pytest -n $(PYTEST_WORKERS) -q; \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "!!! PostgreSQL at $(RAKSA_TEST_PG) cannot be reached: under CI=true that is a failure." >&2; exit 1; \
