@@ -34,7 +34,7 @@ run: setup
 	$(BIN)/raksa demo --once
 	@echo "Serving Raksa at http://127.0.0.1:$(PORT)/ (with its background worker); Ctrl-C stops both."
 	@trap 'kill 0' EXIT; \
-	  $(BIN)/raksa db_worker --queue-name default --interval 1 & \
+	  $(BIN)/raksa db_worker --queue-name default --interval 1 --no-reload & \
 	  $(BIN)/raksa runserver --noreload 127.0.0.1:$(PORT)
 
 lint: $(VENV)/.installed
