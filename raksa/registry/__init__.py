@@ -1,0 +1,160 @@
+"""The personal-data registry: one source of truth for what Raksa holds about people and why.
+
+Import from here: the catalogue (categories, purposes, legal bases, retention classes), `declare`,
+`not_personal` and the query functions, all bound to the site's one `registry`
+(see raksa/registry/declarations.py and docs/privacy-core.md).
+"""
+
+from raksa.registry.catalogue import (
+    ACCESS_LOG,
+    ACCESS_TIME,
+    ACCOUNT,
+    ACCOUNT_OPERATION,
+    ADDRESS,
+    ARCHIVES_RESEARCH_STATISTICS,
+    BIOMETRIC,
+    BIRTH_DATE,
+    BROWSER,
+    CASE_FILE,
+    CONSENT,
+    CONSENT_EVIDENCE,
+    CONTACT,
+    CONTRACT,
+    CRIMINAL_RECORD,
+    DISABILITY,
+    DOMAIN_NAME,
+    EMAIL,
+    EXPLICIT_CONSENT,
+    GENDER,
+    HEALTH,
+    INCIDENT_INVESTIGATION,
+    INQUIRY,
+    INTERESTS,
+    IP_ADDRESS,
+    LEGAL_OBLIGATION,
+    LEGITIMATE_INTEREST,
+    MARKETING,
+    MESSAGE,
+    NAME,
+    NATIONAL_ID,
+    NEWS_AND_PR,
+    OFFICIAL_INFORMATION_ACT,
+    OPINION_SURVEYS,
+    PAGES_VISITED,
+    PHONE,
+    PUBLIC_TASK,
+    REFERRER,
+    RELIGION,
+    RIGHTS_REQUESTS,
+    SERVICE_DELIVERY,
+    SERVICE_RECORD,
+    SUBSCRIPTION,
+    SURVEY,
+    USAGE_STATISTICS,
+    USER_ID,
+    VITAL_INTEREST,
+    WORKPLACE,
+    Category,
+    LegalBasis,
+    Purpose,
+    RetentionClass,
+)
+from raksa.registry.declarations import Declaration, PurposeRefusedError, Registry, Store, model_label, registry
+
+declare = registry.declare
+not_personal = registry.not_personal
+register_purpose = registry.register_purpose
+categories = registry.categories
+category = registry.category
+purposes = registry.purposes
+purpose = registry.purpose
+usable_purpose = registry.usable_purpose
+legal_bases = registry.legal_bases
+legal_basis = registry.legal_basis
+retention_classes = registry.retention_classes
+retention_class = registry.retention_class
+declarations = registry.declarations
+declarations_for = registry.declarations_for
+declaration = registry.declaration
+declarations_in = registry.declarations_in
+is_declared = registry.is_declared
+stores = registry.stores
+
+__all__ = [
+    "ACCESS_LOG",
+    "ACCESS_TIME",
+    "ACCOUNT",
+    "ACCOUNT_OPERATION",
+    "ADDRESS",
+    "ARCHIVES_RESEARCH_STATISTICS",
+    "BIOMETRIC",
+    "BIRTH_DATE",
+    "BROWSER",
+    "CASE_FILE",
+    "CONSENT",
+    "CONSENT_EVIDENCE",
+    "CONTACT",
+    "CONTRACT",
+    "CRIMINAL_RECORD",
+    "DISABILITY",
+    "DOMAIN_NAME",
+    "EMAIL",
+    "EXPLICIT_CONSENT",
+    "GENDER",
+    "HEALTH",
+    "INCIDENT_INVESTIGATION",
+    "INQUIRY",
+    "INTERESTS",
+    "IP_ADDRESS",
+    "LEGAL_OBLIGATION",
+    "LEGITIMATE_INTEREST",
+    "MARKETING",
+    "MESSAGE",
+    "NAME",
+    "NATIONAL_ID",
+    "NEWS_AND_PR",
+    "OFFICIAL_INFORMATION_ACT",
+    "OPINION_SURVEYS",
+    "PAGES_VISITED",
+    "PHONE",
+    "PUBLIC_TASK",
+    "REFERRER",
+    "RELIGION",
+    "RIGHTS_REQUESTS",
+    "SERVICE_DELIVERY",
+    "SERVICE_RECORD",
+    "SUBSCRIPTION",
+    "SURVEY",
+    "USAGE_STATISTICS",
+    "USER_ID",
+    "VITAL_INTEREST",
+    "WORKPLACE",
+    "Category",
+    "Declaration",
+    "LegalBasis",
+    "Purpose",
+    "PurposeRefusedError",
+    "Registry",
+    "RetentionClass",
+    "Store",
+    "categories",
+    "category",
+    "declaration",
+    "declarations",
+    "declarations_for",
+    "declarations_in",
+    "declare",
+    "is_declared",
+    "legal_bases",
+    "legal_basis",
+    "model_label",
+    "not_personal",
+    "purpose",
+    "purposes",
+    "register_purpose",
+    "registry",
+    "retention_class",
+    "retention_classes",
+    "stores",
+    "usable_purpose",
+]
