@@ -1,0 +1,139 @@
+"""The audit log: append-only entries, chained by one sequencer, anchored by signed checkpoints.
+
+Entries name people only by subject ID and user ID and fields only by name, never by value, so
+erasing a person (destroying their keys) never needs to edit the log. The database refuses UPDATE
+and DELETE on these tables (triggers, see migrations/0002_append_only.py); the one UPDATE it allows
+is the sequencer filling the chain columns of an unchained entry.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Outcome(models.TextChoices):
+    ALLOWED = "allowed", _("allowed")
+    DENIED = "denied", _("denied")
+    FAILED = "failed", _("failed")
+
+
+# Columns that make up an entry's content (everything but its insertion id and the chain columns),
+# in the order of its canonical form. The migration's triggers and the sequencer name them too.
+CONTENT_COLUMNS = (
+    "time",
+    "actor_id",
+    "role",
+    "agency_id",
+    "subject_id",
+    "action",
+    "object_type",
+    "object_id",
+    "fields",
+    "purpose",
+    "legal_basis",
+    "request_id",
+    "outcome",
+)
+CHAIN_COLUMNS = ("sequence", "prev_hash", "hash")
+
+
+class AuditEntry(models.Model):
+    # The foreign keys carry no database constraint and never cascade: the log outlives accounts,
+    # agencies and subjects, and a deleted one must not be able to delete or rewrite its entries.
+    time = models.DateTimeField(_("time"), default=timezone.now)
+    actor = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("actor"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The account that acted; empty for the system or an anonymous visitor."),
+    )
+    role = models.CharField(_("actor's role"), max_length=20, blank=True)
+    agency = models.ForeignKey(
+        "organisations.Agency",
+        verbose_name=_("agency"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    subject = models.ForeignKey(
+        "subjects.Subject",
+        verbose_name=_("data subject"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=64)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object ID"), max_length=64, blank=True)
+    # Comma-separated field names (never values): plain text reads back byte for byte the same
+    # on every database, which the canonical form needs.
+    fields = models.CharField(_("fields touched"), max_length=1000, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=64, blank=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=64, blank=True)
+    request_id = models.CharField(_("request ID"), max_length=64, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED)
+
+    # Filled once by the sequencer after commit, in the order it finds committed entries.
+    sequence = models.BigIntegerField(_("sequence number"), null=True, blank=True, unique=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, null=True, blank=True)
+    hash = models.CharField(_("hash"), max_length=64, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [
+            # The sequencer's queue: what is committed but not chained yet.
+            models.Index(fields=["id"], condition=Q(sequence__isnull=True), name="audit_entry_unchained"),
+            models.Index(fields=["subject", "time"], name="audit_entry_subject_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(outcome__in=Outcome.values), name="audit_entry_outcome_known"),
+            models.CheckConstraint(
+                condition=Q(sequence__isnull=True, prev_hash__isnull=True, hash__isnull=True)
+                | Q(sequence__gte=1, prev_hash__isnull=False, hash__isnull=False),
+                name="audit_entry_chained_whole",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence or '-'} {self.action} {self.outcome}"
+
+    @property
+    def field_names(self) -> list[str]:
+        return self.fields.split(",") if self.fields else []
+
+    @property
+    def is_chained(self) -> bool:
+        return self.sequence is not None
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement that the chain reached `sequence` with `hash` at `time`.
+
+    Each is also appended to a file outside the database (RAKSA_AUDIT_CHECKPOINT_FILE), so a
+    history rewritten inside the database no longer matches what the operator keeps.
+    """
+
+    sequence = models.BigIntegerField(_("sequence number"), unique=True)
+    hash = models.CharField(_("hash"), max_length=64)
+    time = models.DateTimeField(_("time"))
+    public_key = models.CharField(_("public key"), max_length=64)
+    signature = models.CharField(_("signature"), max_length=128)
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.sequence}"
