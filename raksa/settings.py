@@ -59,11 +59,14 @@ INSTALLED_APPS = [
     "raksa.registry",
     "raksa.vault",
     "raksa.audit",
+    "raksa.consent",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "raksa.audit.context.RequestIdMiddleware",
+    # Outermost of everything that sets cookies: it lets through only the allowed ones (K1).
+    "raksa.consent.middleware.CookieGateMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "raksa.core.context_processors.site",
+                "raksa.consent.context_processors.consent",
             ],
         },
     },

@@ -12,5 +12,6 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("", include("raksa.core.urls")),
+    path("", include("raksa.consent.urls")),
     prefix_default_language=True,
 )

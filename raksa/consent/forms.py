@@ -1,0 +1,82 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from raksa.consent.models import PolicyVersion
+
+
+class CookieChoiceForm(forms.Form):
+    """The banner's accept/refuse buttons and the settings page's per-category boxes (never pre-ticked)."""
+
+    choice = forms.ChoiceField(choices=[("accept", "accept"), ("refuse", "refuse"), ("save", "save")])
+    preferences = forms.BooleanField(required=False, label=_("Preferences"))
+    statistics = forms.BooleanField(required=False, label=_("Usage statistics"))
+    next = forms.CharField(required=False)
+
+
+class PolicyDraftForm(forms.ModelForm):
+    class Meta:
+        model = PolicyVersion
+        fields = ["introduction_th", "introduction_en", "summary_th", "summary_en", "effective_date"]
+        widgets = {
+            "effective_date": forms.DateInput(attrs={"type": "date"}),
+            "introduction_th": forms.Textarea(attrs={"rows": 10}),
+            "introduction_en": forms.Textarea(attrs={"rows": 10}),
+            "summary_th": forms.Textarea(attrs={"rows": 3}),
+            "summary_en": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for name in ("introduction_th", "summary_th", "effective_date"):
+            self.fields[name].required = True
+
+
+class DiffForm(forms.Form):
+    old = forms.IntegerField(min_value=1, label=_("From version"))
+    new = forms.IntegerField(min_value=1, label=_("To version"))
+
+
+class AgeGroup:
+    ADULT = "adult"
+    MINOR = "minor"
+
+
+class ConsentGrantForm(forms.Form):
+    """One purpose at a time: separate from any service, nothing chosen in advance."""
+
+    purpose = forms.CharField(widget=forms.HiddenInput)
+    agency = forms.SlugField(widget=forms.HiddenInput)
+    age_group = forms.ChoiceField(
+        label=_("Your age"),
+        widget=forms.RadioSelect,
+        choices=[
+            (AgeGroup.ADULT, _("I am 20 or older")),
+            (AgeGroup.MINOR, _("I am under 20 (a minor under Thai law)")),
+        ],
+    )
+    guardian_consents = forms.BooleanField(
+        required=False, label=_("My parent or legal guardian has read this and also consents")
+    )
+    email = forms.EmailField(required=False, label=_("E-mail address to send it to"), max_length=254)
+
+    def __init__(self, *args: object, needs_email: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.needs_email = needs_email
+        if not needs_email:
+            del self.fields["email"]
+        else:
+            self.fields["email"].required = True
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("age_group") == AgeGroup.MINOR and not data.get("guardian_consents"):
+            self.add_error(
+                "guardian_consents",
+                _("A person under 20 can consent only together with a parent or legal guardian (PDPA section 20)."),
+            )
+        return data
+
+
+class ConsentWithdrawForm(forms.Form):
+    purpose = forms.CharField(widget=forms.HiddenInput)
+    agency = forms.SlugField(widget=forms.HiddenInput)

@@ -1,0 +1,189 @@
+"""Policy versions and their acceptances, consents with their history, consent-based mailings."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class PolicyStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class PolicyVersion(models.Model):
+    """One version of a privacy policy: the platform's (no agency) or one agency's (V1).
+
+    A draft holds the hand-written parts; publishing (raksa.consent.actions.publish_policy_version)
+    generates the processing sections from the registry and the configuration and freezes the whole
+    text, its rendering and what it covers. A published version is never edited again.
+    """
+
+    agency = models.ForeignKey(
+        "organisations.Agency",
+        verbose_name=_("agency"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="policy_versions",
+        help_text=_("Empty for the platform's own policy."),
+    )
+    number = models.PositiveIntegerField(_("version"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=PolicyStatus.choices, default=PolicyStatus.DRAFT)
+    introduction_th = models.TextField(_("introduction in Thai (Markdown)"), blank=True)
+    introduction_en = models.TextField(_("introduction in English (Markdown)"), blank=True)
+    summary_th = models.TextField(_("summary of changes in Thai"), blank=True)
+    summary_en = models.TextField(_("summary of changes in English"), blank=True)
+    effective_date = models.DateField(_("effective date"), null=True, blank=True)
+    # Frozen at publication: the full text, its rendering and the processing it covers.
+    markdown_th = models.TextField(blank=True, editable=False)
+    markdown_en = models.TextField(blank=True, editable=False)
+    html_th = models.TextField(blank=True, editable=False)
+    html_en = models.TextField(blank=True, editable=False)
+    coverage = models.JSONField(default=list, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("privacy policy version")
+        verbose_name_plural = _("privacy policy versions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "number"], condition=Q(agency__isnull=False), name="one_number_per_agency_policy"
+            ),
+            models.UniqueConstraint(
+                fields=["number"], condition=Q(agency__isnull=True), name="one_number_per_platform_policy"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | (Q(number__isnull=False) & Q(published_at__isnull=False)),
+                name="published_policy_has_number_and_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id or 'platform'} v{self.number or 'draft'}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == PolicyStatus.PUBLISHED
+
+    @property
+    def html(self) -> str:
+        return self.html_en if get_language() == "en" and self.html_en else self.html_th
+
+    @property
+    def markdown(self) -> str:
+        return self.markdown_en if get_language() == "en" and self.markdown_en else self.markdown_th
+
+    @property
+    def summary(self) -> str:
+        return self.summary_en if get_language() == "en" and self.summary_en else self.summary_th
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("website")
+    APP = "app", _("application")
+
+
+class AcceptanceKind(models.TextChoices):
+    ACCEPTED = "accepted", _("accepted (at sign-up)")
+    READ_CHANGES = "read_changes", _("read the summary of changes")
+
+
+class PolicyAcceptance(models.Model):
+    """A person accepted (or read the changes of) one frozen policy version."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.ForeignKey("subjects.Subject", on_delete=models.PROTECT, related_name="policy_acceptances")
+    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="acceptances")
+    kind = models.CharField(max_length=20, choices=AcceptanceKind.choices)
+    channel = models.CharField(max_length=3, choices=Channel.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("policy acceptance")
+        verbose_name_plural = _("policy acceptances")
+        indexes = [models.Index(fields=["subject", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.version_id}"
+
+
+class GivenBy(models.TextChoices):
+    SELF = "self", _("the person")
+    GUARDIAN = "guardian", _("a parent or guardian (the person is under 20)")
+
+
+class ConsentAction(models.TextChoices):
+    GRANTED = "granted", _("granted")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+class Consent(models.Model):
+    """The live state of one person's consent to one agency for one purpose; its history is ConsentEvent."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.ForeignKey("subjects.Subject", on_delete=models.PROTECT, related_name="consents")
+    agency = models.ForeignKey("organisations.Agency", on_delete=models.PROTECT, related_name="consents")
+    purpose = models.CharField(_("purpose"), max_length=64)
+    granted = models.BooleanField(_("granted"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "agency", "purpose"], name="one_consent_per_purpose"),
+        ]
+        indexes = [models.Index(fields=["agency", "purpose", "granted"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {'granted' if self.granted else 'not granted'}"
+
+
+class ConsentEvent(models.Model):
+    """One grant or withdrawal, kept as evidence (PDPA s19): who, what, under which policy, when, how."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=10, choices=ConsentAction.choices)
+    policy_version = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="consent_events"
+    )
+    channel = models.CharField(max_length=3, choices=Channel.choices)
+    given_by = models.CharField(max_length=10, choices=GivenBy.choices, default=GivenBy.SELF)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent events")
+        ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.at:%Y-%m-%d}"
+
+
+class Mailing(models.Model):
+    """A message to everyone whose consent for a purpose is live when it is sent (U1)."""
+
+    agency = models.ForeignKey("organisations.Agency", on_delete=models.PROTECT, related_name="mailings")
+    purpose = models.CharField(max_length=64)
+    title_th = models.CharField(max_length=200)
+    title_en = models.CharField(max_length=200, blank=True)
+    body_th = models.TextField()
+    body_en = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("mailing")
+        verbose_name_plural = _("mailings")
+
+    def __str__(self) -> str:
+        return self.title_th

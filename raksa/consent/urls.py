@@ -1,0 +1,14 @@
+from django.urls import path
+
+from raksa.consent import views
+
+app_name = "consent"
+urlpatterns = [
+    path("cookies/", views.cookies, name="cookies"),
+    path("privacy/", views.privacy_policy, name="privacy_policy"),
+    path("privacy/read-changes/", views.read_changes, name="read_changes"),
+    path("privacy/<slug:scope>/", views.agency_policy, name="agency_policy"),
+    path("privacy/<slug:scope>/v<int:number>/", views.policy_version, name="policy_version"),
+    path("privacy/<slug:scope>/diff/", views.policy_diff, name="policy_diff"),
+    path("dpo/privacy/<slug:scope>/", views.policy_draft, name="policy_draft"),
+]

@@ -1,0 +1,213 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from raksa.consent import access, actions, policies
+from raksa.consent.cookies import (
+    CATEGORY_DESCRIPTIONS,
+    CATEGORY_LABELS,
+    CHOICE_COOKIE,
+    CHOICE_MAX_AGE,
+    OPTIONAL_CATEGORIES,
+    POLICY_SEEN_COOKIE,
+    CookieCategory,
+    browser_refuses,
+    choice_of,
+    registered_cookies,
+)
+from raksa.consent.forms import CookieChoiceForm, DiffForm, PolicyDraftForm
+from raksa.consent.models import AcceptanceKind, Channel, PolicyStatus, PolicyVersion
+from raksa.consent.rendering import diff_lines, render_markdown
+from raksa.organisations.models import Agency
+
+
+def same_origin(request: HttpRequest) -> bool:
+    """The Origin (or, failing that, Referer) check that protects the few POSTs that set no CSRF cookie.
+
+    The cookie banner sits on every page; a CSRF token there would set a cookie on the first visit,
+    before the visitor has chosen anything, so these forms prove their origin this way instead.
+    """
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    parts = urlsplit(source)
+    return bool(parts.netloc) and parts.netloc == request.get_host() and parts.scheme == request.scheme
+
+
+def _next_url(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+# Cookies (K1) ----------------------------------------------------------------------------------------
+def _cookie_context(request: HttpRequest) -> dict:
+    english = get_language() == "en"
+    categories = [
+        {
+            "code": category.value,
+            "label": CATEGORY_LABELS[category][1 if english else 0],
+            "description": CATEGORY_DESCRIPTIONS[category][1 if english else 0],
+            "cookies": [cookie for cookie in registered_cookies() if cookie.category is category],
+            "optional": category in OPTIONAL_CATEGORIES,
+            "allowed": request.cookie_choice.allows(category),  # type: ignore[attr-defined]
+        }
+        for category in CookieCategory
+    ]
+    return {"categories": categories, "signal": browser_refuses(request)}
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def cookies(request: HttpRequest) -> HttpResponse:
+    """The cookie page, generated from the registry, and where every cookie choice is posted."""
+    if request.method == "GET":
+        return render(request, "consent/cookies.html", _cookie_context(request))
+    if not same_origin(request):
+        return HttpResponseForbidden(_("This form must be sent from this site."))
+    form = CookieChoiceForm(request.POST)
+    if not form.is_valid():
+        return render(request, "consent/cookies.html", _cookie_context(request), status=400)
+    decision = form.cleaned_data["choice"]
+    if decision == "accept":
+        allowed = set(OPTIONAL_CATEGORIES)
+    elif decision == "refuse":
+        allowed = set()
+    else:
+        allowed = {category for category in OPTIONAL_CATEGORIES if form.cleaned_data[category.value]}
+    choice = choice_of(allowed)
+    response = HttpResponseRedirect(_next_url(request, reverse("consent:cookies")))
+    response.set_cookie(
+        CHOICE_COOKIE,
+        choice.serialise(),
+        max_age=CHOICE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    response.cookie_choice = choice  # type: ignore[attr-defined]
+    messages.success(request, _("Your cookie choice is saved. You can change it from the foot of every page."))
+    return response
+
+
+# The policy (V1) -------------------------------------------------------------------------------------
+def _remember_policy_seen(response: HttpResponse, version: PolicyVersion) -> None:
+    """A preferences cookie: the gate drops it unless the visitor allowed preferences."""
+    response.set_cookie(
+        POLICY_SEEN_COOKIE,
+        str(version.number),
+        max_age=CHOICE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+def _policy_page(request: HttpRequest, agency: Agency | None, version: PolicyVersion | None) -> HttpResponse:
+    current = policies.current_policy(agency)
+    context = {
+        "agency": agency,
+        "scope": access.scope_of(agency),
+        "version": version,
+        "is_current": version is not None and current is not None and version.pk == current.pk,
+        "current": current,
+        "versions": policies.published_versions(agency),
+        "agencies": Agency.objects.filter(policy_versions__status=PolicyStatus.PUBLISHED).distinct()
+        if agency is None
+        else None,
+    }
+    response = render(request, "consent/policy.html", context)
+    if agency is None and current is not None and version is not None and version.pk == current.pk:
+        # Having read the platform policy in force, the visitor needs no notice of its changes.
+        _remember_policy_seen(response, current)
+    return response
+
+
+@require_GET
+def privacy_policy(request: HttpRequest) -> HttpResponse:
+    return _policy_page(request, None, policies.current_platform_policy())
+
+
+@require_GET
+def agency_policy(request: HttpRequest, scope: str) -> HttpResponse:
+    agency = access.policy_scope(scope)
+    return _policy_page(request, agency, policies.current_policy(agency))
+
+
+@require_GET
+def policy_version(request: HttpRequest, scope: str, number: int) -> HttpResponse:
+    agency = access.policy_scope(scope)
+    return _policy_page(request, agency, access.published_version(agency, number))
+
+
+@require_GET
+def policy_diff(request: HttpRequest, scope: str) -> HttpResponse:
+    agency = access.policy_scope(scope)
+    form = DiffForm(request.GET)
+    if not form.is_valid():
+        return redirect("consent:agency_policy", scope=scope)
+    old = access.published_version(agency, form.cleaned_data["old"])
+    new = access.published_version(agency, form.cleaned_data["new"])
+    context = {
+        "agency": agency,
+        "scope": access.scope_of(agency),
+        "old": old,
+        "new": new,
+        "lines": diff_lines(old.markdown, new.markdown),
+        "versions": policies.published_versions(agency),
+    }
+    return render(request, "consent/policy_diff.html", context)
+
+
+@csrf_exempt
+@require_POST
+def read_changes(request: HttpRequest) -> HttpResponse:
+    """ "I have read the changes": recorded for a logged-in person, remembered by a cookie if allowed."""
+    if not same_origin(request):
+        return HttpResponseForbidden(_("This form must be sent from this site."))
+    current = policies.current_platform_policy()
+    response = HttpResponseRedirect(_next_url(request, reverse("core:home")))
+    if current is None:
+        return response
+    subject = getattr(request.user, "subject", None) if request.user.is_authenticated else None
+    if subject is not None:
+        actions.accept_policy(subject=subject, version=current, channel=Channel.WEB, kind=AcceptanceKind.READ_CHANGES)
+    _remember_policy_seen(response, current)
+    return response
+
+
+# The DPO's policy console ----------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+def policy_draft(request: HttpRequest, scope: str) -> HttpResponse:
+    agency = access.dpo_for_scope(request, scope)
+    draft = actions.start_policy_draft(agency=agency, actor=request.user)
+    form = PolicyDraftForm(request.POST or None, instance=draft)
+    if request.method == "POST" and form.is_valid():
+        draft = actions.save_policy_draft(version=draft, actor=request.user, **form.cleaned_data)
+        if "publish" in request.POST:
+            published = actions.publish_policy_version(version=draft, actor=request.user)
+            messages.success(request, _("Version %(number)s is published.") % {"number": published.number})
+            return redirect("consent:policy_version", scope=scope, number=published.number)
+        messages.success(request, _("The draft is saved."))
+        return redirect("consent:policy_draft", scope=scope)
+    items = policies.processing_for(agency)
+    language = get_language() or "th"
+    introduction = draft.introduction_en if language == "en" else draft.introduction_th
+    context = {
+        "form": form,
+        "draft": draft,
+        "agency": agency,
+        "scope": scope,
+        "pending": policies.pending_changes(agency),
+        "current": policies.current_policy(agency),
+        "preview": render_markdown(policies.generate_markdown(agency, introduction, language, items)),
+    }
+    return render(request, "consent/policy_draft.html", context)
