@@ -1,6 +1,8 @@
 """Suite-wide test set-up: a fast password hasher and a real SMTP server for every worker."""
 
 import logging
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -12,6 +14,10 @@ def pytest_configure(config: pytest.Config) -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     # Argon2id is measured in bench/; in tests it would only make the suite slow.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Signed audit checkpoints go to a scratch file, never to the checkout's var/.
+    checkpoints = tempfile.TemporaryDirectory(prefix="raksa-audit-")
+    config.stash[_CHECKPOINTS] = checkpoints
+    settings.RAKSA_AUDIT_CHECKPOINT_FILE = Path(checkpoints.name) / "checkpoints.jsonl"
     mailbox = Mailbox.start()
     config.stash[_MAILBOX] = mailbox
     settings.MAILERS = {
@@ -26,9 +32,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     mailbox = config.stash.get(_MAILBOX, None)
     if mailbox is not None:
         mailbox.stop()
+    checkpoints = config.stash.get(_CHECKPOINTS, None)
+    if checkpoints is not None:
+        checkpoints.cleanup()
 
 
 _MAILBOX = pytest.StashKey[Mailbox]()
+_CHECKPOINTS = pytest.StashKey[tempfile.TemporaryDirectory]()
 
 
 @pytest.fixture

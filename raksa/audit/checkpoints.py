@@ -49,7 +49,7 @@ class Checkpoint:
     time: str  # UTC, ISO-8601 with microseconds and a Z
     public_key: str
     signature: str
-    source: str = "database"
+    source: str = "the database"
 
     def message(self) -> bytes:
         return f"raksa-audit-checkpoint/1\n{self.sequence}\n{self.hash}\n{self.time}".encode()

@@ -5,17 +5,14 @@ triggers refuse that. This lifts them for the flush, in the same transaction, an
 In production it refuses: there the audit log is emptied by nobody.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.core.management.commands import flush
 from django.db import connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 
-AUDIT_TABLES = ("audit_auditentry", "audit_auditcheckpoint")
+from raksa.audit.triggers import AUDIT_TABLES, triggers_lifted
 
 
 class Command(flush.Command):
@@ -23,30 +20,11 @@ class Command(flush.Command):
 
     def handle(self, **options: Any) -> None:
         connection = connections[options["database"]]
-        tables = [table for table in AUDIT_TABLES if table in connection.introspection.table_names()]
+        tables = tuple(table for table in AUDIT_TABLES if table in connection.introspection.table_names())
         if not tables:
             return super().handle(**options)
         if settings.PRODUCTION:
             raise CommandError("flush is refused in production: the audit log is append-only.")
-        with transaction.atomic(using=connection.alias), _triggers_lifted(connection, tables):
+        with transaction.atomic(using=connection.alias), triggers_lifted(connection, tables):
             super().handle(**options)
         return None
-
-
-@contextmanager
-def _triggers_lifted(connection: BaseDatabaseWrapper, tables: list[str]) -> Iterator[None]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for table in tables:
-                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-            yield
-            for table in tables:
-                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-            return
-        cursor.execute("SELECT name, sql, tbl_name FROM sqlite_master WHERE type = 'trigger'")
-        triggers = [(name, sql) for name, sql, table in cursor.fetchall() if table in tables]
-        for name, _sql in triggers:
-            cursor.execute(f'DROP TRIGGER "{name}"')
-        yield
-        for _name, sql in triggers:
-            cursor.execute(sql)
