@@ -69,6 +69,7 @@ class AuditEntry(models.Model):
         verbose_name=_("data subject"),
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # audit_entry_subject_time serves look-ups by subject
         null=True,
         blank=True,
         related_name="+",

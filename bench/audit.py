@@ -1,0 +1,235 @@
+"""The audit log's figures: verify against a bare SHA-256 loop, insert latency, sequencer speed.
+
+Every measurement runs in a child process against a scratch database made for it (a temporary
+SQLite file; a temporary PostgreSQL database on RAKSA_BENCH_PG, default the local server), because
+audit entries can never be deleted: they must not land in a real database.
+"""
+
+import hashlib
+import json
+import multiprocessing
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+from bench.harness import Figure, Timing, measure
+
+PG_SERVER = os.environ.get("RAKSA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+ROOT = Path(__file__).resolve().parent.parent
+WRITERS = 8
+COLUMNS = (
+    "sequence, prev_hash, hash, id, time, actor_id, role, agency_id, subject_id, action, object_type, object_id, "
+    "fields, purpose, legal_basis, request_id, outcome"
+)
+
+
+def run(*, small: bool) -> list[Figure]:
+    entries = 10_000 if small else 1_000_000
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="raksa-bench-audit-") as directory:
+        scratch = Path(directory)
+        figures += _figures("SQLite", _child(f"sqlite:///{scratch / 'audit.sqlite3'}", scratch, entries, small))
+        name = f"raksa_bench_audit_{os.getpid()}"
+        try:
+            with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3) as server:
+                server.execute(f"CREATE DATABASE {name}")
+        except psycopg.Error as error:
+            print(f"bench audit: PostgreSQL at {PG_SERVER} unavailable, its figures NOT measured: {error}")
+            return figures
+        try:
+            figures += _figures("PostgreSQL", _child(f"{PG_SERVER}/{name}", scratch, entries, small))
+        finally:
+            with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as server:
+                server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return figures
+
+
+def _child(url: str, scratch: Path, entries: int, small: bool) -> dict:
+    environment = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "RAKSA_KEYSTORE_URL": f"sqlite:///{scratch / 'keystore.sqlite3'}",
+        "RAKSA_AUDIT_CHECKPOINT_FILE": str(scratch / "checkpoints.jsonl"),
+        "DJANGO_SETTINGS_MODULE": "raksa.settings",
+    }
+    arguments = [sys.executable, "-m", "bench.audit", str(entries), "small" if small else "full"]
+    done = subprocess.run(arguments, env=environment, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"bench audit child failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _figures(database: str, found: dict) -> list[Figure]:
+    entries = found["entries"]
+    ratio = found["verify"] / found["bare"]
+    figures = [
+        Figure(
+            f"audit verify, {entries:,} entries, {database}",
+            ratio,
+            2.0,
+            "x bare loop",
+            detail=f"verify {found['verify']:.2f} s, bare read+SHA-256 loop {found['bare']:.2f} s",
+        ),
+        Figure(
+            f"audit sequencer, {database}",
+            found["chain_rate"],
+            50_000,
+            "entries/s",
+            direction="min",
+            detail=f"chained {entries:,} committed entries in {found['chain_seconds']:.2f} s",
+        ),
+    ]
+    if "p95" in found:
+        figures.append(
+            Figure(
+                f"audit insert p95, {WRITERS} writers, {database}",
+                found["p95"] * 1000,
+                5.0,
+                "ms",
+                detail=f"median {found['median'] * 1000:.2f} ms, {found['inserts']:,} entries, sequencer running; "
+                f"same writers into a plain table: p95 {found['plain_p95'] * 1000:.2f} ms; "
+                f"with the commit: p95 {found['commit_p95'] * 1000:.1f} ms, "
+                f"plain {found['plain_commit_p95'] * 1000:.1f} ms",
+            )
+        )
+    return figures
+
+
+# --- the child process ---------------------------------------------------------------------------
+
+
+def _build(entries: int) -> None:
+    """Bulk-insert unchained entries, about a third of them about a subject, two fields each."""
+    from raksa.audit.models import AuditEntry
+
+    start = datetime.now(UTC) - timedelta(days=30)
+    batch = 10_000
+    for offset in range(0, entries, batch):
+        AuditEntry.objects.bulk_create(
+            [
+                AuditEntry(
+                    time=start + timedelta(microseconds=37 * number),
+                    actor_id=uuid.uuid4() if number % 2 else None,
+                    role="officer" if number % 2 else "",
+                    agency_id=number % 50 or None,
+                    subject_id=uuid.uuid4() if number % 3 == 0 else None,
+                    action="vault.read" if number % 2 else "account.login",
+                    object_type="registration",
+                    object_id=str(number),
+                    fields="email,phone",
+                    purpose="deliver_service",
+                    legal_basis="pdpa_s24_3",
+                    request_id=uuid.uuid4().hex,
+                    outcome="allowed",
+                )
+                for number in range(offset, min(offset + batch, entries))
+            ],
+            batch_size=2_000,
+        )
+
+
+def _bare_loop(settings_dict: dict) -> int:
+    """Read the same rows from the same database and chain SHA-256 over them; nothing else."""
+    digest = b""
+    count = 0
+    query = f"SELECT {COLUMNS} FROM audit_auditentry ORDER BY sequence"
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        with sqlite3.connect(settings_dict["NAME"]) as database:
+            for row in database.execute(query):
+                digest = hashlib.sha256(digest + str(row).encode()).digest()
+                count += 1
+        return count
+    with psycopg.connect(
+        host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432, dbname=settings_dict["NAME"], user="postgres"
+    ) as database:
+        cursor = database.cursor(name="bare")
+        cursor.itersize = 20_000
+        for row in cursor.execute(query):
+            digest = hashlib.sha256(digest + str(row).encode()).digest()
+            count += 1
+    return count
+
+
+def _writers(database_name: str, each: int, plain_table: str = "") -> list[tuple[float, float]]:
+    """WRITERS processes appending at once; the sequencer keeps chaining meanwhile, as in production."""
+    from raksa.audit.chain import chain_pending
+    from raksa.audit.tests.appender import append
+
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(WRITERS) as pool:
+        pending = pool.starmap_async(append, [(database_name, each, 0, plain_table)] * WRITERS)
+        while not pending.ready():
+            chain_pending()
+            time.sleep(0.05)
+        results = pending.get()
+    chain_pending()
+    return [latency for latencies in results for latency in latencies]
+
+
+def main(entries: int, small: bool) -> None:
+    import io
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from raksa.audit.chain import chain_pending
+
+    call_command("migrate", verbosity=0)
+    _build(entries)
+    with connection.cursor() as cursor:
+        # What autovacuum's ANALYZE does after a bulk load: without statistics the planner scans.
+        cursor.execute("ANALYZE audit_auditentry" if connection.vendor == "postgresql" else "ANALYZE")
+    started = time.perf_counter()
+    chained = chain_pending(batch_size=10_000)
+    chain_seconds = time.perf_counter() - started
+    assert chained == entries, (chained, entries)
+
+    def verify() -> None:
+        out = io.StringIO()
+        call_command("audit", "verify", "--max-unchained-seconds", "3600", stdout=out)
+        assert f"sound: {entries} entries" in out.getvalue(), out.getvalue()
+
+    settings_dict = dict(connection.settings_dict)
+    repeat = 5 if small else 3
+    verify_timing = measure(verify, repeat=repeat)
+    bare_timing = measure(lambda: _bare_loop(settings_dict), repeat=repeat)
+    found: dict = {
+        "entries": entries,
+        "verify": verify_timing.median,
+        "bare": bare_timing.median,
+        "chain_seconds": chain_seconds,
+        "chain_rate": entries / chain_seconds,
+    }
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TABLE bench_plain (id bigserial PRIMARY KEY, time timestamptz NOT NULL, action varchar(64), "
+                "object_type varchar(64), object_id varchar(64), fields varchar(1000))"
+            )
+        each = 100 if small else 500
+        latencies = _writers(settings_dict["NAME"], each)
+        plain = _writers(settings_dict["NAME"], each, plain_table="bench_plain")
+        found |= {
+            "p95": Timing(tuple(insert for insert, _ in latencies)).p95,
+            "median": Timing(tuple(insert for insert, _ in latencies)).median,
+            "inserts": len(latencies),
+            "commit_p95": Timing(tuple(commit for _, commit in latencies)).p95,
+            "plain_p95": Timing(tuple(insert for insert, _ in plain)).p95,
+            "plain_commit_p95": Timing(tuple(commit for _, commit in plain)).p95,
+        }
+    print(json.dumps(found))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), sys.argv[2] == "small")
