@@ -44,8 +44,6 @@ class AgeGroup:
 class ConsentGrantForm(forms.Form):
     """One purpose at a time: separate from any service, nothing chosen in advance."""
 
-    purpose = forms.CharField(widget=forms.HiddenInput)
-    agency = forms.SlugField(widget=forms.HiddenInput)
     age_group = forms.ChoiceField(
         label=_("Your age"),
         widget=forms.RadioSelect,

@@ -31,8 +31,8 @@ DESCRIPTIONS = {
         "them before sending.",
     ),
 }
-# Purposes whose mail goes to the address given with the consent.
-BY_EMAIL = frozenset({NEWS_AND_PR.code, OPINION_SURVEYS.code})
+# Purposes whose mail goes to an address given with the consent (stored through the vault).
+BY_EMAIL: frozenset[str] = frozenset()
 
 
 def consent_purposes(agency: Agency | None = None) -> list[Purpose]:

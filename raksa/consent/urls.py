@@ -10,5 +10,9 @@ urlpatterns = [
     path("privacy/<slug:scope>/", views.agency_policy, name="agency_policy"),
     path("privacy/<slug:scope>/v<int:number>/", views.policy_version, name="policy_version"),
     path("privacy/<slug:scope>/diff/", views.policy_diff, name="policy_diff"),
+    path("contact/email/", views.email, name="email"),
+    path("consents/", views.consents, name="consents"),
+    path("consents/grant/", views.grant, name="grant"),
+    path("consents/withdraw/", views.withdraw, name="withdraw"),
     path("dpo/privacy/<slug:scope>/", views.policy_draft, name="policy_draft"),
 ]

@@ -2,7 +2,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,10 +24,20 @@ from raksa.consent.cookies import (
     choice_of,
     registered_cookies,
 )
-from raksa.consent.forms import CookieChoiceForm, DiffForm, PolicyDraftForm
-from raksa.consent.models import AcceptanceKind, Channel, PolicyStatus, PolicyVersion
+from raksa.consent.forms import (
+    AgeGroup,
+    ConsentGrantForm,
+    ConsentWithdrawForm,
+    CookieChoiceForm,
+    DiffForm,
+    PolicyDraftForm,
+)
+from raksa.consent.models import AcceptanceKind, Channel, Consent, ConsentEvent, PolicyStatus, PolicyVersion
+from raksa.consent.purposes import BY_EMAIL, consent_purposes
+from raksa.consent.purposes import description as describe_purpose
 from raksa.consent.rendering import diff_lines, render_markdown
-from raksa.organisations.models import Agency
+from raksa.organisations.models import Agency, Controller
+from raksa.subjects.models import Subject
 
 
 def same_origin(request: HttpRequest) -> bool:
@@ -211,3 +221,115 @@ def policy_draft(request: HttpRequest, scope: str) -> HttpResponse:
         "preview": render_markdown(policies.generate_markdown(agency, introduction, language, items)),
     }
     return render(request, "consent/policy_draft.html", context)
+
+
+# Consents (PDPA s19, s20) ----------------------------------------------------------------------------
+def _consent_blocks(subject: Subject, forms_by_key: dict[tuple[str, str], ConsentGrantForm] | None = None) -> list:
+    language = get_language() or "th"
+    states = {(c.agency_id, c.purpose): c for c in Consent.objects.filter(subject=subject)}
+    events = ConsentEvent.objects.filter(consent__subject=subject).select_related("consent", "policy_version")
+    history: dict[tuple[int, str], list[ConsentEvent]] = {}
+    for event in events:
+        history.setdefault((event.consent.agency_id, event.consent.purpose), []).append(event)
+    blocks = []
+    for agency in Agency.objects.select_related("controller"):
+        rows = []
+        for purpose in consent_purposes(agency):
+            key = (agency.pk, purpose.code)
+            state = states.get(key)
+            form_key = (agency.slug, purpose.code)
+            rows.append(
+                {
+                    "purpose": purpose,
+                    "label": purpose.label_en if language == "en" else purpose.label_th,
+                    "description": describe_purpose(purpose, language),
+                    "granted": bool(state and state.granted),
+                    "history": history.get(key, []),
+                    "form": (forms_by_key or {}).get(form_key)
+                    or ConsentGrantForm(
+                        initial={"purpose": purpose.code, "agency": agency.slug},
+                        needs_email=purpose.code in BY_EMAIL,
+                        prefix=f"{agency.slug}-{purpose.code}",
+                    ),
+                }
+            )
+        blocks.append({"agency": agency, "rows": rows})
+    return blocks
+
+
+@require_GET
+def consents(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "consent/consents.html", {"blocks": None})
+    subject = access.own_subject(request)
+    return render(request, "consent/consents.html", {"blocks": _consent_blocks(subject)})
+
+
+@require_POST
+def grant(request: HttpRequest) -> HttpResponse:
+    subject = access.own_subject(request)
+    agency = access.policy_scope(request.POST.get("agency", ""))
+    purpose = request.POST.get("purpose", "")
+    if agency is None or purpose not in {p.code for p in consent_purposes(agency)}:
+        raise Http404
+    prefix = f"{agency.slug}-{purpose}"
+    form = ConsentGrantForm(request.POST, needs_email=purpose in BY_EMAIL, prefix=prefix)
+    if not form.is_valid():
+        blocks = _consent_blocks(subject, {(agency.slug, purpose): form})
+        return render(request, "consent/consents.html", {"blocks": blocks}, status=400)
+    actions.grant_consent(
+        subject=subject,
+        agency=agency,
+        purpose=purpose,
+        channel=Channel.WEB,
+        minor=form.cleaned_data["age_group"] == AgeGroup.MINOR,
+        guardian_consents=form.cleaned_data["guardian_consents"],
+        actor=request.user,
+    )
+    messages.success(request, _("Your consent is recorded. You can withdraw it here at any time."))
+    return redirect(f"{reverse('consent:consents')}#{prefix}")
+
+
+@require_POST
+def withdraw(request: HttpRequest) -> HttpResponse:
+    subject = access.own_subject(request)
+    form = ConsentWithdrawForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    agency = access.policy_scope(form.cleaned_data["agency"])
+    consent = Consent.objects.filter(subject=subject, agency=agency, purpose=form.cleaned_data["purpose"]).first()
+    if consent is None or agency is None:
+        raise Http404
+    actions.withdraw_consent(
+        subject=subject, agency=agency, purpose=consent.purpose, channel=Channel.WEB, actor=request.user
+    )
+    messages.success(request, _("Your consent is withdrawn. It took effect at once."))
+    return redirect(f"{reverse('consent:consents')}#{agency.slug}-{consent.purpose}")
+
+
+# Contact (V2, V3) ------------------------------------------------------------------------------------
+@csrf_exempt
+@require_POST
+def email(request: HttpRequest) -> HttpResponse:
+    """Shows a published address once a person presses the button: never in a page's source (V3).
+
+    A POST, so link-following robots never reach it; a plain form, so it needs no JavaScript and
+    works with a keyboard and a screen reader. It changes nothing, so it carries no CSRF token (which
+    would set a cookie on the contact page) and checks its origin instead.
+    """
+    if not same_origin(request):
+        return HttpResponseForbidden(_("This form must be sent from this site."))
+    kind, _sep, slug = request.POST.get("organisation", "").partition(":")
+    organisation: Agency | Controller | None = None
+    if kind == "agency":
+        organisation = Agency.objects.filter(slug=slug).first()
+    elif kind == "controller":
+        organisation = Controller.objects.filter(slug=slug).first()
+    field = {"contact": "contact_email", "dpo": "dpo_email"}.get(request.POST.get("kind", ""))
+    address = getattr(organisation, field, "") if organisation and field else ""
+    if not address:
+        raise Http404
+    label = _("E-mail") if field == "contact_email" else _("Data protection officer's e-mail")
+    response = render(request, "consent/email.html", {"organisation": organisation, "address": address, "label": label})
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

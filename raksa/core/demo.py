@@ -5,6 +5,8 @@ from typing import Any
 from django.db import transaction
 
 from raksa.accounts.models import User
+from raksa.consent import actions as consent
+from raksa.consent import policies
 from raksa.organisations import actions as organisations
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.subjects.models import Subject
@@ -99,3 +101,86 @@ def account_lines() -> list[str]:
     lines = ["Demo accounts (user ID / password):"]
     lines += [f"  {username:<17} {password:<20} {description}" for username, password, _a, _r, description in ACCOUNTS]
     return lines
+
+
+# Privacy policies in the seeds' own words; the processing sections are generated at publication.
+PLATFORM_POLICY = {
+    "introduction_th": (
+        "# นโยบายการคุ้มครองข้อมูลส่วนบุคคล ของ วท. (Privacy Policy)\n\n"
+        "กระทรวงวิทยาศาสตร์และเทคโนโลยี (วท.) ตระหนักถึงความปลอดภัยของข้อมูลส่วนบุคคล "
+        "และการรักษาข้อมูลส่วนบุคคลของผู้ใช้บริการผ่านเว็บไซต์และแอปพลิเคชัน\n\n"
+        "## วัตถุประสงค์ในการเก็บรวบรวม\n\n"
+        "วท. เก็บข้อมูลผู้ใช้บริการเพื่อวิเคราะห์และติดตามการใช้งาน สำรวจความนิยมในการใช้บริการ "
+        "เพื่อนำสถิติไปใช้ในการปรับปรุงคุณภาพการให้บริการ และเพื่อตรวจสอบย้อนหลังในกรณีที่เกิดปัญหาการใช้งาน\n\n"
+        "## การเก็บรวบรวมข้อมูลส่วนบุคคล\n\n"
+        "1. วท. เก็บรวบรวมข้อมูลส่วนบุคคลเท่าที่จำเป็นแก่การให้บริการ โดยขึ้นอยู่กับประเภทของบริการที่ใช้\n"
+        "2. ในกรณีเยี่ยมชมเว็บไซต์ วท. เก็บบันทึกการเข้าออกเว็บไซต์ (Log Files) เช่น หมายเลขไอพี "
+        "ประเภทของบราวเซอร์ โดเมนเนม หน้าเว็บที่เข้าเยี่ยมชม เวลาที่เข้าเยี่ยมชม และเว็บไซต์ที่อ้างอิง\n"
+        "3. ในกรณีสมัครสมาชิกเพื่อใช้บริการหรือร่วมกิจกรรม วท. อาจเก็บข้อมูลเพิ่มเติมเฉพาะที่บริการนั้นต้องใช้\n"
+    ),
+    "introduction_en": (
+        "# Privacy policy of the Ministry of Science and Technology\n\n"
+        "The Ministry of Science and Technology (MOST) cares about the security of personal data and keeps "
+        "safe the personal data of the people who use its website and application.\n\n"
+        "## Why we collect data\n\n"
+        "MOST collects data to analyse and track usage and the popularity of its services, uses the "
+        "statistics to improve service quality, and keeps logs to investigate problems after they happen.\n\n"
+        "## What we collect\n\n"
+        "1. Only the personal data the service you use needs, depending on the kind of service.\n"
+        "2. On a visit, log files: IP address, browser type, domain name, pages visited, access times and the "
+        "referring site.\n"
+        "3. When you register for a service or an activity, further data only where that service needs it.\n"
+    ),
+    "summary_th": "ฉบับแรกที่สร้างจากการตั้งค่าของระบบ",
+    "summary_en": "The first version generated from the site's configuration.",
+}
+MINBURI_POLICY = {
+    "introduction_th": (
+        "# นโยบายและแนวปฏิบัติในการคุ้มครองข้อมูลส่วนบุคคลของสำนักงานเขตมีนบุรี\n\n"
+        "สำนักงานเขตมีนบุรีจัดทำนโยบายและแนวปฏิบัติในการคุ้มครองข้อมูลส่วนบุคคล "
+        "เพื่อรักษาความปลอดภัยและป้องกันการนำข้อมูลส่วนบุคคลของผู้ใช้บริการเว็บไซต์และแอปพลิเคชัน"
+        "ของสำนักงานเขตมีนบุรีไปใช้โดยมีเจตนาไม่สุจริต\n\n"
+        "## การใช้ข้อมูลส่วนบุคคล\n\n"
+        "สำนักงานเขตมีนบุรีจะใช้ข้อมูลของท่านให้เป็นไปตามกฎหมายและกฎเกณฑ์ต่าง ๆ ที่เกี่ยวข้อง "
+        "หรือเพื่อปรับปรุงบริการของสำนักงานเขตมีนบุรีให้มีประสิทธิภาพมากขึ้น\n\n"
+        "## ข้อแนะนำด้านการรักษาความปลอดภัย\n\n"
+        "หลังจากท่านลงทะเบียนกับบริการทางอิเล็กทรอนิกส์ ท่านจะได้รับหมายเลขประจำตัว (User ID) และรหัสผ่าน "
+        "สำนักงานเขตมีนบุรีจะทราบหมายเลขประจำตัวของท่านแต่จะไม่ทราบรหัสผ่านของท่าน ท่านควรเปลี่ยนรหัสผ่านเป็นประจำ "
+        "และคลิก “ออกจากระบบ” ทุกครั้งที่ใช้บริการเสร็จ\n"
+    ),
+    "introduction_en": (
+        "# Privacy protection policy of Minburi District Office\n\n"
+        "Minburi District Office publishes this policy and practice to keep safe the personal data of the "
+        "people who use its website and application, and to prevent its use in bad faith.\n\n"
+        "## How we use personal data\n\n"
+        "Minburi District Office uses your data in line with the law and the rules that apply, and to make "
+        "its services better.\n\n"
+        "## Security advice\n\n"
+        "After registering for e-services you receive a user ID and a password. The office knows your user ID "
+        "but not your password. Change your password regularly and log out each time you finish.\n"
+    ),
+    "summary_th": "ฉบับแรกที่สร้างจากการตั้งค่าของระบบ",
+    "summary_en": "The first version generated from the site's configuration.",
+}
+
+
+def _agency_policy(agency: Agency) -> dict[str, str]:
+    if agency.slug == MINBURI["slug"]:
+        return MINBURI_POLICY
+    return {
+        "introduction_th": f"# นโยบายคุ้มครองข้อมูลส่วนบุคคลของ{agency.name_th}\n",
+        "introduction_en": f"# Privacy policy of the {agency.name_en}\n",
+        "summary_th": PLATFORM_POLICY["summary_th"],
+        "summary_en": PLATFORM_POLICY["summary_en"],
+    }
+
+
+def load_policies() -> None:
+    """Publishes a first platform policy and one per agency, unless one is already published."""
+    scopes = [(None, PLATFORM_POLICY), *[(agency, _agency_policy(agency)) for agency in Agency.objects.all()]]
+    for agency, texts in scopes:
+        if policies.published_versions(agency).exists():
+            continue
+        draft = consent.start_policy_draft(agency=agency, actor=None)
+        consent.save_policy_draft(version=draft, actor=None, effective_date=draft.effective_date, **texts)
+        consent.publish_policy_version(version=draft, actor=None)

@@ -211,3 +211,18 @@ class PolicyPageTests(TestCase):
         citizen = User.objects.create_user("plain", "pw-plain-1234", subject=Subject.objects.create())
         self.client.force_login(citizen)
         self.assertEqual(self.client.get("/th/dpo/privacy/minburi/").status_code, 404)
+
+
+class DemoPolicyTests(TestCase):
+    databases = "__all__"
+
+    def test_it_publishes_the_demo_policies_once_v1(self) -> None:
+        demo.load_organisations()
+        demo.load_policies()
+        demo.load_policies()
+        published = PolicyVersion.objects.filter(status="published")
+        self.assertEqual(published.count(), 1 + Agency.objects.count())
+        minburi = published.get(agency__slug="minburi")
+        self.assertIn("สำนักงานเขตมีนบุรีจัดทำนโยบาย", minburi.markdown_th)
+        self.assertIn("raksa_cookies", minburi.markdown_th)
+        self.assertEqual(policies.pending_changes(minburi.agency), [])

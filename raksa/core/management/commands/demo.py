@@ -20,5 +20,7 @@ class Command(BaseCommand):
             agencies = demo.load_organisations()
             demo.load_accounts()
             self.stdout.write(f"Loaded demo organisations: {', '.join(a.name_en for a in agencies)}.")
+        # Idempotent: publishes only the policies that have no published version yet.
+        demo.load_policies()
         for line in demo.account_lines():
             self.stdout.write(line)
