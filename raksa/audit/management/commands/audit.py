@@ -1,5 +1,6 @@
 """`raksa audit chain | checkpoint | verify`: the sequencer, signed checkpoints, and the auditor's check."""
 
+import logging
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -7,10 +8,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connections
 
 from raksa.audit.chain import chain_pending
 from raksa.audit.checkpoints import write_checkpoint
 from raksa.audit.verify import verify
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -76,10 +80,15 @@ class Command(BaseCommand):
         last_checkpoint = time.monotonic()
         while True:
             time.sleep(interval)
-            chain_pending()
-            if every and time.monotonic() - last_checkpoint >= every:
-                write_checkpoint()
-                last_checkpoint = time.monotonic()
+            try:
+                chain_pending()
+                if every and time.monotonic() - last_checkpoint >= every:
+                    write_checkpoint()
+                    last_checkpoint = time.monotonic()
+            except DatabaseError as error:
+                # A restarting database must not end the one sequencer; verify reports a long wait.
+                logger.warning("audit sequencer: %s; trying again", type(error).__name__)
+                connections.close_all()
 
     def verify(self, *, checkpoints: Path | None, max_unchained: int, public_keys: list[str]) -> None:
         if checkpoints is not None and not checkpoints.exists():
