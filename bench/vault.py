@@ -1,0 +1,190 @@
+"""The vault's figures (issue 3): sealing and opening 100-byte values against a bare AES-GCM loop that
+also makes a random nonce and the same associated data, and opening one screen of 1,000 rows x 3
+fields for 1,000 different people, with their keys loaded and cold (fetched and unwrapped too).
+
+Rows are model instances in memory (no table); their data keys are real rows in the configured key
+store, made under a controller ID no organisation uses and deleted at the end.
+"""
+
+import os
+import statistics
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.core.management import call_command
+from django.db import models
+from django.test.utils import isolate_apps
+
+from bench.harness import Figure, Timing, measure
+from raksa.registry import NAME, PUBLIC_TASK, SERVICE_DELIVERY, registry
+from raksa.vault.crypto import associated_data_prefix
+from raksa.vault.fields import EncryptedField
+from raksa.vault.keys import keys_by_id, session
+from raksa.vault.models import DataKey
+from raksa.vault.openers import Opener
+from raksa.vault.routers import KEYSTORE
+from raksa.vault.sealed import Sealed
+
+_STORE = "bench.row"
+_FIELDS = ("first", "second", "third")
+# No controller has this ID (they count up from 1), so the bench's keys are easy to find and remove.
+_BENCH_CONTROLLER = -424242
+
+
+def _bench_model() -> type[models.Model]:
+    with isolate_apps("raksa.vault"):
+
+        class BenchRow(models.Model):
+            id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+            subject_id = models.UUIDField()
+            controller_id = models.BigIntegerField()
+            first = EncryptedField()
+            second = EncryptedField()
+            third = EncryptedField()
+
+            vault_store = _STORE
+            vault_subject_field = "subject_id"
+            vault_controller_field = "controller_id"
+
+            class Meta:
+                app_label = "vault"
+
+            def __str__(self) -> str:
+                return str(self.id)
+
+    for field in _FIELDS:
+        if not registry.is_declared("vault.BenchRow", field):
+            registry.declare(
+                "vault.BenchRow", field, category=NAME, purposes=[SERVICE_DELIVERY], legal_basis=PUBLIC_TASK
+            )
+    return BenchRow
+
+
+def run(*, small: bool) -> list[Figure]:
+    call_command("migrate", "vault", database=KEYSTORE, verbosity=0)
+    model = _bench_model()
+    try:
+        return [*_sealing_figures(model, values=200 if small else 1000), *_screen_figures(model, 1000)]
+    finally:
+        DataKey.objects.using(KEYSTORE).filter(controller_id=_BENCH_CONTROLLER).delete()
+
+
+def _paired_ratio(vault: Callable[[], object], bare: Callable[[], object], pairs: int) -> tuple[float, Timing, Timing]:
+    """Median of vault/bare ratios measured back to back, so the shared machine's load hits both alike."""
+    vault_samples, bare_samples = [], []
+    for _ in range(pairs):
+        bare_samples.append(measure(bare, repeat=1).median)
+        vault_samples.append(measure(vault, repeat=1).median)
+    ratio = statistics.median(v / b for v, b in zip(vault_samples, bare_samples, strict=True))
+    return ratio, Timing(tuple(vault_samples)), Timing(tuple(bare_samples))
+
+
+def _sealing_figures(model: Any, *, values: int) -> list[Figure]:
+    plaintexts = [os.urandom(50).hex() for _ in range(values)]  # 100 bytes each
+    subject = uuid.uuid4()
+    field = model._meta.get_field("first")
+    row_ids = [uuid.uuid4() for _ in range(values)]
+    prefix = associated_data_prefix(_STORE, "first")
+
+    # Bare AES-GCM: one key, and per value the text encoded, a fresh nonce and the same associated data.
+    bare = AESGCM(AESGCM.generate_key(bit_length=256))
+
+    def bare_encrypt() -> None:
+        for object_id, text in zip(row_ids, plaintexts, strict=True):
+            nonce = os.urandom(12)
+            bare.encrypt(nonce, text.encode(), prefix + object_id.bytes)
+
+    sealed_bare = []
+    for object_id, text in zip(row_ids, plaintexts, strict=True):
+        nonce = os.urandom(12)
+        sealed_bare.append((object_id, nonce, bare.encrypt(nonce, text.encode(), prefix + object_id.bytes)))
+
+    def bare_decrypt() -> None:
+        for object_id, nonce, ciphertext in sealed_bare:
+            bare.decrypt(nonce, ciphertext, prefix + object_id.bytes).decode()
+
+    # The vault as a save does it: assign the text, then the field seals it (declaration, key look-up
+    # in the request's session, associated data, a Sealed value).
+    rows = [model(id=object_id, subject_id=subject, controller_id=_BENCH_CONTROLLER) for object_id in row_ids]
+
+    def vault_encrypt() -> None:
+        for row, text in zip(rows, plaintexts, strict=True):
+            row.first = text
+            field.pre_save(row, add=True)
+
+    opener = Opener.for_subject(subject)
+    pairs = 15
+    with session():
+        vault_encrypt()
+        blobs = [(row.pk, row.first.blob) for row in rows]
+        # Values as a query loads them: a Sealed per column, its associated data not built yet.
+        loaded = [[Sealed(blob, _STORE, "first", object_id) for object_id, blob in blobs] for _ in range(2 * pairs)]
+
+        def vault_decrypt() -> None:
+            for value in loaded.pop():
+                opener.open(value)
+
+        encrypt = _paired_ratio(vault_encrypt, bare_encrypt, pairs)
+        decrypt = _paired_ratio(vault_decrypt, bare_decrypt, pairs)
+    return [
+        _ratio("vault encrypt vs bare AES-GCM", *encrypt, values),
+        _ratio("vault decrypt vs bare AES-GCM", *decrypt, values),
+    ]
+
+
+def _ratio(name: str, ratio: float, vault: Timing, bare: Timing, values: int) -> Figure:
+    return Figure(
+        name=name,
+        measured=ratio,
+        goal=3,
+        unit="x",
+        detail=f"{values} values of 100 B, paired runs: vault {vault.median / values * 1e6:.2f} µs, "
+        f"bare {bare.median / values * 1e6:.2f} µs per value",
+    )
+
+
+def _screen_figures(model: Any, count: int) -> list[Figure]:
+    """One list screen: `count` rows of `count` different people, each row with three sealed fields."""
+    stored: list[dict[str, object]] = []
+    with session():
+        for _ in range(count):
+            row = model(subject_id=uuid.uuid4(), controller_id=_BENCH_CONTROLLER)
+            for name in _FIELDS:
+                setattr(row, name, os.urandom(50).hex())
+                model._meta.get_field(name).pre_save(row, add=True)
+            stored.append(
+                {"id": row.pk, "subject_id": row.subject_id, "controller_id": _BENCH_CONTROLLER}
+                | {name: getattr(row, name).blob for name in _FIELDS}
+            )
+    opener = Opener.for_system("export")
+    repeat = 9
+    key_ids = {values["first"][1:17] for values in stored}  # type: ignore[index]
+
+    def screens() -> list[list[Any]]:
+        # Fresh instances for every sample, as a query gives them: nothing opened in advance.
+        return [[model(**values) for values in stored] for _ in range(repeat + 1)]
+
+    cold_rows = screens()
+    cold = measure(lambda: opener.open_many(cold_rows.pop(), _FIELDS), repeat=repeat)
+    warm_rows = screens()
+    with session():
+        keys_by_id(key_ids)
+        warm = measure(lambda: opener.open_many(warm_rows.pop(), _FIELDS), repeat=repeat)
+    return [
+        Figure(
+            name=f"open {count} rows x 3 fields, one screen",
+            measured=warm.median * 1000,
+            goal=10,
+            unit="ms",
+            detail=f"{count} people, their keys already loaded for the request; spread {warm.spread:.0%}",
+        ),
+        Figure(
+            name="the same screen with cold keys",
+            measured=cold.median * 1000,
+            goal=10,
+            unit="ms",
+            detail=f"also fetches {count} data keys (1 key-store query) and unwraps each; spread {cold.spread:.0%}",
+        ),
+    ]

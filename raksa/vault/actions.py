@@ -1,0 +1,115 @@
+"""The vault's writes: saving a row with its blind indexes, crypto-shredding, re-wrapping keys."""
+
+import uuid
+from dataclasses import dataclass
+
+from django.db import router, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from raksa.registry import registry
+from raksa.vault import crypto, keys
+from raksa.vault.fields import row_context
+from raksa.vault.models import BlindIndex, DataKey
+from raksa.vault.routers import KEYSTORE
+from raksa.vault.sealed import Sealed
+
+
+def save_sealed(instance: Model) -> None:
+    """Saves a row with encrypted fields and brings the blind indexes of its indexed fields up to date."""
+    with transaction.atomic(using=router.db_for_write(type(instance))):
+        instance.save()
+        update_indexes(instance)
+
+
+def update_indexes(instance: Model) -> None:
+    """Writes (or deletes) the blind index of each indexed field sealed or emptied since it was loaded."""
+    row = row_context(instance)
+    with transaction.atomic(using=KEYSTORE):
+        for declaration in registry.declarations_for(type(instance)):
+            kind = declaration.category.index
+            if not declaration.indexed or kind is None:
+                continue
+            # The field's name is its attname: encrypted fields are never relations.
+            value = instance.__dict__.get(declaration.field)
+            index = BlindIndex.objects.using(KEYSTORE).filter(
+                store=row.store, object_id=row.object_id, field=declaration.field
+            )
+            if value is None:
+                index.delete()
+            elif isinstance(value, Sealed) and value.index_digest is not None:
+                BlindIndex.objects.using(KEYSTORE).update_or_create(
+                    store=row.store,
+                    object_id=row.object_id,
+                    field=declaration.field,
+                    defaults={
+                        "kind": kind,
+                        "digest": value.index_digest,
+                        "subject_id": row.subject_id,
+                        "controller_id": row.controller_id,
+                        "retention": declaration.retention.code,
+                    },
+                )
+
+
+@dataclass(frozen=True)
+class Shredded:
+    keys: int
+    indexes: int
+
+
+def shred(*, subject_id: uuid.UUID, controller_id: int | None = None, retention: str | None = None) -> Shredded:
+    """Crypto-shredding: destroys a subject's data keys (all, or one controller's, or one retention
+    class's) and the matching blind indexes. Every value sealed under those keys reads as erased,
+    in the database and in every backup of it, as soon as the key store's backups have expired."""
+    scope: dict[str, object] = {"subject_id": subject_id}
+    if controller_id is not None:
+        scope["controller_id"] = controller_id
+    if retention is not None:
+        scope["retention"] = retention
+    with transaction.atomic(using=KEYSTORE):
+        data_keys = DataKey.objects.using(KEYSTORE).filter(destroyed_at__isnull=True, **scope)
+        destroyed = [key_id.bytes for key_id in data_keys.values_list("id", flat=True)]
+        data_keys.update(wrapped=None, destroyed_at=timezone.now())
+        indexes, _by_model = BlindIndex.objects.using(KEYSTORE).filter(**scope).delete()
+    keys.forget(destroyed)
+    return Shredded(keys=len(destroyed), indexes=indexes)
+
+
+@dataclass(frozen=True)
+class Rotation:
+    master_key_id: str
+    rewrapped: int
+
+
+def rotate_master_key(*, batch_size: int = 500) -> Rotation:
+    """Re-wraps every data key not yet under RAKSA_MASTER_KEY, unwrapping with RAKSA_PREVIOUS_MASTER_KEYS.
+
+    Data rows are not touched: their values stay sealed under the same data keys. Safe to re-run.
+    """
+    current = crypto.current_master_key()
+    masters = crypto.master_keys()
+    pending = (
+        DataKey.objects.using(KEYSTORE)
+        .filter(destroyed_at__isnull=True)
+        .exclude(master_key_id=current.key_id)
+        .order_by("id")
+    )
+    unknown = set(pending.exclude(master_key_id__in=list(masters)).values_list("master_key_id", flat=True))
+    if unknown:
+        raise crypto.VaultError(
+            f"data keys are wrapped by master keys {sorted(unknown)}, which are not in RAKSA_PREVIOUS_MASTER_KEYS"
+        )
+    rewrapped = 0
+    while True:
+        with transaction.atomic(using=KEYSTORE):
+            batch = list(pending.select_for_update()[:batch_size])
+            if not batch:
+                return Rotation(master_key_id=current.key_id, rewrapped=rewrapped)
+            for data_key in batch:
+                assert data_key.wrapped is not None  # only live keys are selected
+                raw = crypto.unwrap(masters[data_key.master_key_id], data_key.id, bytes(data_key.wrapped))
+                data_key.wrapped = crypto.wrap(current, data_key.id, raw)
+                data_key.master_key_id = current.key_id
+            DataKey.objects.using(KEYSTORE).bulk_update(batch, ["wrapped", "master_key_id"])
+            rewrapped += len(batch)

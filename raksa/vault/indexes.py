@@ -1,0 +1,83 @@
+"""Blind indexes: exact-match look-ups of encrypted values without decrypting anything.
+
+A digest is HMAC-SHA256 under RAKSA_INDEX_KEY of the kind and the normalised value: e-mail
+trimmed and lower-cased; a Thai national ID as its 13 digits; a phone number in E.164 (region TH).
+The rows live in the key store beside the data keys and are deleted when a subject is erased.
+"""
+
+import base64
+import hashlib
+import hmac
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from functools import cache
+
+import phonenumbers
+from django.conf import settings
+
+from raksa.vault.models import BlindIndex
+from raksa.vault.routers import KEYSTORE
+
+KINDS = ("email", "national_id", "phone")
+
+
+def normalise(kind: str, value: str) -> str:
+    """The canonical form of a value of this kind; ValueError if it cannot be one."""
+    if kind == "email":
+        return unicodedata.normalize("NFKC", value).strip().lower()
+    if kind == "national_id":
+        # Thai digits count as digits too; separators and spaces do not.
+        digits = "".join(str(unicodedata.decimal(char)) for char in value if char.isdecimal())
+        if len(digits) != 13:
+            raise ValueError("a Thai national ID number has 13 digits")
+        return digits
+    if kind == "phone":
+        try:
+            number = phonenumbers.parse(value, "TH")
+        except phonenumbers.NumberParseException:
+            raise ValueError("not a phone number") from None
+        if not phonenumbers.is_possible_number(number):
+            raise ValueError("not a possible phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise ValueError(f"unknown blind index kind {kind!r}")
+
+
+@cache
+def _index_key(encoded: str) -> bytes:
+    return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+
+
+def digest(kind: str | None, value: str) -> str:
+    if kind is None:
+        raise ValueError("no blind index kind")
+    key = _index_key(settings.RAKSA_INDEX_KEY)
+    return hmac.new(key, f"{kind}\x00{normalise(kind, value)}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Match:
+    subject_id: uuid.UUID
+    controller_id: int
+    store: str
+    field: str
+    object_id: uuid.UUID
+
+
+def find(kind: str, value: str) -> list[Match]:
+    """Every stored value of this kind equal to `value` once normalised (none if it is not valid)."""
+    try:
+        wanted = digest(kind, value)
+    except ValueError:
+        return []
+    rows = BlindIndex.objects.using(KEYSTORE).filter(kind=kind, digest=wanted).order_by("store", "object_id", "field")
+    return [
+        Match(
+            subject_id=row.subject_id,
+            controller_id=row.controller_id,
+            store=row.store,
+            field=row.field,
+            object_id=row.object_id,
+        )
+        for row in rows
+    ]
