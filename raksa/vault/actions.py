@@ -7,6 +7,7 @@ from django.db import router, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from raksa.audit import actions as audit
 from raksa.registry import registry
 from raksa.vault import crypto, keys
 from raksa.vault.fields import row_context
@@ -58,20 +59,36 @@ class Shredded:
     indexes: int
 
 
-def shred(*, subject_id: uuid.UUID, controller_id: int | None = None, retention: str | None = None) -> Shredded:
+def shred(
+    *,
+    subject_id: uuid.UUID,
+    controller_id: int | None = None,
+    retention: str | None = None,
+    purpose: str = "rights_requests",
+    actor: object = None,
+) -> Shredded:
     """Crypto-shredding: destroys a subject's data keys (all, or one controller's, or one retention
     class's) and the matching blind indexes. Every value sealed under those keys reads as erased,
-    in the database and in every backup of it, as soon as the key store's backups have expired."""
+    in the database and in every backup of it, as soon as the key store's backups have expired.
+    The audit entry (names and codes only) commits with the destruction."""
     scope: dict[str, object] = {"subject_id": subject_id}
     if controller_id is not None:
         scope["controller_id"] = controller_id
     if retention is not None:
         scope["retention"] = retention
-    with transaction.atomic(using=KEYSTORE):
+    with transaction.atomic(), transaction.atomic(using=KEYSTORE):
         data_keys = DataKey.objects.using(KEYSTORE).filter(destroyed_at__isnull=True, **scope)
         destroyed = [key_id.bytes for key_id in data_keys.values_list("id", flat=True)]
         data_keys.update(wrapped=None, destroyed_at=timezone.now())
         indexes, _by_model = BlindIndex.objects.using(KEYSTORE).filter(**scope).delete()
+        audit.record(
+            action="vault.shred",
+            actor=actor,
+            subject_id=subject_id,
+            object_type="vault.datakey",
+            object_id=retention or "all",
+            purpose=purpose,
+        )
     keys.forget(destroyed)
     return Shredded(keys=len(destroyed), indexes=indexes)
 
@@ -105,6 +122,12 @@ def rotate_master_key(*, batch_size: int = 500) -> Rotation:
         with transaction.atomic(using=KEYSTORE):
             batch = list(pending.select_for_update()[:batch_size])
             if not batch:
+                audit.record(
+                    action="vault.rotate",
+                    object_type="vault.masterkey",
+                    object_id=current.key_id,
+                    purpose="key_rotation",
+                )
                 return Rotation(master_key_id=current.key_id, rewrapped=rewrapped)
             for data_key in batch:
                 assert data_key.wrapped is not None  # only live keys are selected

@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.test import TestCase, override_settings
 
 from raksa import devkeys
+from raksa.audit.models import AuditEntry
 from raksa.organisations.models import Controller
 from raksa.subjects.actions import erase_subject
 from raksa.subjects.models import Subject
@@ -107,6 +109,10 @@ class ShreddingTests(TestCase):
         self.assertEqual(self.open(self.neighbour, "name"), "Neighbour")
         self.assertEqual(find("email", factories.CANARIES["email"]), [])
         self.assertEqual(str(ERASED), "ลบแล้ว")
+        entry = AuditEntry.objects.get(action="vault.shred")
+        self.assertEqual(
+            (entry.subject_id, entry.object_id, entry.purpose), (self.subject.id, "all", "rights_requests")
+        )
 
     def test_it_shreds_one_retention_class(self) -> None:
         shredded = shred(subject_id=self.subject.id, retention="case_file")
@@ -152,7 +158,7 @@ class RotationTests(TestCase):
         old = crypto.current_master_key().key_id
         new_master = devkeys.generate_keys()["RAKSA_MASTER_KEY"].replace("m", "rotated-m", 1)
         before = _data_rows()
-        with override_settings(RAKSA_MASTER_KEY=new_master, RAKSA_PREVIOUS_MASTER_KEYS=[self._current()]):
+        with override_settings(RAKSA_MASTER_KEY=new_master, RAKSA_PREVIOUS_MASTER_KEYS=[settings.RAKSA_MASTER_KEY]):
             self.assertEqual(rotate_master_key(batch_size=2).rewrapped, 9)  # 3 people x 3 classes
             self.assertEqual(rotate_master_key().rewrapped, 0)
         self.assertEqual(_data_rows(), before)
@@ -171,9 +177,3 @@ class RotationTests(TestCase):
             self.assertRaises(crypto.VaultError),
         ):
             rotate_master_key()
-
-    @staticmethod
-    def _current() -> str:
-        from django.conf import settings
-
-        return settings.RAKSA_MASTER_KEY

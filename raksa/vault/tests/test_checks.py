@@ -14,25 +14,32 @@ def _ids(messages: list[CheckMessage]) -> list[str]:
     return sorted(message.id or "" for message in messages)
 
 
+def _personal_model(name: str, store: str, field: str = "value") -> type[models.Model]:
+    """A model shaped as the vault needs: UUID key, subject and controller, one encrypted field."""
+    attributes = {
+        "__module__": __name__,
+        "id": models.UUIDField(primary_key=True, default=uuid.uuid4),
+        "subject_id": models.UUIDField(),
+        "controller_id": models.BigIntegerField(),
+        field: EncryptedField(),
+        "vault_store": store,
+        "vault_subject_field": "subject_id",
+        "vault_controller_field": "controller_id",
+    }
+    return type(name, (models.Model,), attributes)
+
+
 @isolate_apps("raksa.vault")
 class VaultFieldCheckTests(SimpleTestCase):
     def test_it_needs_a_declaration_for_every_encrypted_field(self) -> None:
-        class Petition(models.Model):  # noqa: DJ008
-            id = models.UUIDField(primary_key=True, default=uuid.uuid4)
-            subject_id = models.UUIDField()
-            controller_id = models.BigIntegerField()
-            petitioner = EncryptedField()
-            vault_store = "checks.petition"
-            vault_subject_field = "subject_id"
-            vault_controller_field = "controller_id"
-
+        petition = _personal_model("Petition", "checks.petition", "petitioner")
         registry = Registry()
-        self.assertEqual(_ids(check_models([Petition], registry=registry)), ["registry.E001"])
+        self.assertEqual(_ids(check_models([petition], registry=registry)), ["registry.E001"])
         registry.declare(
             "vault.Petition", "petitioner", category=NAME, purposes=[SERVICE_DELIVERY], legal_basis=PUBLIC_TASK
         )
-        self.assertEqual(check_models([Petition], registry=registry), [])
-        self.assertEqual(Petition.check(), [])
+        self.assertEqual(check_models([petition], registry=registry), [])
+        self.assertEqual(petition.check(), [])
 
     def test_it_needs_a_store_name_a_uuid_key_and_the_subject_and_controller(self) -> None:
         class Letter(models.Model):  # noqa: DJ008
@@ -41,27 +48,7 @@ class VaultFieldCheckTests(SimpleTestCase):
         self.assertEqual(_ids(Letter.check()), ["vault.E001", "vault.E003", "vault.E004", "vault.E004", "vault.E005"])
 
     def test_it_refuses_two_models_with_one_store_name(self) -> None:
-        class First(models.Model):  # noqa: DJ008
-            id = models.UUIDField(primary_key=True, default=uuid.uuid4)
-            subject_id = models.UUIDField()
-            controller_id = models.BigIntegerField()
-            value = EncryptedField()
-            vault_store = "checks.shared"
-            vault_subject_field = "subject_id"
-            vault_controller_field = "controller_id"
-
-        class Second(First):  # noqa: DJ008
-            class Meta:
-                proxy = True
-
-        class Third(models.Model):  # noqa: DJ008
-            id = models.UUIDField(primary_key=True, default=uuid.uuid4)
-            subject_id = models.UUIDField()
-            controller_id = models.BigIntegerField()
-            value = EncryptedField()
-            vault_store = "checks.shared"
-            vault_subject_field = "subject_id"
-            vault_controller_field = "controller_id"
-
-        self.assertEqual(First.check(), [])
-        self.assertEqual(_ids(Third.check()), ["vault.E002"])
+        first = _personal_model("First", "checks.shared")
+        third = _personal_model("Third", "checks.shared")
+        self.assertEqual(first.check(), [])
+        self.assertEqual(_ids(third.check()), ["vault.E002"])

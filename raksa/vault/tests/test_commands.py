@@ -1,5 +1,6 @@
 from io import StringIO
 
+from django.conf import settings
 from django.core.management import call_command
 from django.test import TestCase
 
@@ -23,12 +24,6 @@ class KeysCommandTests(TestCase):
         factories.dossier(factories.person(), factories.controller(), name="Somsri")
         new_master = devkeys.generate_keys()["RAKSA_MASTER_KEY"].replace("m", "next-m", 1)
         output = StringIO()
-        with self.settings(RAKSA_MASTER_KEY=new_master, RAKSA_PREVIOUS_MASTER_KEYS=[self._current()]):
+        with self.settings(RAKSA_MASTER_KEY=new_master, RAKSA_PREVIOUS_MASTER_KEYS=[settings.RAKSA_MASTER_KEY]):
             call_command("keys", "rotate", stdout=output)
         self.assertIn(f"re-wrapped 1 data keys under master key {new_master.partition(':')[0]}", output.getvalue())
-
-    @staticmethod
-    def _current() -> str:
-        from django.conf import settings
-
-        return settings.RAKSA_MASTER_KEY

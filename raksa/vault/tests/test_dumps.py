@@ -5,6 +5,7 @@ import os
 import sqlite3
 import subprocess
 import uuid
+from contextlib import closing
 from unittest import skipUnless
 
 from django.db import connections
@@ -84,9 +85,9 @@ class RawDumpTests(TransactionTestCase):
         with session():
             self.assertEqual([opener.open(value) for value in backup], [ERASED] * len(_FIELDS))
         if file_backup is not None:
-            restored = sqlite3.connect(":memory:")
-            restored.deserialize(file_backup)
-            values = _sealed_values(restored.execute(_SELECT).fetchone())
+            with closing(sqlite3.connect(":memory:")) as restored:
+                restored.deserialize(file_backup)
+                values = _sealed_values(restored.execute(_SELECT).fetchone())
             with session():
                 self.assertEqual([opener.open(value) for value in values], [ERASED] * len(_FIELDS))
 
