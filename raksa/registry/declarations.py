@@ -20,7 +20,8 @@ with its declarations), `declarations_for(model)`, `declaration(model, field)`, 
 Models are named by their label ("app_label.ModelName", any case) or passed as classes.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -187,6 +188,22 @@ class Registry:
             raise ImproperlyConfigured(f"the purpose {purpose.code!r} is already registered differently")
         self._purposes[purpose.code] = purpose
         return purpose
+
+    @contextmanager
+    def overlay(self) -> Iterator[None]:
+        """Declarations and purposes added inside the block are forgotten at its end.
+
+        For tests' own models: the site's registry stays exactly what its apps declare.
+        """
+        saved = (
+            dict(self._purposes),
+            {label: dict(fields) for label, fields in self._declarations.items()},
+            {label: dict(fields) for label, fields in self._not_personal.items()},
+        )
+        try:
+            yield
+        finally:
+            self._purposes, self._declarations, self._not_personal = saved
 
     @staticmethod
     def _require(known: dict, item: Category | Purpose | LegalBasis | RetentionClass, kind: str, where: str) -> None:

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib.admin import AdminSite
 from django.core.checks import CheckMessage
 from django.db import models
@@ -88,7 +89,9 @@ class RegistryCheckTests(SimpleTestCase):
 
 class InstalledModelsTests(SimpleTestCase):
     def test_it_finds_every_installed_model_declared(self) -> None:
-        self.assertEqual(check_personal_data(), [])
+        # The vault's test-only app declares its model only while its own tests run.
+        site = [config for config in apps.get_app_configs() if config.label != "vaultcase"]
+        self.assertEqual(check_personal_data(site), [])
 
     def test_it_recognises_personal_looking_names(self) -> None:
         for name in ("email", "dpo_email", "first_name", "ip_address", "date_of_birth", "national_id", "phone"):

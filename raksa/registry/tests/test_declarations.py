@@ -100,3 +100,13 @@ class DeclarationTests(SimpleTestCase):
             self.assertEqual(EMAIL.label, "e-mail address")
         with translation.override("th"):
             self.assertEqual(EMAIL.label, "อีเมล")
+
+    def test_it_forgets_declarations_made_in_an_overlay(self) -> None:
+        with self.registry.overlay():
+            self.registry.declare("a.B", "email", category=EMAIL, purposes=[CONTACT], legal_basis=PUBLIC_TASK)
+            self.registry.register_purpose(Purpose("tour", "นำชม", "guided tours"))
+            self.assertTrue(self.registry.is_declared("a.B", "email"))
+        self.assertFalse(self.registry.is_declared("a.B", "email"))
+        self.assertEqual(self.registry.stores(), ())
+        with self.assertRaises(KeyError):
+            self.registry.purpose("tour")

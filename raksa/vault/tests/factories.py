@@ -4,6 +4,7 @@ from raksa.organisations.models import Controller
 from raksa.subjects.actions import create_subject
 from raksa.subjects.models import Subject
 from raksa.vault.actions import save_sealed
+from raksa.vault.tests.vaultcase.declarations import declared_dossier
 from raksa.vault.tests.vaultcase.models import Dossier
 
 # Values that must never appear in a dump of either database.
@@ -16,6 +17,15 @@ CANARIES = {
 }
 # The same values as a blind index normalises them (never stored either: only their HMAC is).
 NORMALISED_CANARIES = ("canary.somchai+7f3a@example.org", "+66812345678", "3100600445635")
+
+
+class DossierTests:
+    """Mixin for test cases that use vaultcase.Dossier: declares it for the class's duration."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.enterClassContext(declared_dossier())  # type: ignore[attr-defined]
+        super().setUpClass()  # type: ignore[misc]
 
 
 def controller(slug: str = "bma") -> Controller:

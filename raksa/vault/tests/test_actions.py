@@ -28,7 +28,7 @@ def bytes_or_value(value: object) -> object:
     return bytes(value) if isinstance(value, memoryview) else value
 
 
-class BlindIndexTests(TestCase):
+class BlindIndexTests(factories.DossierTests, TestCase):
     databases = "__all__"
     controller: Controller
     subject: Subject
@@ -75,7 +75,7 @@ class BlindIndexTests(TestCase):
             self.assertEqual(find("email", factories.CANARIES["email"]), [])
 
 
-class ShreddingTests(TestCase):
+class ShreddingTests(factories.DossierTests, TestCase):
     databases = "__all__"
     controller: Controller
     other_controller: Controller
@@ -142,7 +142,7 @@ class ShreddingTests(TestCase):
         self.assertIs(self.open(self.row, "name"), ERASED)
 
 
-class RotationTests(TestCase):
+class RotationTests(factories.DossierTests, TestCase):
     databases = "__all__"
     controller: Controller
     subjects: list[Subject]

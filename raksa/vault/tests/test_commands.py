@@ -8,7 +8,7 @@ from raksa import devkeys
 from raksa.vault.tests import factories
 
 
-class KeysCommandTests(TestCase):
+class KeysCommandTests(factories.DossierTests, TestCase):
     databases = "__all__"
 
     def test_it_generates_a_fresh_set_of_keys(self) -> None:

@@ -42,7 +42,7 @@ def _is_sqlite(alias: str) -> bool:
     return connections[alias].vendor == "sqlite"
 
 
-class RawDumpTests(TransactionTestCase):
+class RawDumpTests(factories.DossierTests, TransactionTestCase):
     databases = "__all__"
 
     def setUp(self) -> None:

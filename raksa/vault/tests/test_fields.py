@@ -18,7 +18,7 @@ from raksa.vault.tests import factories
 from raksa.vault.tests.vaultcase.models import Dossier
 
 
-class SealingTests(TestCase):
+class SealingTests(factories.DossierTests, TestCase):
     databases = "__all__"
     controller: Controller
     subject: Subject
@@ -99,7 +99,7 @@ class SealingTests(TestCase):
             opener.open(Dossier.objects.get(pk=first.pk).email)
 
 
-class OpenerTests(TestCase):
+class OpenerTests(factories.DossierTests, TestCase):
     databases = "__all__"
     controller: Controller
     subject: Subject
