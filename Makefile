@@ -45,10 +45,16 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy raksa bench
 
-test-sqlite: setup
+# Test tools only (axe-core for the accessibility tests, from package-lock.json): `make run` never needs them.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js and npm (Debian: apt-get install npm)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+test-sqlite: setup node_modules/.installed
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
 
-test-postgres: setup
+test-postgres: setup node_modules/.installed
 	@if $(BIN)/python -m raksa.testing.pgcheck "$(RAKSA_TEST_PG)"; then \
 	  DATABASE_URL="$(RAKSA_TEST_PG)/$(RAKSA_TEST_DB)" RAKSA_KEYSTORE_URL="$(RAKSA_TEST_PG)/$(RAKSA_TEST_DB)_keys" \
 	    $(BIN)/pytest -n $(PYTEST_WORKERS) -q; \
@@ -64,4 +70,4 @@ bench: setup
 	$(BIN)/raksa bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) var/static
+	rm -rf $(VENV) var/static node_modules

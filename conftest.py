@@ -18,6 +18,8 @@ def pytest_configure(config: pytest.Config) -> None:
     checkpoints = tempfile.TemporaryDirectory(prefix="raksa-audit-")
     config.stash[_CHECKPOINTS] = checkpoints
     settings.RAKSA_AUDIT_CHECKPOINT_FILE = Path(checkpoints.name) / "checkpoints.jsonl"
+    # Tests see every page freshly rendered; the public-page cache has its own test.
+    settings.RAKSA_PUBLIC_PAGE_SECONDS = 0
     mailbox = Mailbox.start()
     config.stash[_MAILBOX] = mailbox
     settings.MAILERS = {

@@ -1,5 +1,6 @@
 """Raksa's one settings module. Everything that varies comes from the environment (see docs/CONFIGURATION.md)."""
 
+import os
 from pathlib import Path
 
 import fontpkg_sarabun
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "django_tasks_db",
     "raksa.core",
     "raksa.organisations",
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
     "raksa.vault",
     "raksa.audit",
     "raksa.consent",
+    "raksa.content",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "raksa.core.context_processors.site",
                 "raksa.consent.context_processors.consent",
+                "raksa.content.context_processors.appearance",
             ],
         },
     },
@@ -138,6 +142,15 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# Uploaded pictures and videos (published content only: never personal data).
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("RAKSA_MEDIA_DIR", str(VAR_DIR / "media")))
+# How long anonymous visitors may be served a public page rendered earlier (raksa.core.caching).
+RAKSA_PUBLIC_PAGE_SECONDS = env_int("RAKSA_PUBLIC_PAGE_SECONDS", 30, minimum=0)
+# PyThaiNLP (Thai word segmentation for search) keeps its data under var/, not in ~, and never downloads.
+os.environ.setdefault("PYTHAINLP_DATA", str(VAR_DIR / "pythainlp-data"))
+os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
 
 TASKS = {
     "default": {

@@ -1,17 +1,23 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.urls import include, path
 
+from raksa.content import views as content_views
+from raksa.content.sitemaps import SITEMAPS
 from raksa.core import views as core_views
 
 urlpatterns = [
     path("", core_views.root),
     path("healthz", core_views.healthz, name="healthz"),
     path(settings.RAKSA_ADMIN_URL, admin.site.urls),
+    path("sitemap.xml", sitemap_view, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("media/<path:name>", content_views.media, name="media"),
 ]
 urlpatterns += i18n_patterns(
     path("", include("raksa.core.urls")),
     path("", include("raksa.consent.urls")),
+    path("", include("raksa.content.urls")),
     prefix_default_language=True,
 )

@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from raksa.core import home as home_sections
+from raksa.core.caching import public_page
 from raksa.organisations.models import Controller
 
 log = logging.getLogger(__name__)
@@ -18,11 +20,13 @@ def root(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    return render(request, "core/home.html", {"sections": home_sections.sections(request)})
 
 
 @require_GET
+@public_page
 def contact(request: HttpRequest) -> HttpResponse:
     controllers = Controller.objects.prefetch_related("agencies").order_by("-is_platform_operator", "name_th")
     return render(request, "core/contact.html", {"controllers": controllers})

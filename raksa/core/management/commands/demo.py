@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from raksa.content import demo as content_demo
 from raksa.core import demo
 from raksa.organisations.models import Controller
 
@@ -22,5 +23,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Loaded demo organisations: {', '.join(a.name_en for a in agencies)}.")
         # Idempotent: publishes only the policies that have no published version yet.
         demo.load_policies()
+        # Content arrived after the first demo databases were made: it loads into those too.
+        content_demo.load()
         for line in demo.account_lines():
             self.stdout.write(line)
