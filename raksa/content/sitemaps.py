@@ -26,6 +26,7 @@ class FixedPagesSitemap(SiteSitemap):
     names = [
         "core:home",
         "core:contact",
+        "consent:privacy_policy",
         "content:news",
         "content:videos",
         "content:agencies",

@@ -75,6 +75,7 @@ def public_page_types(*, news_pk: int, video_pk: int) -> dict[str, str]:
     return {
         "home": "/",
         "contact": "/contact/",
+        "privacy policy": "/privacy/",
         "news archive": "/news/",
         "news item": f"/news/{news_pk}/",
         "videos": "/videos/",
