@@ -1,12 +1,15 @@
 """Writes of the consent app: each one transaction, each with its audit entry."""
 
+from django.core import mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from raksa import registry
 from raksa.audit.actions import record
-from raksa.consent import policies
+from raksa.consent import policies, tasks
 from raksa.consent.models import (
     AcceptanceKind,
     Channel,
@@ -14,14 +17,17 @@ from raksa.consent.models import (
     ConsentAction,
     ConsentEvent,
     GivenBy,
+    Mailing,
     PolicyAcceptance,
     PolicyStatus,
     PolicyVersion,
 )
-from raksa.consent.purposes import consent_purposes
+from raksa.consent.purposes import BY_EMAIL, consent_purposes
 from raksa.consent.rendering import render_markdown
 from raksa.organisations.models import Agency
 from raksa.subjects.models import Subject
+from raksa.vault.keys import session
+from raksa.vault.openers import Opener
 
 
 class PolicyFrozenError(ValueError):
@@ -139,18 +145,25 @@ def grant_consent(
     channel: str,
     minor: bool,
     guardian_consents: bool = False,
+    email: str = "",
     actor: object = None,
 ) -> Consent:
-    """Records a separate, explicit consent; a person under 20 needs a parent's or guardian's (PDPA s20)."""
+    """Records a separate, explicit consent; a person under 20 needs a parent's or guardian's (PDPA s20).
+
+    For a purpose delivered by e-mail, `email` is where to send it; it is sealed by the vault.
+    """
     if purpose not in {p.code for p in consent_purposes(agency)}:
         raise ConsentRefusedError(f"{purpose!r} is not processed on consent")
     registry.usable_purpose(purpose)  # a refused purpose (marketing, D2) raises
     if minor and not guardian_consents:
         raise ConsentRefusedError("a person under 20 can consent only with a parent's or guardian's consent")
+    if (purpose in BY_EMAIL) != bool(email):
+        raise ConsentRefusedError("an e-mail address is needed for, and only for, a purpose delivered by e-mail")
     consent, _created = Consent.objects.select_for_update().get_or_create(
-        subject=subject, agency=agency, purpose=purpose
+        subject=subject, agency=agency, purpose=purpose, defaults={"controller_id": agency.controller_id}
     )
     consent.granted = True
+    consent.email = email or None  # type: ignore[assignment]
     consent.save()
     _event(consent, ConsentAction.GRANTED, channel, GivenBy.GUARDIAN if minor else GivenBy.SELF, actor)
     return consent
@@ -162,6 +175,8 @@ def withdraw_consent(*, subject: Subject, agency: Agency, purpose: str, channel:
     consent = Consent.objects.select_for_update().get(subject=subject, agency=agency, purpose=purpose)
     if consent.granted:
         consent.granted = False
+        # The address was given for this purpose only: it goes with the consent.
+        consent.email = None
         consent.save()
         _event(consent, ConsentAction.WITHDRAWN, channel, GivenBy.SELF, actor)
     return consent
@@ -190,3 +205,72 @@ def _event(consent: Consent, action: str, channel: str, given_by: str, actor: ob
 def has_live_consent(*, subject: Subject, agency: Agency, purpose: str) -> bool:
     """What processing asks, every time, right before it acts on consent."""
     return Consent.objects.filter(subject=subject, agency=agency, purpose=purpose, granted=True).exists()
+
+
+# Mailings (U1) ---------------------------------------------------------------------------------------
+@transaction.atomic
+def create_mailing(
+    *, agency: Agency, purpose: str, title_th: str, body_th: str, title_en: str = "", body_en: str = "", actor: object
+) -> Mailing:
+    """A mailing for a purpose delivered by e-mail; sent by a task to whoever consents at send time."""
+    if purpose not in BY_EMAIL:
+        raise ConsentRefusedError(f"{purpose!r} is not a purpose delivered by e-mail")
+    registry.usable_purpose(purpose)
+    mailing = Mailing.objects.create(
+        agency=agency, purpose=purpose, title_th=title_th, title_en=title_en, body_th=body_th, body_en=body_en
+    )
+    record(
+        action="consent.mailing_created",
+        actor=actor,
+        agency_id=agency.pk,
+        object_type="consent.mailing",
+        object_id=mailing.pk,
+        purpose=purpose,
+    )
+    transaction.on_commit(lambda: tasks.send_mailing.enqueue(mailing_id=mailing.pk))
+    return mailing
+
+
+def deliver_mailing(*, mailing: Mailing) -> int:
+    """Sends the mailing to each person whose consent is live at the moment their message goes out.
+
+    The list is read when sending starts, and each consent is read again right before its message,
+    so a withdrawal during a long mailing still stops the next message. Returns the number sent.
+    """
+    if mailing.sent_at is not None:
+        return mailing.recipients
+    opener = Opener.for_system("mailer")
+    sent = 0
+    with session(), mail.mailers.default as connection:
+        for consent_id in Consent.objects.filter(
+            agency=mailing.agency, purpose=mailing.purpose, granted=True
+        ).values_list("pk", flat=True):
+            consent = Consent.objects.filter(pk=consent_id, granted=True).first()
+            address = opener.open_field(consent, "email") if consent else None
+            if not isinstance(address, str) or not address:
+                continue
+            connection.send_messages([_mailing_message(mailing, address)])
+            sent += 1
+    with transaction.atomic():
+        Mailing.objects.filter(pk=mailing.pk).update(sent_at=timezone.now(), recipients=sent)
+        record(
+            action="consent.mailing_sent",
+            agency_id=mailing.agency_id,
+            object_type="consent.mailing",
+            object_id=mailing.pk,
+            purpose=mailing.purpose,
+            legal_basis=registry.CONSENT.code,
+        )
+    return sent
+
+
+def _mailing_message(mailing: Mailing, address: str) -> EmailMessage:
+    with translation.override("th"):
+        consents_url = reverse("consent:consents")
+    footer = (
+        f"\n\n--\nท่านได้รับอีเมลนี้เพราะให้ความยินยอมไว้ ถอนความยินยอมได้ทุกเมื่อที่ {consents_url}"
+        f"\nYou receive this because you consented; withdraw at any time at {consents_url}"
+    )
+    title = mailing.title_th + (f" / {mailing.title_en}" if mailing.title_en else "")
+    body = mailing.body_th + (f"\n\n{mailing.body_en}" if mailing.body_en else "") + footer
+    return EmailMessage(subject=title, body=body, to=[address])

@@ -7,6 +7,9 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from raksa.vault.fields import EncryptedField
+from raksa.vault.models import VaultModel
+
 
 class PolicyStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -125,14 +128,25 @@ class ConsentAction(models.TextChoices):
 
 
 class Consent(models.Model):
-    """The live state of one person's consent to one agency for one purpose; its history is ConsentEvent."""
+    """The live state of one person's consent to one agency for one purpose; its history is ConsentEvent.
+
+    For purposes delivered by e-mail (news, surveys) it holds the address the person gave for them,
+    sealed by the vault and cleared when the consent is withdrawn.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     subject = models.ForeignKey("subjects.Subject", on_delete=models.PROTECT, related_name="consents")
     agency = models.ForeignKey("organisations.Agency", on_delete=models.PROTECT, related_name="consents")
+    # The agency's controller: the legal person the consent is given to, whose keys seal the address.
+    controller = models.ForeignKey("organisations.Controller", on_delete=models.PROTECT, related_name="+")
     purpose = models.CharField(_("purpose"), max_length=64)
     granted = models.BooleanField(_("granted"), default=False)
+    email = EncryptedField(_("e-mail address for this purpose"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    vault_store = "consent.consent"
+    vault_subject_field = "subject"
+    vault_controller_field = "controller"
 
     class Meta:
         verbose_name = _("consent")
@@ -187,3 +201,40 @@ class Mailing(models.Model):
 
     def __str__(self) -> str:
         return self.title_th
+
+
+class InquiryKind(models.TextChoices):
+    QUESTION = "question", _("Question")
+    SUGGESTION = "suggestion", _("Suggestion")
+    COMPLAINT = "complaint", _("Complaint")
+
+
+class InquiryStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    ANSWERED = "answered", _("Answered")
+
+
+class Inquiry(VaultModel):
+    """A question, suggestion or complaint about the policy, sent to an agency's DPO (V2)."""
+
+    vault_store = "consent.inquiry"
+
+    agency = models.ForeignKey("organisations.Agency", on_delete=models.PROTECT, related_name="inquiries")
+    reference = models.CharField(_("reference number"), max_length=20, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=InquiryKind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=InquiryStatus.choices, default=InquiryStatus.RECEIVED)
+    name = EncryptedField(_("name"))
+    email = EncryptedField(_("e-mail address"))
+    message = EncryptedField(_("message"))
+    answer = EncryptedField(_("answer"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answered_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("question to the DPO")
+        verbose_name_plural = _("questions to the DPO")
+        indexes = [models.Index(fields=["agency", "status", "received_at"])]
+
+    def __str__(self) -> str:
+        return self.reference

@@ -32,7 +32,7 @@ DESCRIPTIONS = {
     ),
 }
 # Purposes whose mail goes to an address given with the consent (stored through the vault).
-BY_EMAIL: frozenset[str] = frozenset()
+BY_EMAIL = frozenset({NEWS_AND_PR.code, OPINION_SURVEYS.code})
 
 
 def consent_purposes(agency: Agency | None = None) -> list[Purpose]:

@@ -284,6 +284,7 @@ def grant(request: HttpRequest) -> HttpResponse:
         channel=Channel.WEB,
         minor=form.cleaned_data["age_group"] == AgeGroup.MINOR,
         guardian_consents=form.cleaned_data["guardian_consents"],
+        email=form.cleaned_data.get("email", ""),
         actor=request.user,
     )
     messages.success(request, _("Your consent is recorded. You can withdraw it here at any time."))

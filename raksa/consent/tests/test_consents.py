@@ -37,7 +37,7 @@ class ConsentTests(TestCase):
 
     def test_it_records_a_grant_with_purpose_policy_time_and_channel_u1(self) -> None:
         self.client.force_login(self.person)
-        response = self.client.post("/th/consents/grant/", self.grant_form("opinion_surveys", age_group="adult"))
+        response = self.client.post("/th/consents/grant/", self.grant_form("opinion_surveys", age_group="adult", email="malee@example.org"))
         self.assertEqual(response.status_code, 302)
         consent = Consent.objects.get(subject=self.subject, agency=self.minburi, purpose="opinion_surveys")
         self.assertTrue(consent.granted)
@@ -49,7 +49,8 @@ class ConsentTests(TestCase):
 
     def test_it_withdraws_in_one_action_at_once_and_keeps_the_history_u1(self) -> None:
         actions.grant_consent(
-            subject=self.subject, agency=self.minburi, purpose="opinion_surveys", channel=Channel.APP, minor=False
+            subject=self.subject, agency=self.minburi, purpose="opinion_surveys", channel=Channel.APP, minor=False,
+            email="malee@example.org",
         )
         self.client.force_login(self.person)
         response = self.client.post("/th/consents/withdraw/", {"agency": "minburi", "purpose": "opinion_surveys"})
@@ -66,13 +67,13 @@ class ConsentTests(TestCase):
         self.assertFalse(Consent.objects.filter(subject=self.subject).exists())
         with self.assertRaises(actions.ConsentRefusedError):
             actions.grant_consent(
-                subject=self.subject, agency=self.minburi, purpose="opinion_surveys", channel="web", minor=True
+                subject=self.subject, agency=self.minburi, purpose="profile_prefill", channel="web", minor=True
             )
 
     def test_it_records_that_a_guardian_consented_for_a_minor_pdpa_s20(self) -> None:
         self.client.force_login(self.person)
         self.client.post(
-            "/th/consents/grant/", self.grant_form("opinion_surveys", age_group="minor", guardian_consents="on")
+            "/th/consents/grant/", self.grant_form("opinion_surveys", age_group="minor", guardian_consents="on", email="malee@example.org")
         )
         event = ConsentEvent.objects.get(consent__subject=self.subject)
         self.assertEqual(event.given_by, GivenBy.GUARDIAN)
@@ -90,9 +91,9 @@ class ConsentTests(TestCase):
         )
         other = User.objects.create_user("other", "pw-other-1234", subject=Subject.objects.create())
         actions.grant_consent(
-            subject=self.subject, agency=self.minburi, purpose="opinion_surveys", channel="web", minor=False
+            subject=self.subject, agency=self.minburi, purpose="profile_prefill", channel="web", minor=False
         )
         self.client.force_login(other)
-        response = self.client.post("/th/consents/withdraw/", {"agency": "minburi", "purpose": "opinion_surveys"})
+        response = self.client.post("/th/consents/withdraw/", {"agency": "minburi", "purpose": "profile_prefill"})
         self.assertEqual(response.status_code, 404)
-        self.assertTrue(actions.has_live_consent(subject=self.subject, agency=self.minburi, purpose="opinion_surveys"))
+        self.assertTrue(actions.has_live_consent(subject=self.subject, agency=self.minburi, purpose="profile_prefill"))

@@ -1,0 +1,81 @@
+from collections.abc import Iterator
+
+import pytest
+from django.test import TestCase, override_settings
+
+from raksa.consent import actions, tasks
+from raksa.consent.models import Consent, Mailing
+from raksa.core import demo
+from raksa.organisations.models import Agency
+from raksa.subjects.models import Subject
+from raksa.testing.mailbox import Mailbox
+from raksa.vault.openers import Opener
+
+
+class MailingTests(TestCase):
+    databases = "__all__"
+    minburi: Agency
+    mailbox: Mailbox
+
+    @pytest.fixture(autouse=True)
+    def _mailbox(self, mailbox: Mailbox) -> Iterator[None]:
+        # Django's test set-up swaps every mailer for locmem; these tests send over real SMTP.
+        smtp = {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": mailbox.host, "port": mailbox.port, "timeout": 5},
+        }
+        self.mailbox = mailbox
+        with override_settings(MAILERS={"default": smtp}):
+            yield
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.minburi = demo.load_organisations()[1]
+
+    def subscribe(self, address: str) -> Subject:
+        subject = Subject.objects.create()
+        actions.grant_consent(
+            subject=subject, agency=self.minburi, purpose="news_and_pr", channel="web", minor=False, email=address
+        )
+        return subject
+
+    def mailing(self, title: str) -> Mailing:
+        return actions.create_mailing(
+            agency=self.minburi, purpose="news_and_pr", title_th=title, body_th="ข่าวประชาสัมพันธ์", actor=None
+        )
+
+    def test_it_skips_a_person_who_withdrew_before_the_next_mailing_u1(self) -> None:
+        somchai = self.subscribe("somchai@example.org")
+        self.subscribe("malee@example.org")
+        self.assertEqual(actions.deliver_mailing(mailing=self.mailing("ข่าวฉบับที่ 1")), 2)
+        self.assertEqual(len(self.mailbox.received(to="somchai@example.org")), 1)
+
+        actions.withdraw_consent(subject=somchai, agency=self.minburi, purpose="news_and_pr", channel="web")
+        self.mailbox.clear()
+        second = self.mailing("ข่าวฉบับที่ 2")
+        self.assertEqual(tasks.send_mailing.call(mailing_id=second.pk), 1)
+        self.assertEqual(self.mailbox.received(to="somchai@example.org"), [])
+        received = self.mailbox.received(to="malee@example.org")
+        self.assertEqual([message["Subject"] for message in received], ["ข่าวฉบับที่ 2"])
+        self.assertIn("/th/consents/", received[0].get_content())
+
+    def test_it_forgets_the_address_when_consent_is_withdrawn_u1(self) -> None:
+        subject = self.subscribe("somchai@example.org")
+        consent = Consent.objects.get(subject=subject)
+        self.assertEqual(Opener.for_subject(subject.pk).open_field(consent, "email"), "somchai@example.org")
+        actions.withdraw_consent(subject=subject, agency=self.minburi, purpose="news_and_pr", channel="web")
+        consent.refresh_from_db()
+        self.assertIsNone(consent.email)
+        self.assertEqual(consent.events.count(), 2)
+
+    def test_it_sends_a_mailing_only_once_u1(self) -> None:
+        self.subscribe("somchai@example.org")
+        mailing = self.mailing("ข่าว")
+        actions.deliver_mailing(mailing=mailing)
+        mailing.refresh_from_db()
+        actions.deliver_mailing(mailing=mailing)
+        self.assertEqual(len(self.mailbox.received(to="somchai@example.org")), 1)
+
+    def test_it_refuses_a_mailing_for_marketing_d2(self) -> None:
+        with self.assertRaises(actions.ConsentRefusedError):
+            actions.create_mailing(agency=self.minburi, purpose="marketing", title_th="x", body_th="x", actor=None)
