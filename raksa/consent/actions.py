@@ -1,9 +1,12 @@
 """Writes of the consent app: each one transaction, each with its audit entry."""
 
+import secrets
+
 from django.core import mail
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Max
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -17,6 +20,8 @@ from raksa.consent.models import (
     ConsentAction,
     ConsentEvent,
     GivenBy,
+    Inquiry,
+    InquiryStatus,
     Mailing,
     PolicyAcceptance,
     PolicyStatus,
@@ -25,6 +30,7 @@ from raksa.consent.models import (
 from raksa.consent.purposes import BY_EMAIL, consent_purposes
 from raksa.consent.rendering import render_markdown
 from raksa.organisations.models import Agency
+from raksa.subjects.actions import create_subject
 from raksa.subjects.models import Subject
 from raksa.vault.keys import session
 from raksa.vault.openers import Opener
@@ -163,7 +169,7 @@ def grant_consent(
         subject=subject, agency=agency, purpose=purpose, defaults={"controller_id": agency.controller_id}
     )
     consent.granted = True
-    consent.email = email or None  # type: ignore[assignment]
+    consent.email = email or None
     consent.save()
     _event(consent, ConsentAction.GRANTED, channel, GivenBy.GUARDIAN if minor else GivenBy.SELF, actor)
     return consent
@@ -274,3 +280,91 @@ def _mailing_message(mailing: Mailing, address: str) -> EmailMessage:
     title = mailing.title_th + (f" / {mailing.title_en}" if mailing.title_en else "")
     body = mailing.body_th + (f"\n\n{mailing.body_en}" if mailing.body_en else "") + footer
     return EmailMessage(subject=title, body=body, to=[address])
+
+
+# Questions to the DPO (V2) ---------------------------------------------------------------------------
+# No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a reference read out over the phone is not mistaken.
+_REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+
+
+def _new_reference() -> str:
+    year = timezone.localdate().year + 543  # the Buddhist Era year, as Thai offices number their papers
+    while True:
+        reference = f"DPO-{year}-{''.join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))}"
+        if not Inquiry.objects.filter(reference=reference).exists():
+            return reference
+
+
+@transaction.atomic
+def submit_inquiry(
+    *, agency: Agency, kind: str, name: str, email: str, message: str, subject: Subject | None, language: str
+) -> Inquiry:
+    """Files a question, suggestion or complaint for the agency's DPO; the sender gets its reference by e-mail.
+
+    A sender without an account becomes a subject of their own: the inquiry is their personal data.
+    """
+    sender = subject or create_subject()
+    inquiry = Inquiry(
+        subject=sender,
+        controller_id=agency.controller_id,
+        agency=agency,
+        kind=kind,
+        reference=_new_reference(),
+    )
+    inquiry.name, inquiry.email, inquiry.message = name, email, message
+    inquiry.save()
+    record(
+        action="consent.inquiry_received",
+        actor=getattr(subject, "account", None),
+        subject_id=sender.pk,
+        agency_id=agency.pk,
+        object_type="consent.inquiry",
+        object_id=inquiry.pk,
+        fields=("name", "email", "message"),
+        purpose=registry.RIGHTS_REQUESTS.code,
+        legal_basis=registry.PUBLIC_TASK.code,
+    )
+    transaction.on_commit(lambda: tasks.send_inquiry_receipt.enqueue(inquiry_id=str(inquiry.pk), language=language))
+    return inquiry
+
+
+@transaction.atomic
+def answer_inquiry(*, inquiry: Inquiry, answer: str, actor: object, language: str) -> Inquiry:
+    """Stores the DPO's answer and e-mails it; if the mail cannot be sent, nothing is recorded as answered."""
+    inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
+    if inquiry.status == InquiryStatus.ANSWERED:
+        raise ValueError("this inquiry is already answered")
+    inquiry.answer = answer
+    inquiry.status = InquiryStatus.ANSWERED
+    inquiry.answered_at = timezone.now()
+    inquiry.answered_by_id = getattr(actor, "pk", None)
+    inquiry.save()
+    record(
+        action="consent.inquiry_answered",
+        actor=actor,
+        role="dpo",
+        subject_id=inquiry.subject_id,
+        agency_id=inquiry.agency_id,
+        object_type="consent.inquiry",
+        object_id=inquiry.pk,
+        fields=("answer",),
+        purpose=registry.RIGHTS_REQUESTS.code,
+        legal_basis=registry.PUBLIC_TASK.code,
+    )
+    # Sent here, not queued: the answer is personal data, and task arguments are stored in plaintext.
+    send_inquiry_mail(inquiry=inquiry, kind="answer", language=language, answer=answer)
+    return inquiry
+
+
+def send_inquiry_mail(*, inquiry: Inquiry, kind: str, language: str, answer: str = "") -> bool:
+    """The receipt or the answer, to the address the sender gave; False if it has been erased."""
+    opened = Opener.for_system("mailer").open_many([inquiry], ["name", "email"])[0]
+    name, address = opened["name"], opened["email"]
+    if not isinstance(address, str) or not address:
+        return False
+    with translation.override(language):
+        context = {"inquiry": inquiry, "name": name if isinstance(name, str) else "", "answer": answer}
+        subject_line = render_to_string(f"consent/mail/inquiry_{kind}_subject.txt", context).strip()
+        body = render_to_string(f"consent/mail/inquiry_{kind}.txt", context)
+    EmailMessage(subject=subject_line, body=body, to=[address]).send()
+    return True

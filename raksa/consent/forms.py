@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from raksa.consent.models import PolicyVersion
+from raksa.consent.models import InquiryKind, PolicyVersion
+from raksa.organisations.models import Agency
 
 
 class CookieChoiceForm(forms.Form):
@@ -78,3 +79,22 @@ class ConsentGrantForm(forms.Form):
 class ConsentWithdrawForm(forms.Form):
     purpose = forms.CharField(widget=forms.HiddenInput)
     agency = forms.SlugField(widget=forms.HiddenInput)
+
+
+class InquiryForm(forms.Form):
+    agency = forms.ModelChoiceField(
+        queryset=Agency.objects.order_by("controller_id", "name_th"),
+        to_field_name="slug",
+        label=_("To the data protection officer of"),
+        empty_label=None,
+    )
+    kind = forms.ChoiceField(label=_("This is a"), choices=InquiryKind.choices, widget=forms.RadioSelect)
+    name = forms.CharField(label=_("Your name"), max_length=200)
+    email = forms.EmailField(label=_("Your e-mail address (for the answer)"), max_length=254)
+    message = forms.CharField(label=_("Your message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class InquiryAnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Answer (sent by e-mail)"), max_length=10000, widget=forms.Textarea(attrs={"rows": 8})
+    )

@@ -294,7 +294,7 @@ def generate_markdown(agency: Agency | None, introduction: str, language: str, i
     lines += ["", f"## {heading['rights']}", ""]
     lines += [f"- {_pick(right, language)}" for right in _RIGHTS]
     contact_url = _url("core:contact", language)
-    ask_url = contact_url
+    ask_url = _url("consent:ask", language)
     lines += [
         "",
         _pick(

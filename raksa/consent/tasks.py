@@ -10,3 +10,11 @@ def send_mailing(*, mailing_id: int) -> int:
     from raksa.consent.models import Mailing
 
     return actions.deliver_mailing(mailing=Mailing.objects.get(pk=mailing_id))
+
+
+@task()
+def send_inquiry_receipt(*, inquiry_id: str, language: str) -> bool:
+    from raksa.consent import actions
+    from raksa.consent.models import Inquiry
+
+    return actions.send_inquiry_mail(inquiry=Inquiry.objects.get(pk=inquiry_id), kind="receipt", language=language)

@@ -30,9 +30,18 @@ from raksa.consent.forms import (
     ConsentWithdrawForm,
     CookieChoiceForm,
     DiffForm,
+    InquiryForm,
     PolicyDraftForm,
 )
-from raksa.consent.models import AcceptanceKind, Channel, Consent, ConsentEvent, PolicyStatus, PolicyVersion
+from raksa.consent.models import (
+    AcceptanceKind,
+    Channel,
+    Consent,
+    ConsentEvent,
+    Inquiry,
+    PolicyStatus,
+    PolicyVersion,
+)
 from raksa.consent.purposes import BY_EMAIL, consent_purposes
 from raksa.consent.purposes import description as describe_purpose
 from raksa.consent.rendering import diff_lines, render_markdown
@@ -334,3 +343,31 @@ def email(request: HttpRequest) -> HttpResponse:
     response = render(request, "consent/email.html", {"organisation": organisation, "address": address, "label": label})
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def ask(request: HttpRequest) -> HttpResponse:
+    """Questions, suggestions and complaints about the policy, to an agency's DPO (V2)."""
+    initial = {"agency": request.GET.get("agency")} if request.GET.get("agency") else {}
+    form = InquiryForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        subject = getattr(request.user, "subject", None) if request.user.is_authenticated else None
+        inquiry = actions.submit_inquiry(
+            agency=form.cleaned_data["agency"],
+            kind=form.cleaned_data["kind"],
+            name=form.cleaned_data["name"],
+            email=form.cleaned_data["email"],
+            message=form.cleaned_data["message"],
+            subject=subject,
+            language=get_language() or "th",
+        )
+        return render(request, "consent/ask_received.html", {"inquiry": inquiry})
+    return render(request, "consent/ask.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+def inquiries(request: HttpRequest) -> HttpResponse:
+    """The DPO's queue: references, kinds and dates only; the content opens one inquiry at a time."""
+    membership = access.dpo_membership(request)
+    queue = Inquiry.objects.filter(agency=membership.agency).order_by("status", "received_at")
+    return render(request, "consent/inquiries.html", {"inquiries": queue, "agency": membership.agency})

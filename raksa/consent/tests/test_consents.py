@@ -37,7 +37,9 @@ class ConsentTests(TestCase):
 
     def test_it_records_a_grant_with_purpose_policy_time_and_channel_u1(self) -> None:
         self.client.force_login(self.person)
-        response = self.client.post("/th/consents/grant/", self.grant_form("opinion_surveys", age_group="adult", email="malee@example.org"))
+        response = self.client.post(
+            "/th/consents/grant/", self.grant_form("opinion_surveys", age_group="adult", email="malee@example.org")
+        )
         self.assertEqual(response.status_code, 302)
         consent = Consent.objects.get(subject=self.subject, agency=self.minburi, purpose="opinion_surveys")
         self.assertTrue(consent.granted)
@@ -49,7 +51,11 @@ class ConsentTests(TestCase):
 
     def test_it_withdraws_in_one_action_at_once_and_keeps_the_history_u1(self) -> None:
         actions.grant_consent(
-            subject=self.subject, agency=self.minburi, purpose="opinion_surveys", channel=Channel.APP, minor=False,
+            subject=self.subject,
+            agency=self.minburi,
+            purpose="opinion_surveys",
+            channel=Channel.APP,
+            minor=False,
             email="malee@example.org",
         )
         self.client.force_login(self.person)
@@ -73,7 +79,8 @@ class ConsentTests(TestCase):
     def test_it_records_that_a_guardian_consented_for_a_minor_pdpa_s20(self) -> None:
         self.client.force_login(self.person)
         self.client.post(
-            "/th/consents/grant/", self.grant_form("opinion_surveys", age_group="minor", guardian_consents="on", email="malee@example.org")
+            "/th/consents/grant/",
+            self.grant_form("opinion_surveys", age_group="minor", guardian_consents="on", email="malee@example.org"),
         )
         event = ConsentEvent.objects.get(consent__subject=self.subject)
         self.assertEqual(event.given_by, GivenBy.GUARDIAN)
