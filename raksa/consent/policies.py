@@ -36,6 +36,8 @@ class Processing:
     legal_basis: str
     retention: str
     recipients: tuple[str, ...] = ()
+    # A period of its own within the retention class (a service's "kept N days after closing").
+    retention_days: int | None = None
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -95,18 +97,24 @@ def processing_for(agency: Agency | None) -> list[Processing]:
     return sorted(unique.values(), key=lambda item: item.key)
 
 
-def _retention_covers(published: str, current: str) -> bool:
-    if published == current:
+def _days(item: Processing) -> int | None:
+    return (
+        item.retention_days if item.retention_days is not None else registry.retention_class(item.retention).period_days
+    )
+
+
+def _retention_covers(published: Processing, current: Processing) -> bool:
+    old, new = _days(published), _days(current)
+    if published.retention == current.retention and old == new:
         return True
-    old, new = registry.retention_class(published), registry.retention_class(current)
-    return old.period_days is not None and new.period_days is not None and new.period_days <= old.period_days
+    return old is not None and new is not None and new <= old
 
 
 def _covered_by(item: Processing, covered: dict[tuple[str, str, str, str], Processing]) -> bool:
     published = covered.get(item.key)
     return (
         published is not None
-        and _retention_covers(published.retention, item.retention)
+        and _retention_covers(published, item)
         and set(item.recipients) <= set(published.recipients)
     )
 
@@ -197,18 +205,15 @@ def _label(
     return item.label_en if language == "en" else item.label_th
 
 
-def _retention_text(code: str, language: str) -> str:
-    retention = registry.retention_class(code)
+def _retention_text(item: Processing, language: str) -> str:
+    retention = registry.retention_class(item.retention)
     label = _label(retention, language)
     event = retention.starts_when_en if language == "en" else retention.starts_when_th
-    if retention.period_days is None:
+    days = _days(item)
+    if days is None:
         text = f"until {event}" if language == "en" else f"จนกว่า{event}"
     else:
-        text = (
-            f"{retention.period_days} days after {event}"
-            if language == "en"
-            else f"{retention.period_days} วันนับจาก{event}"
-        )
+        text = f"{days} days after {event}" if language == "en" else f"{days} วันนับจาก{event}"
     return f"{label} ({text})"
 
 
@@ -231,7 +236,7 @@ def generate_markdown(agency: Agency | None, introduction: str, language: str, i
             category = _label(registry.category(item.category), language)
             purpose = _label(registry.purpose(item.purpose), language)
             basis = registry.legal_basis(item.legal_basis)
-            kept = _retention_text(item.retention, language)
+            kept = _retention_text(item, language)
             if language == "en":
                 lines.append(
                     f"- **{category}** — for {purpose}; legal basis: {_label(basis, language)} ({basis.citation}); "
