@@ -36,6 +36,21 @@ def dpo_membership(request: HttpRequest) -> StaffMembership:
     return membership
 
 
+def mailing_sender(request: HttpRequest) -> StaffMembership:
+    """The agency's administrator or DPO, who sends its news and surveys; 404 for anyone else."""
+    user = request.user
+    membership = (
+        StaffMembership.objects.filter(user_id=user.pk, role__in=[StaffRole.ADMINISTRATOR, StaffRole.DPO])
+        .select_related("agency")
+        .first()
+        if user.is_authenticated
+        else None
+    )
+    if membership is None:
+        raise Http404
+    return membership
+
+
 def dpo_for_scope(request: HttpRequest, scope: str) -> Agency | None:
     """A DPO edits their own agency's policy; the platform's, if their controller operates the platform."""
     membership = dpo_membership(request)

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from raksa.consent.models import InquiryKind, PolicyVersion
 from raksa.organisations.models import Agency
+from raksa.registry import NEWS_AND_PR, OPINION_SURVEYS
 
 
 class CookieChoiceForm(forms.Form):
@@ -98,3 +99,15 @@ class InquiryAnswerForm(forms.Form):
     answer = forms.CharField(
         label=_("Answer (sent by e-mail)"), max_length=10000, widget=forms.Textarea(attrs={"rows": 8})
     )
+
+
+class MailingForm(forms.Form):
+    purpose = forms.ChoiceField(
+        label=_("Send to the people who consented to"),
+        choices=[(NEWS_AND_PR.code, NEWS_AND_PR.label), (OPINION_SURVEYS.code, OPINION_SURVEYS.label)],
+        widget=forms.RadioSelect,
+    )
+    title_th = forms.CharField(label=_("Title in Thai"), max_length=200)
+    title_en = forms.CharField(label=_("Title in English"), max_length=200, required=False)
+    body_th = forms.CharField(label=_("Text in Thai"), widget=forms.Textarea(attrs={"rows": 8}))
+    body_en = forms.CharField(label=_("Text in English"), widget=forms.Textarea(attrs={"rows": 8}), required=False)

@@ -31,6 +31,7 @@ from raksa.consent.forms import (
     CookieChoiceForm,
     DiffForm,
     InquiryForm,
+    MailingForm,
     PolicyDraftForm,
 )
 from raksa.consent.models import (
@@ -39,6 +40,7 @@ from raksa.consent.models import (
     Consent,
     ConsentEvent,
     Inquiry,
+    Mailing,
     PolicyStatus,
     PolicyVersion,
 )
@@ -371,3 +373,26 @@ def inquiries(request: HttpRequest) -> HttpResponse:
     membership = access.dpo_membership(request)
     queue = Inquiry.objects.filter(agency=membership.agency).order_by("status", "received_at")
     return render(request, "consent/inquiries.html", {"inquiries": queue, "agency": membership.agency})
+
+
+@require_http_methods(["GET", "POST"])
+def mailings(request: HttpRequest) -> HttpResponse:
+    """An agency's news and surveys: written here, sent in the background to whoever consents then (U1)."""
+    membership = access.mailing_sender(request)
+    form = MailingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actions.create_mailing(agency=membership.agency, actor=request.user, **form.cleaned_data)
+        messages.success(
+            request, _("The mailing is queued. It goes only to people whose consent is live when it is sent.")
+        )
+        return redirect("consent:mailings")
+    context = {
+        "form": form,
+        "agency": membership.agency,
+        "mailings": Mailing.objects.filter(agency=membership.agency).order_by("-created_at")[:50],
+        "audience": {
+            purpose: Consent.objects.filter(agency=membership.agency, purpose=purpose, granted=True).count()
+            for purpose in sorted(BY_EMAIL)
+        },
+    }
+    return render(request, "consent/mailings.html", context, status=400 if form.errors else 200)

@@ -2,11 +2,13 @@ from collections.abc import Iterator
 
 import pytest
 from django.test import TestCase, override_settings
+from django_tasks_db.models import DBTaskResult
 
+from raksa.accounts.models import User
 from raksa.consent import actions, tasks
 from raksa.consent.models import Consent, Mailing
 from raksa.core import demo
-from raksa.organisations.models import Agency
+from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.subjects.models import Subject
 from raksa.testing.mailbox import Mailbox
 from raksa.vault.openers import Opener
@@ -79,3 +81,21 @@ class MailingTests(TestCase):
     def test_it_refuses_a_mailing_for_marketing_d2(self) -> None:
         with self.assertRaises(actions.ConsentRefusedError):
             actions.create_mailing(agency=self.minburi, purpose="marketing", title_th="x", body_th="x", actor=None)
+
+    def test_it_lets_only_the_agencys_staff_queue_a_mailing_u1(self) -> None:
+        self.subscribe("somchai@example.org")
+        admin = User.objects.create_user("admin.t", "pw-admin-1234", subject=Subject.objects.create(), is_staff=True)
+        StaffMembership.objects.create(user=admin, agency=self.minburi, role=StaffRole.ADMINISTRATOR)
+        officer = User.objects.create_user("off.t", "pw-off-12345", subject=Subject.objects.create(), is_staff=True)
+        StaffMembership.objects.create(user=officer, agency=self.minburi, role=StaffRole.OFFICER)
+        self.client.force_login(officer)
+        self.assertEqual(self.client.get("/th/staff/mailings/").status_code, 404)
+        self.client.force_login(admin)
+        self.assertContains(self.client.get("/en/staff/mailings/"), "1 person consents now")
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(
+                "/th/staff/mailings/", {"purpose": "news_and_pr", "title_th": "ข่าวเขต", "body_th": "เนื้อหา"}
+            )
+        self.assertRedirects(response, "/th/staff/mailings/", fetch_redirect_response=False)
+        mailing = Mailing.objects.get(title_th="ข่าวเขต")
+        self.assertTrue(DBTaskResult.objects.filter(args_kwargs__kwargs__mailing_id=mailing.pk).exists())
