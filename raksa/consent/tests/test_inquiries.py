@@ -1,37 +1,22 @@
-from collections.abc import Iterator
-
-import pytest
 from django.db import connection
-from django.test import TestCase, override_settings
+from django.test import TestCase
 
 from raksa.accounts.models import User
 from raksa.audit.models import AuditEntry
 from raksa.consent import actions, tasks
 from raksa.consent.models import Inquiry, InquiryStatus
+from raksa.consent.tests.smtp import RealSmtp
 from raksa.core import demo
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.subjects.models import Subject
-from raksa.testing.mailbox import Mailbox
 
 MESSAGE = "ขอทราบว่าเขตเก็บข้อมูลอะไรของดิฉันไว้บ้าง"
 
 
-class InquiryTests(TestCase):
+class InquiryTests(RealSmtp, TestCase):
     databases = "__all__"
     minburi: Agency
     dpo: User
-    mailbox: Mailbox
-
-    @pytest.fixture(autouse=True)
-    def _mailbox(self, mailbox: Mailbox) -> Iterator[None]:
-        # Django's test set-up swaps every mailer for locmem; these tests send over real SMTP.
-        smtp = {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": mailbox.host, "port": mailbox.port, "timeout": 5},
-        }
-        self.mailbox = mailbox
-        with override_settings(MAILERS={"default": smtp}):
-            yield
 
     @classmethod
     def setUpTestData(cls) -> None:

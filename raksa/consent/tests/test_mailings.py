@@ -1,34 +1,19 @@
-from collections.abc import Iterator
-
-import pytest
-from django.test import TestCase, override_settings
+from django.test import TestCase
 from django_tasks_db.models import DBTaskResult
 
 from raksa.accounts.models import User
 from raksa.consent import actions, tasks
 from raksa.consent.models import Consent, Mailing
+from raksa.consent.tests.smtp import RealSmtp
 from raksa.core import demo
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.subjects.models import Subject
-from raksa.testing.mailbox import Mailbox
 from raksa.vault.openers import Opener
 
 
-class MailingTests(TestCase):
+class MailingTests(RealSmtp, TestCase):
     databases = "__all__"
     minburi: Agency
-    mailbox: Mailbox
-
-    @pytest.fixture(autouse=True)
-    def _mailbox(self, mailbox: Mailbox) -> Iterator[None]:
-        # Django's test set-up swaps every mailer for locmem; these tests send over real SMTP.
-        smtp = {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": mailbox.host, "port": mailbox.port, "timeout": 5},
-        }
-        self.mailbox = mailbox
-        with override_settings(MAILERS={"default": smtp}):
-            yield
 
     @classmethod
     def setUpTestData(cls) -> None:
