@@ -51,7 +51,7 @@ def _row(instance: models.Model) -> tuple[str, uuid.UUID, uuid.UUID, int]:
     controller_id = getattr(instance, plan.controller_attname)
     if subject_id is None or controller_id is None:
         raise crypto.VaultError(f"{instance._meta.label} {object_id}: set its subject and controller before sealing")
-    return plan.store, object_id, subject_id, controller_id
+    return plan.store, object_id, uuid.UUID(str(subject_id)), controller_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +146,7 @@ class EncryptedField(models.Field):
         object_id = values.get(rules.pk_attname)
         subject_id = values.get(rules.subject_attname)
         controller_id = values.get(rules.controller_attname)
-        if type(object_id) is not uuid.UUID or subject_id is None or controller_id is None:
+        if type(object_id) is not uuid.UUID or type(subject_id) is not uuid.UUID or controller_id is None:
             # Deferred or unusual values: the slow path, which explains what is missing.
             _, object_id, subject_id, controller_id = _row(instance)
         key = key_for_sealing(subject_id, controller_id, rules.retention)

@@ -125,19 +125,69 @@ class Opener:
         return self.open(getattr(instance, field))
 
     def open_many(self, instances: Iterable[Model], fields: Sequence[str]) -> list[dict[str, Opened]]:
-        """Opens these fields of every row, fetching all their keys at once (for lists and exports)."""
+        """Opens these fields of every row, fetching all their keys in one query (lists, exports).
+
+        The same checks as `open`, arranged for a screen of thousands of values: the rows' raw
+        column bytes are opened directly (no Sealed objects), and the opener's field rules are
+        checked once per model and field rather than once per value.
+        """
+        rows = list(instances)
+        prefixes: dict[type[Model], list[bytes]] = {}
+        blobs: list[list[bytes | None]] = []
+        for instance in rows:
+            model = type(instance)
+            if model not in prefixes:
+                prefixes[model] = [self._field_prefix(model, field) for field in fields]
+            values = instance.__dict__
+            blobs.append([_blob(values[field] if field in values else getattr(instance, field)) for field in fields])
+        subject = self._subject_int
+        opened: list[dict[str, Opened]] = []
         with session():
-            rows = [[getattr(instance, field) for field in fields] for instance in instances]
-            keys_by_id({crypto.key_id_of(value.blob) for row in rows for value in row if isinstance(value, Sealed)})
-            return [dict(zip(fields, map(self.open, row), strict=True)) for row in rows]
+            keys = keys_by_id({blob[1:17] for row in blobs for blob in row if blob is not None})
+            for instance, row in zip(rows, blobs, strict=True):
+                object_id = instance.pk.bytes
+                result: dict[str, Opened] = {}
+                for field, prefix, blob in zip(fields, prefixes[type(instance)], row, strict=True):
+                    if blob is None:
+                        result[field] = None
+                        continue
+                    key = keys[crypto.key_id_of(blob)]
+                    if key is None:
+                        result[field] = ERASED
+                    elif subject is not None and key.subject_id.int != subject:
+                        raise OpenDeniedError(f"this {self._kind} opener is for another subject")
+                    else:
+                        result[field] = crypto.unseal(key.aead, blob, prefix + object_id)
+                opened.append(result)
+        return opened
+
+    def _field_prefix(self, model: type[Model], field: str) -> bytes:
+        """The associated-data prefix of a model's field, once the opener may open that field."""
+        store: str = model.vault_store  # type: ignore[attr-defined]
+        self._authorise_ref(store, field)
+        return crypto.associated_data_prefix(store, field)
 
     def _authorise_field(self, value: Sealed) -> None:
-        if self._fields is not None and (value.store, value.field) not in self._fields:
-            raise OpenDeniedError(f"this {self._kind} opener may not open {value.store}.{value.field}")
+        self._authorise_ref(value.store, value.field)
+
+    def _authorise_ref(self, store: str, field: str) -> None:
+        if self._fields is not None and (store, field) not in self._fields:
+            raise OpenDeniedError(f"this {self._kind} opener may not open {store}.{field}")
         if self._categories is not None:
-            declaration = registry.declaration(STORES[value.store], value.field)
+            declaration = registry.declaration(STORES[store], field)
             if declaration.category.code not in self._categories:
-                raise OpenDeniedError(f"the {self._purpose} purpose may not open {value.store}.{value.field}")
+                raise OpenDeniedError(f"the {self._purpose} purpose may not open {store}.{field}")
+
+
+def _blob(value: object) -> bytes | None:
+    """The ciphertext of a field value as a row holds it (raw column bytes, or a Sealed)."""
+    if value is None or type(value) is bytes:
+        return value
+    if isinstance(value, Sealed):
+        return value.blob
+    if isinstance(value, memoryview):
+        return bytes(value)
+    raise TypeError("only sealed values can be opened (save the row first)")
 
 
 def _staff_opener(*, subject_id: uuid.UUID, fields: Iterable[FieldRef], purpose: str) -> Opener:

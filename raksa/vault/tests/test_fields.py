@@ -10,6 +10,7 @@ from django.test import TestCase
 from raksa.organisations.models import Controller
 from raksa.subjects.models import Subject
 from raksa.vault import crypto
+from raksa.vault.actions import shred
 from raksa.vault.keys import session
 from raksa.vault.openers import OpenDeniedError, Opener, _staff_opener
 from raksa.vault.routers import KEYSTORE
@@ -162,6 +163,21 @@ class OpenerTests(factories.DossierTests, TestCase):
             opened = Opener.for_subject(self.other.id).open_many(rows, ["name", "email"])
         self.assertEqual(sorted(str(row["name"]) for row in opened), [f"Person {n}" for n in range(5)])
         self.assertEqual({row["email"] for row in opened}, {None})
+
+    def test_it_applies_the_same_rules_to_many_rows(self) -> None:
+        mine, theirs = self.row, factories.dossier(self.other, self.controller, name="Somchai")
+        with self.assertRaises(OpenDeniedError):
+            Opener.for_subject(self.subject.id).open_many([mine, theirs], ["name"])
+        with self.assertRaises(OpenDeniedError):
+            Opener.for_system("mailer").open_many([mine], ["email", "national_id"])
+        Dossier.objects.filter(pk=theirs.pk).update(name=mine.name.blob)
+        with self.assertRaises(crypto.TamperedError):
+            Opener.for_system("export").open_many(Dossier.objects.filter(pk=theirs.pk), ["name"])
+        shred(subject_id=self.subject.id)
+        self.assertEqual(
+            Opener.for_subject(self.subject.id).open_many([Dossier.objects.get(pk=mine.pk)], ["name", "phone"]),
+            [{"name": ERASED, "phone": None}],
+        )
 
     def test_it_keeps_keys_only_for_the_session(self) -> None:
         opener = Opener.for_subject(self.subject.id)
