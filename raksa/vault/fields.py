@@ -28,6 +28,15 @@ from raksa.vault.sealed import PLACEHOLDER, Sealed
 STORES: dict[str, type[models.Model]] = {}
 
 
+class SealedCharField(forms.CharField):
+    """The form field of an EncryptedField. A form never shows a sealed value (not even its
+    placeholder, which a save would then store): pass the opened text as the form's `initial`,
+    e.g. `Form(instance=row, initial=opener.open_many([row], fields)[0])`."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return "" if isinstance(value, Sealed) else super().prepare_value(value)
+
+
 @dataclass(frozen=True, slots=True)
 class RowContext:
     """What a row of a personal-data model binds its values to, and whose keys seal them."""
@@ -193,7 +202,7 @@ class EncryptedField(models.Field):
         return PLACEHOLDER
 
     def formfield(self, **kwargs: Any) -> forms.Field:
-        return forms.CharField(required=not self.blank, **kwargs)
+        return SealedCharField(required=not self.blank, **kwargs)
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
         return [*super().check(**kwargs), *self._check_model()]

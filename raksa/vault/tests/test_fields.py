@@ -4,6 +4,7 @@ import pickle
 
 from django.core import serializers
 from django.core.serializers.json import DjangoJSONEncoder
+from django.forms import modelform_factory
 from django.template import Context, Template
 from django.test import TestCase
 
@@ -66,6 +67,18 @@ class SealingTests(factories.DossierTests, TestCase):
         self.assertEqual(Opener.for_subject(self.subject.id).open(restored.name), "Canary Name")
         with self.assertRaises(TypeError):
             json.dumps({"name": row.name}, cls=DjangoJSONEncoder)
+
+    def test_it_fills_forms_only_with_opened_text(self) -> None:
+        row = factories.dossier(self.subject, self.controller, name="Canary Name")
+        form_class = modelform_factory(Dossier, fields=["name", "note"])
+        self.assertNotIn("sealed", str(form_class(instance=row)["name"]))
+        opened = Opener.for_subject(self.subject.id).open_many([row], ["name", "note"])[0]
+        form = form_class(instance=row, initial=opened)
+        self.assertIn('value="Canary Name"', str(form["name"]))
+        form = form_class({"name": "Somsri Rakdee", "note": ""}, instance=row)
+        self.assertTrue(form.is_valid(), form.errors)
+        form.save()
+        self.assertEqual(Opener.for_subject(self.subject.id).open(Dossier.objects.get(pk=row.pk).name), "Somsri Rakdee")
 
     def test_it_refuses_to_query_or_bulk_update_by_plaintext(self) -> None:
         factories.dossier(self.subject, self.controller, email="a@example.org")
