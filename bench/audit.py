@@ -158,14 +158,14 @@ def _bare_loop(settings_dict: dict) -> int:
     return count
 
 
-def _writers(database_name: str, each: int, plain_table: str = "") -> list[tuple[float, float]]:
+def _writers(database_url: str, each: int, plain_table: str = "") -> list[tuple[float, float]]:
     """WRITERS processes appending at once; the sequencer keeps chaining meanwhile, as in production."""
     from raksa.audit.chain import chain_pending
     from raksa.audit.tests.appender import append
 
     context = multiprocessing.get_context("spawn")
     with context.Pool(WRITERS) as pool:
-        pending = pool.starmap_async(append, [(database_name, each, 0, plain_table)] * WRITERS)
+        pending = pool.starmap_async(append, [(database_url, each, 0, plain_table)] * WRITERS)
         while not pending.ready():
             chain_pending()
             time.sleep(0.05)
@@ -218,8 +218,8 @@ def main(entries: int, small: bool) -> None:
                 "object_type varchar(64), object_id varchar(64), fields varchar(1000))"
             )
         each = 100 if small else 500
-        latencies = _writers(settings_dict["NAME"], each)
-        plain = _writers(settings_dict["NAME"], each, plain_table="bench_plain")
+        latencies = _writers(os.environ["DATABASE_URL"], each)
+        plain = _writers(os.environ["DATABASE_URL"], each, plain_table="bench_plain")
         found |= {
             "p95": Timing(tuple(insert for insert, _ in latencies)).p95,
             "median": Timing(tuple(insert for insert, _ in latencies)).median,

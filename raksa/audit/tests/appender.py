@@ -9,9 +9,11 @@ import time
 from functools import partial
 
 
-def append(database_name: str, count: int, chain_every: int = 0, plain_table: str = "") -> list[tuple[float, float]]:
-    """Record `count` entries, each in its own transaction; return each one's seconds to insert and
-    to insert and commit. With `plain_table`, insert the same values there instead (a baseline)."""
+def append(database_url: str, count: int, chain_every: int = 0, plain_table: str = "") -> list[tuple[float, float]]:
+    """Record `count` entries in the database at `database_url`, each in its own transaction; return
+    each one's seconds to insert and to insert and commit. With `plain_table`, insert the same values
+    there instead (a baseline)."""
+    os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "raksa.settings")
     import django
 
@@ -21,7 +23,6 @@ def append(database_name: str, count: int, chain_every: int = 0, plain_table: st
     from raksa.audit.actions import record
     from raksa.audit.chain import chain_pending
 
-    connections["default"].settings_dict["NAME"] = database_name
     latencies = []
     for number in range(count):
         started = time.perf_counter()
