@@ -60,6 +60,7 @@ class SqliteFileWritersTests(SimpleTestCase):
             url = f"sqlite:///{Path(directory) / 'audit.sqlite3'}"
             environment = {
                 **os.environ,
+                "DJANGO_SETTINGS_MODULE": "raksa.settings",
                 "DATABASE_URL": url,
                 "RAKSA_KEYSTORE_URL": f"sqlite:///{Path(directory) / 'keys.sqlite3'}",
                 "RAKSA_AUDIT_CHECKPOINT_FILE": str(Path(directory) / "checkpoints.jsonl"),
