@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "raksa.core",
     "raksa.organisations",
     "raksa.subjects",
@@ -78,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "raksa.vault.middleware.vault_session_middleware",
+    "raksa.accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -119,7 +122,9 @@ DATABASE_ROUTERS = ["raksa.vault.routers.KeystoreRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["raksa.accounts.backends.AccountBackend"]
 LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:account"
 
 LANGUAGE_CODE = "th"
 LANGUAGES = [("th", _("Thai")), ("en", _("English"))]
@@ -186,11 +191,36 @@ else:
         }
     }
 
+# Length 8 to 128 and no composition rules (NIST SP 800-63B, OWASP ASVS 5.0 6.2).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "raksa.accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "raksa.accounts.validators.PreviousPasswordValidator", "OPTIONS": {"remembered": 5}},
 ]
 PASSWORD_HASHERS = ["raksa.accounts.hashers.Argon2idHasher"]
+CSRF_FAILURE_VIEW = "raksa.accounts.views.csrf_failure"
+OTP_TOTP_ISSUER = "Raksa"
+
+# Accounts (docs/accounts.md): sessions, log-in throttling, links sent by e-mail.
+SESSION_ENGINE = "raksa.accounts.sessions"
+RAKSA_SESSION_IDLE_MINUTES = env_int("RAKSA_SESSION_IDLE_MINUTES", 30, minimum=1)
+RAKSA_SESSION_ABSOLUTE_HOURS = env_int("RAKSA_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+RAKSA_STAFF_SESSION_IDLE_MINUTES = env_int("RAKSA_STAFF_SESSION_IDLE_MINUTES", 15, minimum=1)
+RAKSA_STAFF_SESSION_ABSOLUTE_HOURS = env_int("RAKSA_STAFF_SESSION_ABSOLUTE_HOURS", 8, minimum=1)
+SESSION_COOKIE_AGE = RAKSA_SESSION_IDLE_MINUTES * 60
+RAKSA_LOGIN_SLOW_AFTER = env_int("RAKSA_LOGIN_SLOW_AFTER", 3, minimum=1)
+RAKSA_LOGIN_LOCK_AFTER = env_int("RAKSA_LOGIN_LOCK_AFTER", 10, minimum=2)
+RAKSA_LOGIN_LOCK_MINUTES = env_int("RAKSA_LOGIN_LOCK_MINUTES", 15, minimum=1)
+RAKSA_RESET_LINK_MINUTES = env_int("RAKSA_RESET_LINK_MINUTES", 60, minimum=5)
+RAKSA_CONFIRM_LINK_HOURS = env_int("RAKSA_CONFIRM_LINK_HOURS", 48, minimum=1)
+RAKSA_INVITATION_LINK_HOURS = env_int("RAKSA_INVITATION_LINK_HOURS", 72, minimum=1)
+RAKSA_PASSWORD_REMINDER_DAYS = env_int("RAKSA_PASSWORD_REMINDER_DAYS", 365, minimum=1)
+# The platform privacy policy version shown at sign-up, until the consent app publishes frozen versions.
+RAKSA_PLATFORM_POLICY_VERSION = env_str("RAKSA_PLATFORM_POLICY_VERSION", "2026-1")
+# Django's own reset tokens are not used, but nothing should live three days.
+PASSWORD_RESET_TIMEOUT = 3600
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -3,6 +3,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from raksa.content import views as content_views
 from raksa.content.sitemaps import SITEMAPS
@@ -11,6 +12,8 @@ from raksa.core import views as core_views
 urlpatterns = [
     path("", core_views.root),
     path("healthz", core_views.healthz, name="healthz"),
+    # Everyone logs in through the site's own page: throttled, with the second factor and session limits.
+    path(f"{settings.RAKSA_ADMIN_URL}login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path(settings.RAKSA_ADMIN_URL, admin.site.urls),
     path("sitemap.xml", sitemap_view, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("media/<path:name>", content_views.media, name="media"),
@@ -19,5 +22,6 @@ urlpatterns += i18n_patterns(
     path("", include("raksa.core.urls")),
     path("", include("raksa.consent.urls")),
     path("", include("raksa.content.urls")),
+    path("accounts/", include("raksa.accounts.urls", namespace="accounts")),
     prefix_default_language=True,
 )

@@ -4,6 +4,7 @@ from typing import ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +46,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    email_confirmed_at = models.DateTimeField(_("e-mail confirmed"), null=True, blank=True)
+    password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -57,3 +60,98 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def email_confirmed(self) -> bool:
+        """Services accept registrations only from accounts whose e-mail address was confirmed."""
+        return self.email_confirmed_at is not None
+
+
+class Session(AbstractBaseSession):
+    """A server-side session, indexed by account so a person can see and end each of theirs.
+
+    The extra columns are copied from the session's own data at every save (see sessions.py); they
+    hold a browser and device summary, never the raw user agent or the address.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="sessions")
+    browser = models.CharField(max_length=60, blank=True)
+    platform = models.CharField(max_length=60, blank=True)
+    device = models.CharField(max_length=10, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+
+    @classmethod
+    def get_session_store_class(cls) -> type:
+        from raksa.accounts.sessions import SessionStore
+
+        return SessionStore
+
+    class Meta(AbstractBaseSession.Meta):
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+
+class LoginThrottle(models.Model):
+    """Failed log-ins of one (account, address) pair: slowed, then locked for a cool-off, never for good.
+
+    Both keys are keyed hashes: an unknown user ID is throttled exactly like a real one, and the
+    address itself is not stored.
+    """
+
+    account_key = models.CharField(max_length=64)
+    address_key = models.CharField(max_length=64)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField()
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account_key", "address_key"], name="one_throttle_per_pair")]
+
+
+class TokenPurpose(models.TextChoices):
+    CONFIRM_EMAIL = "confirm_email", _("confirm e-mail")
+    RESET_PASSWORD = "reset_password", _("reset password")
+    INVITATION = "invitation", _("staff invitation")
+
+
+class AccountToken(models.Model):
+    """A single-use link sent by e-mail. Only the token's SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
+    purpose = models.CharField(max_length=20, choices=TokenPurpose.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class PasswordHistory(models.Model):
+    """Hashes of an account's earlier passwords, so a reused one can be refused."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class RecoveryCode(models.Model):
+    """A one-time second-factor code for when the authenticator is lost. Only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class PolicyAcceptance(models.Model):
+    """The platform privacy policy version a person accepted when creating the account.
+
+    The version is the string that was shown; the consent app (issue 8) takes these over when
+    frozen policy versions exist.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="policy_acceptances")
+    version = models.CharField(max_length=40)
+    accepted_at = models.DateTimeField(default=timezone.now)

@@ -1,0 +1,377 @@
+"""Every write of the accounts app: one transaction each, with its audit entry."""
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from raksa.accounts import addresses, throttle, tokens
+from raksa.accounts.devices import describe
+from raksa.accounts.middleware import idle_seconds
+from raksa.accounts.mfa import MFA_VERIFIED, PENDING_LOGIN, confirmed_device
+from raksa.accounts.models import (
+    AccountToken,
+    PasswordHistory,
+    PolicyAcceptance,
+    RecoveryCode,
+    Session,
+    TokenPurpose,
+    User,
+)
+from raksa.accounts.sessions import BROWSER, DEVICE, PLATFORM, SEEN, STAFF, STARTED
+from raksa.accounts.tasks import send_account_mail
+from raksa.audit.actions import record
+from raksa.organisations.models import Agency, StaffMembership
+from raksa.subjects.models import Subject
+
+BACKEND = "raksa.accounts.backends.AccountBackend"
+RECOVERY_CODES = 10
+# Without ambiguous characters (0/o, 1/l/i), so a code copied from paper works.
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def _staff_context(user: User) -> dict:
+    membership = StaffMembership.objects.filter(user=user).first()
+    return {"role": membership.role, "agency_id": membership.agency_id} if membership else {}
+
+
+def _event(action: str, user: User, *, actor: User | None, outcome: str = "allowed") -> None:
+    record(
+        action=action,
+        actor=actor,
+        subject_id=user.subject_id,
+        object_type="accounts.user",
+        object_id=user.pk,
+        outcome=outcome,
+        **_staff_context(user),
+    )
+
+
+def find_account(identifier: str) -> User | None:
+    """The account with this user ID or e-mail address, or None."""
+    identifier = identifier.strip()
+    if "@" in identifier:
+        user = addresses.find_user(identifier)
+        if user is not None:
+            return user
+    return User.objects.filter(username__iexact=identifier).first()
+
+
+def _remember_password(user: User) -> None:
+    if user.has_usable_password():
+        PasswordHistory.objects.create(user=user, password=user.password)
+
+
+def _set_password(user: User, password: str) -> None:
+    _remember_password(user)
+    user.set_password(password)
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "password_changed_at"])
+
+
+def _end_sessions(user: User, *, keep: str | None = None) -> int:
+    sessions = Session.objects.filter(user=user)
+    if keep:
+        sessions = sessions.exclude(session_key=keep)
+    count, _details = sessions.delete()
+    return count
+
+
+# --- Creating an account -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_account(*, username: str, email: str, password: str, policy_version: str, origin: str, language: str) -> None:
+    """Create a citizen account and mail a confirmation link.
+
+    An address that already has an account gets a notice instead, and nothing is created: the
+    person sees the same answer either way, so sign-up reveals no addresses.
+    """
+    owner = addresses.find_user(email)
+    if owner is not None:
+        make_password(password)  # the same work as a new account, so the answer takes as long
+        record(action="accounts.signup_existing_email", subject_id=owner.subject_id, outcome="denied")
+        send_account_mail.enqueue(user_id=str(owner.pk), kind="signup_notice", origin=origin, language=language)
+        return
+    user = User(username=username, subject=Subject.objects.create(), password_changed_at=timezone.now())
+    user.set_password(password)
+    user.save()
+    addresses.store(user, email)
+    PolicyAcceptance.objects.create(user=user, version=policy_version)
+    _event("accounts.account_created", user, actor=user)
+    send_account_mail.enqueue(user_id=str(user.pk), kind=TokenPurpose.CONFIRM_EMAIL, origin=origin, language=language)
+
+
+@transaction.atomic
+def confirm_email(*, token: AccountToken) -> bool:
+    if not tokens.consume(token):
+        return False
+    user = token.user
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = timezone.now()
+        user.save(update_fields=["email_confirmed_at"])
+    _event("accounts.email_confirmed", user, actor=user)
+    return True
+
+
+@transaction.atomic
+def resend_confirmation(*, user: User, origin: str, language: str) -> None:
+    send_account_mail.enqueue(user_id=str(user.pk), kind=TokenPurpose.CONFIRM_EMAIL, origin=origin, language=language)
+
+
+# --- Logging in and out --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    user: User | None
+    # Set when this (account, address) pair must wait before trying again.
+    retry_at: datetime | None = None
+
+
+@transaction.atomic
+def check_login(request: HttpRequest, *, identifier: str, password: str) -> LoginAttempt:
+    """Check a user ID (or e-mail) and password, slowing and locking repeated failures.
+
+    Whether the account exists changes neither the answer nor the work done: an unknown account
+    costs a password hash too, and is throttled the same way.
+    """
+    user = find_account(identifier)
+    pair = throttle.pair_for(request, user=user, identifier=identifier)
+    subject_id = user.subject_id if user else None
+    retry_at = throttle.blocked_until(pair)
+    if retry_at is not None:
+        record(action="accounts.login", subject_id=subject_id, outcome="denied")
+        return LoginAttempt(user=None, retry_at=retry_at)
+    if user is None:
+        make_password(password)
+        correct = False
+    else:
+        correct = user.check_password(password) and user.is_active
+    if correct:
+        throttle.clear(pair)
+        return LoginAttempt(user=user)
+    row = throttle.record_failure(pair)
+    record(action="accounts.login", subject_id=subject_id, outcome="failed")
+    if throttle.is_lockout(row):
+        record(action="accounts.login_locked", subject_id=subject_id, outcome="denied")
+    return LoginAttempt(user=None, retry_at=row.blocked_until)
+
+
+def hold_for_second_factor(request: HttpRequest, *, user: User, next_url: str) -> None:
+    """The password was right and a second factor is on: remember who, for a few minutes."""
+    request.session[PENDING_LOGIN] = {"user": str(user.pk), "at": int(time.time()), "next": next_url}
+
+
+@transaction.atomic
+def log_in(request: HttpRequest, *, user: User, second_factor: bool) -> None:
+    """Start the session (under a new key) with its idle and absolute limits."""
+    login(request, user, backend=BACKEND)
+    session = request.session
+    session.pop(PENDING_LOGIN, None)
+    now = int(time.time())
+    device = describe(request.headers.get("User-Agent", ""))
+    session.update(
+        {STARTED: now, SEEN: now, STAFF: user.is_staff, BROWSER: device.browser, PLATFORM: device.platform}
+    )
+    session[DEVICE] = device.kind
+    if second_factor:
+        session[MFA_VERIFIED] = now
+    session.set_expiry(idle_seconds(staff=user.is_staff))
+    _event("accounts.login", user, actor=user)
+
+
+@transaction.atomic
+def log_out(request: HttpRequest) -> None:
+    """End the session on the server: its key no longer opens anything."""
+    user = request.user
+    if isinstance(user, User):
+        _event("accounts.logout", user, actor=user)
+    logout(request)
+
+
+@transaction.atomic
+def end_session(*, user: User, session: Session) -> None:
+    session.delete()
+    _event("accounts.session_ended", user, actor=user)
+
+
+@transaction.atomic
+def end_other_sessions(request: HttpRequest, *, user: User) -> int:
+    count = _end_sessions(user, keep=request.session.session_key)
+    _event("accounts.sessions_ended", user, actor=user)
+    return count
+
+
+# --- Passwords -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_password_reset(*, email: str, origin: str, language: str) -> None:
+    user = addresses.find_user(email)
+    if user is None or not user.is_active:
+        record(action="accounts.password_reset_requested", outcome="failed")
+        return
+    _event("accounts.password_reset_requested", user, actor=None)
+    send_account_mail.enqueue(user_id=str(user.pk), kind=TokenPurpose.RESET_PASSWORD, origin=origin, language=language)
+
+
+@transaction.atomic
+def reset_password(*, token: AccountToken, password: str) -> bool:
+    """Set a new password from a reset or invitation link, once; every session of the account ends."""
+    if not tokens.consume(token):
+        return False
+    user = token.user
+    _set_password(user, password)
+    if user.email_confirmed_at is None:
+        # The link reached the address, which proves it as well as a confirmation link would.
+        user.email_confirmed_at = timezone.now()
+        user.save(update_fields=["email_confirmed_at"])
+    _end_sessions(user)
+    throttle.forget_account(user)
+    _event("accounts.password_reset_completed", user, actor=None)
+    return True
+
+
+@transaction.atomic
+def change_password(request: HttpRequest, *, user: User, password: str) -> None:
+    """Change the password; this session carries on (under a new key), every other one ends."""
+    _set_password(user, password)
+    update_session_auth_hash(request, user)
+    _end_sessions(user, keep=request.session.session_key)
+    _event("accounts.password_changed", user, actor=user)
+
+
+# --- Second factor -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_totp_enrolment(*, user: User) -> TOTPDevice:
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+def _recovery_digest(code: str) -> str:
+    normalised = "".join(character for character in code.lower() if character.isalnum())
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    RecoveryCode.objects.filter(user=user).delete()
+    codes = []
+    for _number in range(RECOVERY_CODES):
+        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _character in range(10))
+        code = f"{raw[:5]}-{raw[5:]}"
+        codes.append(code)
+        RecoveryCode.objects.create(user=user, digest=_recovery_digest(code))
+    return codes
+
+
+@transaction.atomic
+def confirm_totp_enrolment(request: HttpRequest, *, user: User, device: TOTPDevice, code: str) -> list[str] | None:
+    """Turn the second factor on once the person proves the authenticator works; the recovery codes."""
+    if not device.verify_token(code.strip()):
+        _event("accounts.mfa_failed", user, actor=user, outcome="failed")
+        return None
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    request.session[MFA_VERIFIED] = int(time.time())
+    _event("accounts.mfa_enrolled", user, actor=user)
+    return _new_recovery_codes(user)
+
+
+def _second_factor_matches(user: User, code: str) -> bool:
+    code = code.strip()
+    device = confirmed_device(user)
+    if device is not None and code.isdigit() and device.verify_token(code):
+        return True
+    return (
+        RecoveryCode.objects.filter(user=user, digest=_recovery_digest(code), used_at=None).update(
+            used_at=timezone.now()
+        )
+        == 1
+    )
+
+
+@transaction.atomic
+def check_second_factor(request: HttpRequest, *, user: User, code: str) -> LoginAttempt:
+    """The second step of logging in, throttled with the password under the same (account, address)."""
+    pair = throttle.pair_for(request, user=user, identifier="")
+    retry_at = throttle.blocked_until(pair)
+    if retry_at is not None:
+        _event("accounts.mfa_failed", user, actor=None, outcome="denied")
+        return LoginAttempt(user=None, retry_at=retry_at)
+    if _second_factor_matches(user, code):
+        throttle.clear(pair)
+        return LoginAttempt(user=user)
+    row = throttle.record_failure(pair)
+    _event("accounts.mfa_failed", user, actor=None, outcome="failed")
+    if throttle.is_lockout(row):
+        _event("accounts.login_locked", user, actor=None, outcome="denied")
+    return LoginAttempt(user=None, retry_at=row.blocked_until)
+
+
+@transaction.atomic
+def mark_second_factor_passed(request: HttpRequest, *, user: User) -> None:
+    request.session[MFA_VERIFIED] = int(time.time())
+    _event("accounts.mfa_verified", user, actor=user)
+
+
+@transaction.atomic
+def regenerate_recovery_codes(*, user: User) -> list[str]:
+    codes = _new_recovery_codes(user)
+    _event("accounts.recovery_codes_regenerated", user, actor=user)
+    return codes
+
+
+@transaction.atomic
+def turn_off_second_factor(request: HttpRequest, *, user: User) -> None:
+    TOTPDevice.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
+    request.session.pop(MFA_VERIFIED, None)
+    _event("accounts.mfa_disabled", user, actor=user)
+
+
+# --- Staff ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_staff_account(
+    *, actor: User | None, agency: Agency, role: str, username: str, email: str, origin: str, language: str
+) -> User:
+    """A staff account for an agency, made by its administrator; the person sets a password from a link."""
+    user = User(username=username, subject=Subject.objects.create(), is_staff=True)
+    user.set_unusable_password()
+    user.save()
+    addresses.store(user, email)
+    StaffMembership.objects.create(user=user, agency=agency, role=role)
+    _event("accounts.staff_created", user, actor=actor)
+    send_account_mail.enqueue(user_id=str(user.pk), kind=TokenPurpose.INVITATION, origin=origin, language=language)
+    return user
+
+
+@transaction.atomic
+def deactivate_account(*, actor: User | None, user: User) -> None:
+    """Nobody can log in to the account any more, and its open sessions end now."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    _end_sessions(user)
+    _event("accounts.account_deactivated", user, actor=actor)
+
+
+@transaction.atomic
+def reset_second_factor(*, actor: User | None, user: User) -> None:
+    """For a lost authenticator: the second factor is removed and must be set up again at next log-in."""
+    TOTPDevice.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
+    _end_sessions(user)
+    _event("accounts.mfa_reset", user, actor=actor)
