@@ -1,0 +1,39 @@
+"""Account personas for tests: a citizen and staff of an agency, made through the accounts' own actions."""
+
+from django.db import transaction
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from raksa.accounts.models import User
+from raksa.organisations.models import Agency, Controller, StaffMembership, StaffRole
+from raksa.subjects.models import Subject
+
+PASSWORD = "correct horse battery staple"
+
+
+@transaction.atomic
+def citizen(username: str = "somchai", password: str = PASSWORD) -> User:
+    return User.objects.create_user(username, password, subject=Subject.objects.create())
+
+
+@transaction.atomic
+def staff(username: str, *, agency: Agency | None = None, role: str = StaffRole.OFFICER, password: str = PASSWORD) -> User:
+    if agency is None:
+        controller, _created = Controller.objects.get_or_create(slug="bma", defaults={"name_th": "กทม.", "name_en": "BMA"})
+        agency, _created = Agency.objects.get_or_create(
+            slug="minburi", defaults={"controller": controller, "name_th": "เขตมีนบุรี", "name_en": "Minburi"}
+        )
+    user = User.objects.create_user(username, password, subject=Subject.objects.create(), is_staff=True)
+    StaffMembership.objects.create(user=user, agency=agency, role=role)
+    return user
+
+
+def with_totp(user: User) -> TOTPDevice:
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def totp_code(device: TOTPDevice, *, step_offset: int = 0) -> str:
+    """The code the person's app would show now (or `step_offset` 30-second steps later)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = totp.time + step_offset * device.step
+    return f"{totp.token():0{device.digits}d}"
