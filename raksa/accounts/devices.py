@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari".
 _BROWSERS = [
@@ -22,7 +22,12 @@ _PLATFORMS = [
     ("macOS", re.compile(r"Macintosh|Mac OS X")),
     ("Linux", re.compile(r"Linux|X11")),
 ]
-DEVICE_LABELS = {"phone": _("phone"), "tablet": _("tablet"), "computer": _("computer"), "": _("unknown device")}
+DEVICE_LABELS = {
+    "phone": pgettext_lazy("device", "phone"),
+    "tablet": pgettext_lazy("device", "tablet"),
+    "computer": pgettext_lazy("device", "computer"),
+    "": pgettext_lazy("device", "unknown device"),
+}
 
 
 @dataclass(frozen=True)

@@ -300,7 +300,7 @@ def reset_password(request: HttpRequest) -> HttpResponse:
 
 def public_session_id(session: Session) -> str:
     """Names a session on the page without its key (the key is what the cookie proves)."""
-    return salted_hmac("raksa.accounts.session", session.session_key).hexdigest()[:24]
+    return salted_hmac("raksa.accounts.session", session.session_key, algorithm="sha256").hexdigest()[:24]
 
 
 @never_cache
