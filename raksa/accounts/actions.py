@@ -9,16 +9,18 @@ from datetime import datetime
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from raksa.accounts import addresses, throttle, tokens
 from raksa.accounts.devices import describe
-from raksa.accounts.middleware import idle_seconds
 from raksa.accounts.mfa import MFA_VERIFIED, PENDING_LOGIN, confirmed_device
+from raksa.accounts.middleware import idle_seconds
 from raksa.accounts.models import (
     AccountToken,
+    LoginThrottle,
     PasswordHistory,
     PolicyAcceptance,
     RecoveryCode,
@@ -89,7 +91,9 @@ def _end_sessions(user: User, *, keep: str | None = None) -> int:
 
 
 @transaction.atomic
-def create_account(*, username: str, email: str, password: str, policy_version: str, origin: str, language: str) -> None:
+def create_account(
+    *, username: str, email: str, password: str, policy_version: str, origin: str, language: str
+) -> None:
     """Create a citizen account and mail a confirmation link.
 
     An address that already has an account gets a notice instead, and nothing is created: the
@@ -179,9 +183,7 @@ def log_in(request: HttpRequest, *, user: User, second_factor: bool) -> None:
     session.pop(PENDING_LOGIN, None)
     now = int(time.time())
     device = describe(request.headers.get("User-Agent", ""))
-    session.update(
-        {STARTED: now, SEEN: now, STAFF: user.is_staff, BROWSER: device.browser, PLATFORM: device.platform}
-    )
+    session.update({STARTED: now, SEEN: now, STAFF: user.is_staff, BROWSER: device.browser, PLATFORM: device.platform})
     session[DEVICE] = device.kind
     if second_factor:
         session[MFA_VERIFIED] = now
@@ -375,3 +377,19 @@ def reset_second_factor(*, actor: User | None, user: User) -> None:
     RecoveryCode.objects.filter(user=user).delete()
     _end_sessions(user)
     _event("accounts.mfa_reset", user, actor=actor)
+
+
+# --- Housekeeping --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def forget_stale_records() -> tuple[int, int]:
+    """Links that can no longer be used, and failure counts past their quiet day."""
+    now = timezone.now()
+    tokens_deleted, _details = AccountToken.objects.filter(Q(expires_at__lte=now) | Q(used_at__isnull=False)).delete()
+    throttles_deleted, _details = (
+        LoginThrottle.objects.filter(last_failure_at__lte=now - throttle.FORGET_AFTER)
+        .filter(Q(blocked_until__isnull=True) | Q(blocked_until__lte=now))
+        .delete()
+    )
+    return tokens_deleted, throttles_deleted

@@ -9,12 +9,10 @@ from django.utils.translation import gettext_noop, ngettext_lazy
 MESSAGES = (
     gettext_noop("This field is required."),
     gettext_noop("This password is too common."),
-    gettext_noop("Your password can’t be a commonly used password."),
+    gettext_noop("Your password can’t be a commonly used password."),  # noqa: RUF001  (Django's exact msgid)
     gettext_noop("The password is too similar to the %(verbose_name)s."),
-    gettext_noop("Your password can’t be too similar to your other personal information."),
-    gettext_noop(
-        "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
-    ),
+    gettext_noop("Your password can’t be too similar to your other personal information."),  # noqa: RUF001
+    gettext_noop("Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."),
     ngettext_lazy(
         "This password is too short. It must contain at least %d character.",
         "This password is too short. It must contain at least %d characters.",

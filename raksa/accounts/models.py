@@ -88,8 +88,8 @@ class Session(AbstractBaseSession):
         return SessionStore
 
     class Meta(AbstractBaseSession.Meta):
-        verbose_name = _("session")
-        verbose_name_plural = _("sessions")
+        verbose_name = _("session")  # type: ignore[assignment]
+        verbose_name_plural = _("sessions")  # type: ignore[assignment]
 
 
 class LoginThrottle(models.Model):
@@ -108,6 +108,9 @@ class LoginThrottle(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account_key", "address_key"], name="one_throttle_per_pair")]
 
+    def __str__(self) -> str:
+        return f"{self.failures} failures"
+
 
 class TokenPurpose(models.TextChoices):
     CONFIRM_EMAIL = "confirm_email", _("confirm e-mail")
@@ -125,6 +128,9 @@ class AccountToken(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.purpose} link of {self.user_id}"
+
 
 class PasswordHistory(models.Model):
     """Hashes of an account's earlier passwords, so a reused one can be refused."""
@@ -136,6 +142,9 @@ class PasswordHistory(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"earlier password of {self.user_id}"
+
 
 class RecoveryCode(models.Model):
     """A one-time second-factor code for when the authenticator is lost. Only its SHA-256 is stored."""
@@ -143,6 +152,9 @@ class RecoveryCode(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
     digest = models.CharField(max_length=64)
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"
 
 
 class PolicyAcceptance(models.Model):
@@ -155,3 +167,6 @@ class PolicyAcceptance(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="policy_acceptances")
     version = models.CharField(max_length=40)
     accepted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"policy {self.version} accepted by {self.user_id}"

@@ -33,7 +33,7 @@ class SessionStore(DatabaseStore):
         return Session
 
     def create_model_instance(self, data: dict[str, Any]) -> Any:
-        session = super().create_model_instance(data)
+        session: Any = super().create_model_instance(data)
         session.user_id = data.get(SESSION_KEY)
         session.browser = data.get(BROWSER, "")
         session.platform = data.get(PLATFORM, "")

@@ -28,7 +28,9 @@ class Pair:
 
 
 def _keyed(kind: str, value: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), f"raksa.accounts.throttle:{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"raksa.accounts.throttle:{kind}:{value}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def client_address(request: HttpRequest) -> str:

@@ -27,7 +27,9 @@ urlpatterns = [
     path("two-factor/off/", views.two_factor_off, name="two_factor_off"),
     path("staff/", views.staff, name="staff"),
     path("staff/<uuid:user_id>/deactivate/", views.staff_deactivate, name="staff_deactivate"),
-    path("staff/<uuid:user_id>/reset-second-factor/", views.staff_reset_second_factor, name="staff_reset_second_factor"),
+    path(
+        "staff/<uuid:user_id>/reset-second-factor/", views.staff_reset_second_factor, name="staff_reset_second_factor"
+    ),
 ]
 
 # Routes whose address holds a secret: whoever logs requests must drop their path arguments.

@@ -37,9 +37,10 @@ class PreviousPasswordValidator:
     def validate(self, password: str, user: User | None = None) -> None:
         if user is None or user.pk is None:
             return
-        earlier = [user.password] + list(
-            PasswordHistory.objects.filter(user=user).values_list("password", flat=True)[: self.remembered]
-        )
+        earlier = [
+            user.password,
+            *PasswordHistory.objects.filter(user=user).values_list("password", flat=True)[: self.remembered],
+        ]
         if any(encoded and check_password(password, encoded) for encoded in earlier):
             raise ValidationError(_("You have used this password before: choose a new one."), code="password_reused")
 

@@ -40,7 +40,7 @@ from raksa.organisations.models import StaffMembership, StaffRole
 
 # The reset token moves from the link into the session, so the page the person types the new
 # password on has no token in its address (nor in a Referer header, nor in any log).
-RESET_TOKEN = "_raksa_reset_token"
+RESET_TOKEN = "_raksa_reset_token"  # noqa: S105  (a session key's name, not a secret)
 
 
 def _origin(request: HttpRequest) -> str:
@@ -252,9 +252,7 @@ def forgot_password(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def forgot_password_done(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "accounts/forgot_password_done.html", {"minutes": settings.RAKSA_RESET_LINK_MINUTES}
-    )
+    return render(request, "accounts/forgot_password_done.html", {"minutes": settings.RAKSA_RESET_LINK_MINUTES})
 
 
 def _reset_token(request: HttpRequest) -> AccountToken | None:
@@ -440,7 +438,12 @@ def two_factor_off(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/two_factor.html",
-        {"enabled": True, "verified": passed_second_factor(request), "off_form": form, "verify_form": SecondFactorForm()},
+        {
+            "enabled": True,
+            "verified": passed_second_factor(request),
+            "off_form": form,
+            "verify_form": SecondFactorForm(),
+        },
         status=400,
     )
 
@@ -449,7 +452,7 @@ def two_factor_off(request: HttpRequest) -> HttpResponse:
 
 
 def _administrator(request: HttpRequest) -> StaffMembership:
-    membership = StaffMembership.objects.select_related("agency").filter(user=request.user).first()
+    membership = StaffMembership.objects.select_related("agency").filter(user=_user(request)).first()
     if membership is None or membership.role != StaffRole.ADMINISTRATOR:
         raise Http404
     return membership

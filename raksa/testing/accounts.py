@@ -8,7 +8,7 @@ from raksa.accounts.models import User
 from raksa.organisations.models import Agency, Controller, StaffMembership, StaffRole
 from raksa.subjects.models import Subject
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # noqa: S105  (the personas' password, tests only)
 
 
 @transaction.atomic
@@ -17,9 +17,13 @@ def citizen(username: str = "somchai", password: str = PASSWORD) -> User:
 
 
 @transaction.atomic
-def staff(username: str, *, agency: Agency | None = None, role: str = StaffRole.OFFICER, password: str = PASSWORD) -> User:
+def staff(
+    username: str, *, agency: Agency | None = None, role: str = StaffRole.OFFICER, password: str = PASSWORD
+) -> User:
     if agency is None:
-        controller, _created = Controller.objects.get_or_create(slug="bma", defaults={"name_th": "กทม.", "name_en": "BMA"})
+        controller, _created = Controller.objects.get_or_create(
+            slug="bma", defaults={"name_th": "กทม.", "name_en": "BMA"}
+        )
         agency, _created = Agency.objects.get_or_create(
             slug="minburi", defaults={"controller": controller, "name_th": "เขตมีนบุรี", "name_en": "Minburi"}
         )

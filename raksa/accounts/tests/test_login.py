@@ -2,11 +2,15 @@ import re
 import statistics
 import time
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.test import Client, TestCase, override_settings
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 from raksa.accounts.models import LoginThrottle, Session
 from raksa.accounts.sessions import STARTED
@@ -17,8 +21,10 @@ ACCOUNT = "/th/accounts/"
 ARGON2 = ["raksa.accounts.hashers.Argon2idHasher"]
 
 
-def log_in(client: Client, identifier: str, password: str = personas.PASSWORD, **extra: str):  # noqa: ANN201
-    return client.post(LOGIN, {"identifier": identifier, "password": password}, **extra)
+def log_in(
+    client: Client, identifier: str, password: str = personas.PASSWORD, address: str = "127.0.0.1"
+) -> "_MonkeyPatchedWSGIResponse":
+    return client.post(LOGIN, {"identifier": identifier, "password": password}, REMOTE_ADDR=address)
 
 
 def without_csrf(body: bytes) -> str:
@@ -49,7 +55,7 @@ class LoginTests(TestCase):
         session = self.client.session
         session["visited"] = True
         session.save()
-        self.client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+        self.client.cookies[settings.SESSION_COOKIE_NAME] = str(session.session_key)
         log_in(self.client, "somchai")
         self.assertNotEqual(self.client.session.session_key, session.session_key)
         self.assertFalse(Session.objects.filter(session_key=session.session_key).exists())
@@ -133,8 +139,9 @@ class ThrottleTests(TestCase):
 
     def test_it_locks_the_pair_then_lets_it_in_after_the_cool_off(self) -> None:
         self.fail_logins(5)
-        row = LoginThrottle.objects.get()
-        self.assertAlmostEqual((row.blocked_until - timezone.now()).total_seconds(), 15 * 60, delta=30)
+        blocked_until = LoginThrottle.objects.get().blocked_until
+        assert blocked_until is not None
+        self.assertAlmostEqual((blocked_until - timezone.now()).total_seconds(), 15 * 60, delta=30)
         self.assertContains(log_in(self.client, "somchai"), "ลองใหม่ในอีก 15 นาที")
         LoginThrottle.objects.update(blocked_until=timezone.now() - timedelta(seconds=1))
         self.assertEqual(log_in(self.client, "somchai").status_code, 302)
@@ -142,7 +149,7 @@ class ThrottleTests(TestCase):
 
     def test_it_lets_the_owner_in_from_another_address_while_locked(self) -> None:
         self.fail_logins(5)
-        self.assertEqual(log_in(Client(), "somchai", REMOTE_ADDR="192.0.2.7").status_code, 302)
+        self.assertEqual(log_in(Client(), "somchai", address="192.0.2.7").status_code, 302)
 
     def test_it_locks_an_unknown_account_just_like_a_known_one(self) -> None:
         self.fail_logins(5, identifier="nobody")

@@ -18,7 +18,7 @@ SETUP = "/th/accounts/two-factor/setup/"
 STAFF_PAGE = "/th/accounts/staff/"
 
 
-def log_in(client: Client, identifier: str, password: str = personas.PASSWORD):  # noqa: ANN201
+def log_in(client: Client, identifier: str, password: str = personas.PASSWORD):
     return client.post(LOGIN, {"identifier": identifier, "password": password})
 
 
@@ -100,10 +100,10 @@ class StaffSecondFactorTests(TestCase):
 
     def request_as(self, client: Client) -> HttpRequest:
         """A request carrying the client's session, as the middleware would build it."""
+        from django.conf import settings
         from django.contrib.auth import get_user
         from django.contrib.sessions.backends.base import SessionBase
         from django.utils.module_loading import import_string
-        from django.conf import settings
 
         request = RequestFactory().get("/th/staff/records/")
         store: SessionBase = import_string(f"{settings.SESSION_ENGINE}.SessionStore")(
@@ -149,8 +149,12 @@ class StaffSecondFactorTests(TestCase):
         personas.staff("admin", role=StaffRole.ADMINISTRATOR)
         log_in(self.client, "admin")
         response = self.client.get(STAFF_PAGE)
-        self.assertRedirects(response, f"/th/accounts/two-factor/?next={STAFF_PAGE.replace('/', '%2F')}", fetch_redirect_response=False)
-        self.assertContains(self.client.get(response["Location"]), "/th/accounts/two-factor/setup/?next=/th/accounts/staff/")
+        self.assertRedirects(
+            response, f"/th/accounts/two-factor/?next={STAFF_PAGE.replace('/', '%2F')}", fetch_redirect_response=False
+        )
+        self.assertContains(
+            self.client.get(response["Location"]), "/th/accounts/two-factor/setup/?next=/th/accounts/staff/"
+        )
 
 
 class AgencyAdministratorTests(TestCase):
@@ -187,7 +191,9 @@ class AgencyAdministratorTests(TestCase):
     def test_it_answers_404_for_staff_of_another_agency(self) -> None:
         from raksa.organisations.models import Agency
 
-        elsewhere = Agency.objects.create(slug="other", controller=self.admin.staff.agency.controller, name_th="อื่น", name_en="Other")
+        elsewhere = Agency.objects.create(
+            slug="other", controller=self.admin.staff.agency.controller, name_th="อื่น", name_en="Other"
+        )
         stranger = personas.staff("stranger", agency=elsewhere)
         self.assertEqual(self.client.post(f"{STAFF_PAGE}{stranger.pk}/deactivate/").status_code, 404)
         stranger.refresh_from_db()

@@ -79,7 +79,7 @@ class PasswordChangeTests(TestCase):
         self.here = signed_in(FIREFOX_LINUX)
         self.elsewhere = signed_in(SAFARI_IPHONE)
 
-    def change(self, current: str, new: str):  # noqa: ANN201
+    def change(self, current: str, new: str):
         return self.here.post("/th/accounts/password/", {"current_password": current, "password": new})
 
     def test_it_changes_the_password_and_ends_the_other_sessions_a3(self) -> None:
