@@ -33,6 +33,7 @@ from raksa.accounts.tasks import send_account_mail
 from raksa.audit.actions import record
 from raksa.organisations.models import Agency, StaffMembership
 from raksa.subjects.models import Subject
+from raksa.vault.routers import KEYSTORE
 
 BACKEND = "raksa.accounts.backends.AccountBackend"
 RECOVERY_CODES = 10
@@ -347,6 +348,7 @@ def turn_off_second_factor(request: HttpRequest, *, user: User) -> None:
 
 
 @transaction.atomic
+@transaction.atomic(using=KEYSTORE)
 def create_staff_account(
     *, actor: User | None, agency: Agency, role: str, username: str, email: str, origin: str, language: str
 ) -> User:

@@ -1,19 +1,44 @@
-"""The account's e-mail address: sealed in the vault, found by its blind index, opened for a purpose."""
+"""The account's e-mail address: sealed in the vault, found by its blind index, opened for a purpose.
 
-from raksa.accounts.models import User
+Accounts are the platform's, so each address is sealed under the platform operator's key for its
+subject. Addresses are unique per account: `find_user` answers at most one account.
+"""
+
+from raksa.accounts.models import AccountEmail, User
+from raksa.organisations.models import Controller
+from raksa.vault.actions import save_sealed
+from raksa.vault.indexes import find
+from raksa.vault.openers import Opener
 
 
 def store(user: User, email: str) -> None:
-    raise NotImplementedError
+    """Seal the address of a new account (call inside the action's transaction)."""
+    row = AccountEmail(user=user, subject_id=user.subject_id, controller=Controller.objects.get(is_platform_operator=True))
+    row.email = email  # type: ignore[assignment]
+    save_sealed(row)
 
 
 def find_user(email: str) -> User | None:
-    raise NotImplementedError
+    """The account with this address (compared trimmed and without regard to case), or None."""
+    ids = [match.object_id for match in find("email", email) if match.store == AccountEmail.vault_store]
+    if not ids:
+        return None
+    return User.objects.filter(email_address__id__in=ids).first()
 
 
-def open_for_mailer(user: User) -> str:
-    raise NotImplementedError
+def _open(user: User, opener: Opener) -> str | None:
+    row = AccountEmail.objects.filter(user=user).first()
+    value = opener.open(row.email) if row is not None else None
+    return value if isinstance(value, str) else None
 
 
-def open_for_owner(user: User) -> str:
-    raise NotImplementedError
+def open_for_mailer(user: User) -> str | None:
+    """The address to write to, or None if the account has none (or it was erased)."""
+    return _open(user, Opener.for_system("mailer"))
+
+
+def open_for_owner(user: User) -> str | None:
+    """For the account holder's own pages only; None if there is none (or it was erased)."""
+    if user.subject_id is None:
+        return None
+    return _open(user, Opener.for_subject(user.subject_id))

@@ -9,6 +9,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from raksa.vault.fields import EncryptedField
+from raksa.vault.models import VaultModel
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -170,3 +173,19 @@ class PolicyAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"policy {self.version} accepted by {self.user_id}"
+
+
+class AccountEmail(VaultModel):
+    """The account's e-mail address, sealed by the vault under the platform operator and found by its blind index."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="email_address")
+    email = EncryptedField(_("e-mail address"))
+
+    vault_store = "accounts.email"
+
+    class Meta:
+        verbose_name = _("account e-mail address")
+        verbose_name_plural = _("account e-mail addresses")
+
+    def __str__(self) -> str:
+        return f"e-mail address of {self.user_id}"

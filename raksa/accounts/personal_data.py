@@ -1,6 +1,6 @@
 """The personal data an account itself holds; the person's details live in vault fields elsewhere."""
 
-from raksa.registry import ACCOUNT_OPERATION, BROWSER, IP_ADDRESS, PUBLIC_TASK, USER_ID, declare, not_personal
+from raksa.registry import ACCOUNT_OPERATION, BROWSER, EMAIL, IP_ADDRESS, PUBLIC_TASK, USER_ID, declare, not_personal
 
 declare(
     "accounts.User",
@@ -31,4 +31,12 @@ declare(
     plaintext="a keyed hash (HMAC-SHA-256) matched exactly at each log-in to slow guessing from one "
     "address; the address itself is never stored, and the row is deleted at a successful log-in or "
     "forgotten after a quiet day",
+)
+declare(
+    "accounts.AccountEmail",
+    "email",
+    category=EMAIL,
+    purposes=[ACCOUNT_OPERATION],
+    legal_basis=PUBLIC_TASK,
+    indexed=True,
 )

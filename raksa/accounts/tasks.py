@@ -35,6 +35,8 @@ def send_account_mail(*, user_id: str, kind: str, origin: str, language: str) ->
             with translation.override(language):
                 link = origin.rstrip("/") + reverse(view, kwargs={"token": raw})
         recipient = addresses.open_for_mailer(user)
+    if recipient is None:
+        return  # the address was erased: there is nobody to write to
     with translation.override(language):
         context = {
             "username": user.username,

@@ -41,3 +41,15 @@ def totp_code(device: TOTPDevice, *, step_offset: int = 0) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = totp.time + step_offset * device.step
     return f"{totp.token():0{device.digits}d}"
+
+
+# Runs background tasks (the account mail) at once, in the request, as a real backend of Django's.
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+
+
+def platform_operator() -> Controller:
+    """The controller of the shared citizen accounts (their e-mail addresses are sealed under it)."""
+    controller, _created = Controller.objects.get_or_create(
+        is_platform_operator=True, defaults={"slug": "most", "name_th": "วท.", "name_en": "MOST"}
+    )
+    return controller

@@ -1,6 +1,7 @@
 """A real SMTP server (aiosmtpd) on loopback that keeps what it receives, for tests to read."""
 
 import email
+import re
 import email.policy
 import socket
 import threading
@@ -24,6 +25,8 @@ class Mailbox:
         controller.start()
         box = cls(controller=controller)
         handler.mailbox = box
+        global _running
+        _running = box
         return box
 
     @property
@@ -44,6 +47,23 @@ class Mailbox:
     def received(self, to: str | None = None) -> list[EmailMessage]:
         with self.lock:
             return [m for m in self.messages if to is None or to in (m["To"] or "")]
+
+
+_running: Mailbox | None = None
+
+
+def running() -> Mailbox:
+    """The server this test process sends mail to (conftest.py starts it), for TestCase classes."""
+    if _running is None:
+        raise RuntimeError("no SMTP test server is running (conftest.py starts one per test process)")
+    return _running
+
+
+def links(message: EmailMessage) -> list[str]:
+    """The http(s) links in a message's text."""
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    return re.findall(r"https?://\S+", text)
 
 
 def _free_port() -> int:
