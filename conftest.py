@@ -22,12 +22,22 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.RAKSA_PUBLIC_PAGE_SECONDS = 0
     mailbox = Mailbox.start()
     config.stash[_MAILBOX] = mailbox
-    settings.MAILERS = {
+    settings.MAILERS = _smtp_mailers(mailbox)
+
+
+def _smtp_mailers(mailbox: Mailbox) -> dict:
+    return {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {"host": mailbox.host, "port": mailbox.port, "timeout": 5},
         }
     }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _mail_goes_to_the_smtp_server(django_test_environment: None, request: pytest.FixtureRequest) -> None:
+    """Django's test set-up swaps MAILERS for its in-memory outbox: send to the real SMTP server again."""
+    settings.MAILERS = _smtp_mailers(request.config.stash[_MAILBOX])
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
