@@ -13,8 +13,10 @@ from raksa.vault.openers import Opener
 
 def store(user: User, email: str) -> None:
     """Seal the address of a new account (call inside the action's transaction)."""
-    row = AccountEmail(user=user, subject_id=user.subject_id, controller=Controller.objects.get(is_platform_operator=True))
-    row.email = email  # type: ignore[assignment]
+    if user.subject_id is None:
+        raise ValueError("an account's address is sealed under its subject: give the account one first")
+    controller = Controller.objects.get(is_platform_operator=True)
+    row = AccountEmail(user=user, subject_id=user.subject_id, controller=controller, email=email)
     save_sealed(row)
 
 

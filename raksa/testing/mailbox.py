@@ -1,8 +1,8 @@
 """A real SMTP server (aiosmtpd) on loopback that keeps what it receives, for tests to read."""
 
 import email
-import re
 import email.policy
+import re
 import socket
 import threading
 from dataclasses import dataclass, field

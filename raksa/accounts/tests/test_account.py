@@ -64,7 +64,9 @@ class CleanupCommandTests(TestCase):
         issue(user=user, purpose=TokenPurpose.RESET_PASSWORD)
         AccountToken.objects.filter(purpose=TokenPurpose.CONFIRM_EMAIL).update(expires_at=timezone.now())
         now = timezone.now()
-        LoginThrottle.objects.create(account_key="a", address_key="b", failures=2, last_failure_at=now - timedelta(days=2))
+        LoginThrottle.objects.create(
+            account_key="a", address_key="b", failures=2, last_failure_at=now - timedelta(days=2)
+        )
         LoginThrottle.objects.create(account_key="c", address_key="d", failures=2, last_failure_at=now)
         call_command("accounts_cleanup", stdout=io.StringIO())
         self.assertEqual(list(AccountToken.objects.values_list("purpose", flat=True)), [TokenPurpose.RESET_PASSWORD])

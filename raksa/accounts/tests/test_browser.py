@@ -12,7 +12,7 @@ FIRST_PASSWORD = "mango sticky rice 2026"
 SECOND_PASSWORD = "a quiet canal at noon"
 
 
-def test_it_walks_signup_confirm_login_change_password_logout_a1_a3_a4(live_server, mailbox: Mailbox, settings) -> None:  # noqa: ANN001
+def test_it_walks_signup_confirm_login_change_password_logout_a1_a3_a4(live_server, mailbox: Mailbox, settings) -> None:
     settings.TASKS = personas.IMMEDIATE_TASKS
     personas.platform_operator()
     with chromium_page() as (page, _requests):
@@ -49,13 +49,14 @@ def test_it_walks_signup_confirm_login_change_password_logout_a1_a3_a4(live_serv
         assert page.get_by_role("heading", level=1).inner_text() == "เปลี่ยนรหัสผ่านแล้ว"
 
         [cookie] = [c for c in page.context.cookies() if c["name"] == "sessionid"]
-        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+        assert cookie["httpOnly"]
+        assert cookie["sameSite"] == "Lax"
         page.get_by_role("button", name="ออกจากระบบ").click()
         assert page.get_by_role("heading", level=1).inner_text() == "ท่านออกจากระบบแล้ว"
         assert not Session.objects.filter(session_key=cookie["value"]).exists()
         screenshot(page, "accounts-logged-out-th")
 
         # The old cookie, put back, opens nothing (A4).
-        page.context.add_cookies([{k: cookie[k] for k in ("name", "value", "domain", "path")}])
+        page.context.add_cookies([{"name": cookie["name"], "value": cookie["value"], "url": live_server.url}])
         page.goto(f"{live_server.url}/th/accounts/")
         assert page.get_by_role("heading", level=1).inner_text() == "เข้าสู่ระบบ"

@@ -70,7 +70,9 @@ class PasswordResetTests(TestCase):
     def test_it_stops_a_link_that_expires_while_the_form_is_open(self) -> None:
         self.client.get(self.reset_link())
         AccountToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-        self.assertContains(self.client.post(SET_PASSWORD, {"password": NEW_PASSWORD}), "ลิงก์นี้ใช้ไม่ได้แล้ว", status_code=400)
+        self.assertContains(
+            self.client.post(SET_PASSWORD, {"password": NEW_PASSWORD}), "ลิงก์นี้ใช้ไม่ได้แล้ว", status_code=400
+        )
 
     def test_it_keeps_only_the_newest_link_working(self) -> None:
         first = self.reset_link()

@@ -15,7 +15,7 @@ EMAIL = "somchai@example.org"
 PASSWORD = "rice fields at dawn"
 
 
-def sign_up(client: Client, username: str = "somchai", email: str = EMAIL, password: str = PASSWORD, **extra: str):  # noqa: ANN201
+def sign_up(client: Client, username: str = "somchai", email: str = EMAIL, password: str = PASSWORD, **extra: str):
     data = {"username": username, "email": email, "password": password, "accept_policy": "on", **extra}
     return client.post(SIGNUP, data)
 
