@@ -217,8 +217,6 @@ RAKSA_RESET_LINK_MINUTES = env_int("RAKSA_RESET_LINK_MINUTES", 60, minimum=5)
 RAKSA_CONFIRM_LINK_HOURS = env_int("RAKSA_CONFIRM_LINK_HOURS", 48, minimum=1)
 RAKSA_INVITATION_LINK_HOURS = env_int("RAKSA_INVITATION_LINK_HOURS", 72, minimum=1)
 RAKSA_PASSWORD_REMINDER_DAYS = env_int("RAKSA_PASSWORD_REMINDER_DAYS", 365, minimum=1)
-# The platform privacy policy version shown at sign-up, until the consent app publishes frozen versions.
-RAKSA_PLATFORM_POLICY_VERSION = env_str("RAKSA_PLATFORM_POLICY_VERSION", "2026-1")
 # Django's own reset tokens are not used, but nothing should live three days.
 PASSWORD_RESET_TIMEOUT = 3600
 

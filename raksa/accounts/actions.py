@@ -22,7 +22,6 @@ from raksa.accounts.models import (
     AccountToken,
     LoginThrottle,
     PasswordHistory,
-    PolicyAcceptance,
     RecoveryCode,
     Session,
     TokenPurpose,
@@ -31,6 +30,8 @@ from raksa.accounts.models import (
 from raksa.accounts.sessions import BROWSER, DEVICE, PLATFORM, SEEN, STAFF, STARTED
 from raksa.accounts.tasks import send_account_mail
 from raksa.audit.actions import record
+from raksa.consent.actions import accept_policy
+from raksa.consent.models import Channel, PolicyVersion
 from raksa.organisations.models import Agency, StaffMembership
 from raksa.subjects.models import Subject
 from raksa.vault.routers import KEYSTORE
@@ -93,9 +94,9 @@ def _end_sessions(user: User, *, keep: str | None = None) -> int:
 
 @transaction.atomic
 def create_account(
-    *, username: str, email: str, password: str, policy_version: str, origin: str, language: str
+    *, username: str, email: str, password: str, policy: PolicyVersion, origin: str, language: str
 ) -> None:
-    """Create a citizen account and mail a confirmation link.
+    """Create a citizen account, record its acceptance of the frozen policy version shown, mail a link.
 
     An address that already has an account gets a notice instead, and nothing is created: the
     person sees the same answer either way, so sign-up reveals no addresses.
@@ -106,12 +107,13 @@ def create_account(
         record(action="accounts.signup_existing_email", subject_id=owner.subject_id, outcome="denied")
         send_account_mail.enqueue(user_id=str(owner.pk), kind="signup_notice", origin=origin, language=language)
         return
-    user = User(username=username, subject=Subject.objects.create(), password_changed_at=timezone.now())
+    subject = Subject.objects.create()
+    user = User(username=username, subject=subject, password_changed_at=timezone.now())
     user.set_password(password)
     user.save()
     addresses.store(user, email)
-    PolicyAcceptance.objects.create(user=user, version=policy_version)
     _event("accounts.account_created", user, actor=user)
+    accept_policy(subject=subject, version=policy, channel=Channel.WEB)
     send_account_mail.enqueue(user_id=str(user.pk), kind=TokenPurpose.CONFIRM_EMAIL, origin=origin, language=language)
 
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from raksa.accounts import addresses
 from raksa.accounts.models import User
+from raksa.consent.models import PolicyVersion
 from raksa.organisations.models import StaffRole
 
 
@@ -60,12 +61,26 @@ class SignupForm(NewPasswordMixin, forms.Form):
     password = _password_field(_("Password"), help_text=_("At least 8 characters. A long phrase is easiest."))
     accept_policy = forms.BooleanField(label=_("I have read the privacy policy and accept it."))
 
+    def __init__(self, *args: Any, policy: PolicyVersion, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.current_policy = policy
+
     def clean_username(self) -> str:
         return _free_username(self.cleaned_data["username"])
 
     def clean_password(self) -> str:
         self.password_owner = User(username=self.cleaned_data.get("username", ""))
         return super().clean_password()
+
+    def clean_accept_policy(self) -> bool:
+        # The form carries the version the person was shown; if another was published meanwhile,
+        # they must read that one before accepting it.
+        if self.data.get("policy") != str(self.current_policy.pk):
+            raise ValidationError(
+                _("The privacy policy has just been updated. Please read the new version and accept it again."),
+                code="policy_changed",
+            )
+        return self.cleaned_data["accept_policy"]
 
 
 class LoginForm(forms.Form):

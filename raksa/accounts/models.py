@@ -160,21 +160,6 @@ class RecoveryCode(models.Model):
         return f"recovery code of {self.user_id}"
 
 
-class PolicyAcceptance(models.Model):
-    """The platform privacy policy version a person accepted when creating the account.
-
-    The version is the string that was shown; the consent app (issue 8) takes these over when
-    frozen policy versions exist.
-    """
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="policy_acceptances")
-    version = models.CharField(max_length=40)
-    accepted_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"policy {self.version} accepted by {self.user_id}"
-
-
 class AccountEmail(VaultModel):
     """The account's e-mail address, sealed by the vault under the platform operator and found by its blind index."""
 

@@ -35,7 +35,7 @@ from raksa.accounts.forms import (
 )
 from raksa.accounts.mfa import has_second_factor, passed_second_factor, pending_user, staff_mfa_required
 from raksa.accounts.models import AccountToken, Session, TokenPurpose, User
-from raksa.accounts.policy import current_platform_policy
+from raksa.consent.policies import current_platform_policy
 from raksa.organisations.models import StaffMembership, StaffRole
 
 # The reset token moves from the link into the session, so the page the person types the new
@@ -91,14 +91,17 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:account")
     policy = current_platform_policy()
-    form = SignupForm(request.POST or None)
+    if policy is None:
+        # Nobody is asked for personal data before the platform's privacy policy is published.
+        return render(request, "accounts/signup_closed.html", status=503)
+    form = SignupForm(request.POST or None, policy=policy)
     if request.method == "POST" and form.is_valid():
         try:
             actions.create_account(
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
-                policy_version=policy.version,
+                policy=policy,
                 origin=_origin(request),
                 language=get_language(),
             )

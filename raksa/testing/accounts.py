@@ -1,10 +1,14 @@
 """Account personas for tests: a citizen and staff of an agency, made through the accounts' own actions."""
 
 from django.db import transaction
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from raksa.accounts.models import User
+from raksa.consent.actions import publish_policy_version, save_policy_draft, start_policy_draft
+from raksa.consent.models import PolicyVersion
+from raksa.consent.policies import current_platform_policy
 from raksa.organisations.models import Agency, Controller, StaffMembership, StaffRole
 from raksa.subjects.models import Subject
 
@@ -45,6 +49,24 @@ def totp_code(device: TOTPDevice, *, step_offset: int = 0) -> str:
 
 # Runs background tasks (the account mail) at once, in the request, as a real backend of Django's.
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+
+
+def platform_policy() -> PolicyVersion:
+    """A published platform privacy policy in force today: sign-up shows it and records its acceptance."""
+    current = current_platform_policy()
+    if current is not None:
+        return current
+    draft = start_policy_draft(agency=None, actor=None)
+    save_policy_draft(
+        version=draft,
+        actor=None,
+        introduction_th="# นโยบายคุ้มครองข้อมูลส่วนบุคคล",
+        introduction_en="# Privacy policy",
+        summary_th="",
+        summary_en="",
+        effective_date=timezone.localdate(),
+    )
+    return publish_policy_version(version=draft, actor=None)
 
 
 def platform_operator() -> Controller:

@@ -15,6 +15,7 @@ SECOND_PASSWORD = "a quiet canal at noon"
 def test_it_walks_signup_confirm_login_change_password_logout_a1_a3_a4(live_server, mailbox: Mailbox, settings) -> None:
     settings.TASKS = personas.IMMEDIATE_TASKS
     personas.platform_operator()
+    personas.platform_policy()
     with chromium_page() as (page, _requests):
         page.goto(f"{live_server.url}/th/")
         page.get_by_role("link", name="สมัครสมาชิก").first.click()

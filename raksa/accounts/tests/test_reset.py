@@ -22,11 +22,12 @@ class PasswordResetTests(TestCase):
 
     def setUp(self) -> None:
         personas.platform_operator()
+        self.policy = personas.platform_policy()
         actions.create_account(
             username="malee",
             email=EMAIL,
             password=personas.PASSWORD,
-            policy_version="2026-1",
+            policy=personas.platform_policy(),
             origin="http://testserver",
             language="th",
         )

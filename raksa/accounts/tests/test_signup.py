@@ -1,10 +1,10 @@
-from django.conf import settings
 from django.db import IntegrityError, connections
 from django.test import Client, TestCase, override_settings
 
 from raksa.accounts import actions, addresses
-from raksa.accounts.models import PolicyAcceptance, User
+from raksa.accounts.models import User
 from raksa.audit.models import AuditEntry
+from raksa.consent.models import PolicyAcceptance
 from raksa.subjects.models import Subject
 from raksa.testing import accounts as personas
 from raksa.testing.mailbox import links, running
@@ -15,9 +15,9 @@ EMAIL = "somchai@example.org"
 PASSWORD = "rice fields at dawn"
 
 
-def sign_up(client: Client, username: str = "somchai", email: str = EMAIL, password: str = PASSWORD, **extra: str):
-    data = {"username": username, "email": email, "password": password, "accept_policy": "on", **extra}
-    return client.post(SIGNUP, data)
+def sign_up(client: Client, username: str = "somchai", email: str = EMAIL, password: str = PASSWORD, **extra: object):
+    data = {"username": username, "email": email, "password": password, "accept_policy": "on"}
+    return client.post(SIGNUP, {**data, "policy": personas.platform_policy().pk, **extra})
 
 
 def every_stored_byte() -> bytes:
@@ -38,6 +38,7 @@ class SignupTests(TestCase):
 
     def setUp(self) -> None:
         personas.platform_operator()
+        self.policy = personas.platform_policy()
         self.mailbox = running()
         self.mailbox.clear()
 
@@ -45,7 +46,8 @@ class SignupTests(TestCase):
         self.assertRedirects(sign_up(self.client), DONE)
         user = User.objects.get(username="somchai")
         self.assertFalse(user.email_confirmed)
-        self.assertEqual(PolicyAcceptance.objects.get(user=user).version, settings.RAKSA_PLATFORM_POLICY_VERSION)
+        acceptance = PolicyAcceptance.objects.get(subject=user.subject)
+        self.assertEqual((acceptance.version, acceptance.kind), (self.policy, "accepted"))
         [message] = self.mailbox.received(to=EMAIL)
         [link] = links(message)
         self.assertIn("/th/accounts/confirm/", link)
@@ -110,7 +112,7 @@ class SignupTests(TestCase):
                 username="somchai",
                 email="second@example.org",
                 password=PASSWORD,
-                policy_version="2026-1",
+                policy=personas.platform_policy(),
                 origin="http://testserver",
                 language="th",
             )
@@ -120,7 +122,21 @@ class SignupTests(TestCase):
     def test_it_marks_the_required_fields_and_names_the_policy_version(self) -> None:
         response = self.client.get(SIGNUP)
         self.assertContains(response, '<span class="required" aria-hidden="true">*</span>', count=4)
-        self.assertContains(response, f"ฉบับที่ {settings.RAKSA_PLATFORM_POLICY_VERSION}")
+        self.assertContains(response, f"ฉบับที่ {self.policy.number}")
+        self.assertContains(response, 'href="/th/privacy/"')
+
+    def test_it_asks_again_when_the_policy_changed_while_the_form_was_open(self) -> None:
+        response = sign_up(self.client, policy=self.policy.pk + 1000)
+        self.assertContains(response, 'id="id_accept_policy_error">')
+        self.assertFalse(User.objects.exists())
+
+    def test_it_asks_for_nothing_before_a_policy_is_published(self) -> None:
+        from raksa.consent.models import PolicyVersion
+
+        PolicyVersion.objects.all().delete()
+        response = self.client.get(SIGNUP)
+        self.assertEqual(response.status_code, 503)
+        self.assertNotContains(response, 'name="email"', status_code=503)
 
     def test_it_speaks_english_on_the_english_site(self) -> None:
         response = self.client.post("/en/accounts/signup/", {"username": "", "email": "x", "password": "1"})

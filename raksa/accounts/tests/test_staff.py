@@ -19,6 +19,7 @@ class StaffAccountTests(TestCase):
 
     def setUp(self) -> None:
         personas.platform_operator()
+        self.policy = personas.platform_policy()
         self.admin = personas.staff("admin", role=StaffRole.ADMINISTRATOR)
         device = personas.with_totp(self.admin)
         self.client.post("/th/accounts/login/", {"identifier": "admin", "password": personas.PASSWORD})
@@ -59,7 +60,13 @@ class StaffAccountTests(TestCase):
         self.client.post("/th/accounts/logout/")
         Client().post(
             "/th/accounts/signup/",
-            {"username": "walkin", "email": "w@example.org", "password": "a fine passphrase", "accept_policy": "on"},
+            {
+                "username": "walkin",
+                "email": "w@example.org",
+                "password": "a fine passphrase",
+                "accept_policy": "on",
+                "policy": self.policy.pk,
+            },
         )
         self.assertFalse(User.objects.get(username="walkin").is_staff)
 
@@ -70,6 +77,7 @@ class StaffCommandTests(TestCase):
 
     def setUp(self) -> None:
         personas.platform_operator()
+        self.policy = personas.platform_policy()
         self.agency = personas.staff("someone").staff.agency
         running().clear()
 
