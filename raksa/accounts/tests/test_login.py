@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.test import Client, TestCase, override_settings
+from django.contrib.auth import authenticate
+from django.test import Client, RequestFactory, TestCase, override_settings
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -166,6 +167,30 @@ class ThrottleTests(TestCase):
         for value in (row.account_key, row.address_key):
             self.assertNotIn("nobody", value)
             self.assertNotIn("127.0.0.1", value)
+
+
+class AdminLoginTests(TestCase):
+    databases = "__all__"
+
+    def test_it_sends_the_admin_log_in_to_the_site_log_in(self) -> None:
+        response = self.client.get(f"/{settings.RAKSA_ADMIN_URL}login/?next=/{settings.RAKSA_ADMIN_URL}")
+        self.assertRedirects(response, f"{LOGIN}?next=/{settings.RAKSA_ADMIN_URL}", fetch_redirect_response=False)
+
+    @override_settings(RAKSA_LOGIN_SLOW_AFTER=2)
+    def test_it_throttles_django_authenticate_too(self) -> None:
+        personas.citizen()
+        request = RequestFactory().post(LOGIN)
+        for _attempt in range(2):
+            self.assertIsNone(authenticate(request, username="somchai", password="wrong"))
+        self.assertIsNone(authenticate(request, username="somchai", password=personas.PASSWORD))
+        LoginThrottle.objects.update(blocked_until=None)
+        self.assertIsNotNone(authenticate(request, username="somchai", password=personas.PASSWORD))
+
+    def test_it_keeps_totp_secrets_out_of_the_admin(self) -> None:
+        from django.contrib import admin
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        self.assertFalse(admin.site.is_registered(TOTPDevice))
 
 
 class EnumerationTests(TestCase):
