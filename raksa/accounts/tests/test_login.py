@@ -5,8 +5,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 from django.test import Client, RequestFactory, TestCase, override_settings
 from django.utils import timezone
 
