@@ -74,9 +74,10 @@ def _remember_password(user: User) -> None:
         PasswordHistory.objects.create(user=user, password=user.password)
 
 
-def _set_password(user: User, password: str) -> None:
+def _set_password(user: User, encoded: str) -> None:
+    """Store a hash made before the transaction began (see check_login)."""
     _remember_password(user)
-    user.set_password(password)
+    user.password = encoded
     user.password_changed_at = timezone.now()
     user.save(update_fields=["password", "password_changed_at"])
 
@@ -92,7 +93,6 @@ def _end_sessions(user: User, *, keep: str | None = None) -> int:
 # --- Creating an account -------------------------------------------------------------------------
 
 
-@transaction.atomic
 def create_account(
     *, username: str, email: str, password: str, policy: PolicyVersion, origin: str, language: str
 ) -> None:
@@ -101,15 +101,23 @@ def create_account(
     An address that already has an account gets a notice instead, and nothing is created: the
     person sees the same answer either way, so sign-up reveals no addresses.
     """
+    # Hashed before the transaction (see check_login); for a known address too, so both take as long.
+    encoded = make_password(password)
+    _create_account(username=username, email=email, encoded=encoded, policy=policy, origin=origin, language=language)
+
+
+@transaction.atomic
+@transaction.atomic(using=KEYSTORE)  # the address's blind index and key: kept only if the account is
+def _create_account(
+    *, username: str, email: str, encoded: str, policy: PolicyVersion, origin: str, language: str
+) -> None:
     owner = addresses.find_user(email)
     if owner is not None:
-        make_password(password)  # the same work as a new account, so the answer takes as long
         record(action="accounts.signup_existing_email", subject_id=owner.subject_id, outcome="denied")
         send_account_mail.enqueue(user_id=str(owner.pk), kind="signup_notice", origin=origin, language=language)
         return
     subject = Subject.objects.create()
-    user = User(username=username, subject=subject, password_changed_at=timezone.now())
-    user.set_password(password)
+    user = User(username=username, subject=subject, password=encoded, password_changed_at=timezone.now())
     user.save()
     addresses.store(user, email)
     _event("accounts.account_created", user, actor=user)
@@ -144,12 +152,13 @@ class LoginAttempt:
     retry_at: datetime | None = None
 
 
-@transaction.atomic
 def check_login(request: HttpRequest, *, identifier: str, password: str) -> LoginAttempt:
     """Check a user ID (or e-mail) and password, slowing and locking repeated failures.
 
     Whether the account exists changes neither the answer nor the work done: an unknown account
-    costs a password hash too, and is throttled the same way.
+    costs a password hash too, and is throttled the same way. The hash runs outside any
+    transaction: on SQLite a transaction holds the one write lock, and twenty logins at once
+    would queue behind each other's Argon2id.
     """
     user = find_account(identifier)
     pair = throttle.pair_for(request, user=user, identifier=identifier)
@@ -166,10 +175,11 @@ def check_login(request: HttpRequest, *, identifier: str, password: str) -> Logi
     if correct:
         throttle.clear(pair)
         return LoginAttempt(user=user)
-    row = throttle.record_failure(pair)
-    record(action="accounts.login", subject_id=subject_id, outcome="failed")
-    if throttle.is_lockout(row):
-        record(action="accounts.login_locked", subject_id=subject_id, outcome="denied")
+    with transaction.atomic():
+        row = throttle.record_failure(pair)
+        record(action="accounts.login", subject_id=subject_id, outcome="failed")
+        if throttle.is_lockout(row):
+            record(action="accounts.login_locked", subject_id=subject_id, outcome="denied")
     return LoginAttempt(user=None, retry_at=row.blocked_until)
 
 
@@ -229,13 +239,17 @@ def request_password_reset(*, email: str, origin: str, language: str) -> None:
     send_account_mail.enqueue(user_id=str(user.pk), kind=TokenPurpose.RESET_PASSWORD, origin=origin, language=language)
 
 
-@transaction.atomic
 def reset_password(*, token: AccountToken, password: str) -> bool:
     """Set a new password from a reset or invitation link, once; every session of the account ends."""
+    return _reset_password(token=token, encoded=make_password(password))
+
+
+@transaction.atomic
+def _reset_password(*, token: AccountToken, encoded: str) -> bool:
     if not tokens.consume(token):
         return False
     user = token.user
-    _set_password(user, password)
+    _set_password(user, encoded)
     if user.email_confirmed_at is None:
         # The link reached the address, which proves it as well as a confirmation link would.
         user.email_confirmed_at = timezone.now()
@@ -246,10 +260,14 @@ def reset_password(*, token: AccountToken, password: str) -> bool:
     return True
 
 
-@transaction.atomic
 def change_password(request: HttpRequest, *, user: User, password: str) -> None:
     """Change the password; this session carries on (under a new key), every other one ends."""
-    _set_password(user, password)
+    _change_password(request, user=user, encoded=make_password(password))
+
+
+@transaction.atomic
+def _change_password(request: HttpRequest, *, user: User, encoded: str) -> None:
+    _set_password(user, encoded)
     update_session_auth_hash(request, user)
     _end_sessions(user, keep=request.session.session_key)
     _event("accounts.password_changed", user, actor=user)

@@ -119,6 +119,26 @@ class SignupTests(TestCase):
         self.assertEqual(Subject.objects.count(), subjects)
         self.assertIsNone(addresses.find_user("second@example.org"))
 
+    def test_it_leaves_no_sealed_address_or_index_when_a_later_step_fails(self) -> None:
+        from raksa.consent.actions import PolicyFrozenError, start_policy_draft
+        from raksa.vault.models import BlindIndex, DataKey
+
+        draft = start_policy_draft(agency=None, actor=None)
+        indexes, keys = BlindIndex.objects.using("keystore").count(), DataKey.objects.using("keystore").count()
+        with self.assertRaises(PolicyFrozenError):
+            actions.create_account(
+                username="halfway",
+                email="halfway@example.org",
+                password=PASSWORD,
+                policy=draft,
+                origin="http://testserver",
+                language="th",
+            )
+        self.assertFalse(User.objects.filter(username="halfway").exists())
+        self.assertIsNone(addresses.find_user("halfway@example.org"))
+        self.assertEqual(BlindIndex.objects.using("keystore").count(), indexes)
+        self.assertEqual(DataKey.objects.using("keystore").count(), keys)
+
     def test_it_marks_the_required_fields_and_names_the_policy_version(self) -> None:
         response = self.client.get(SIGNUP)
         self.assertContains(response, '<span class="required" aria-hidden="true">*</span>', count=4)
