@@ -38,6 +38,9 @@ RAKSA_MASTER_KEY = _key("RAKSA_MASTER_KEY")
 RAKSA_PREVIOUS_MASTER_KEYS = env_list("RAKSA_PREVIOUS_MASTER_KEYS", [])
 RAKSA_INDEX_KEY = _key("RAKSA_INDEX_KEY")
 RAKSA_AUDIT_SIGNING_KEY = _key("RAKSA_AUDIT_SIGNING_KEY")
+# How the staff gateway asks whether this session passed the second factor (the accounts app
+# answers; the core names it here rather than importing a feature app).
+RAKSA_STAFF_SECOND_FACTOR_CHECK = "raksa.accounts.mfa.passed_second_factor"
 RAKSA_AUDIT_CHECKPOINT_FILE = Path(env_str("RAKSA_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl")))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])

@@ -23,5 +23,6 @@ urlpatterns += i18n_patterns(
     path("", include("raksa.consent.urls")),
     path("", include("raksa.content.urls")),
     path("accounts/", include("raksa.accounts.urls", namespace="accounts")),
+    path("", include("raksa.audit.urls")),
     prefix_default_language=True,
 )

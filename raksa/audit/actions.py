@@ -8,7 +8,9 @@ Entries are inserted unchained; the sequencer (raksa.audit.sequencer) chains the
 
 import re
 import uuid
-from collections.abc import Iterable
+from datetime import datetime
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -17,7 +19,7 @@ from django.db.models.sql import InsertQuery
 from django.db.utils import load_backend
 
 from raksa.audit.context import current_request_id
-from raksa.audit.models import AuditEntry, Outcome
+from raksa.audit.models import AuditEntry, Outcome, ViewingHold
 
 DATABASE = DEFAULT_DB_ALIAS
 
@@ -78,19 +80,23 @@ def record_committed(
     (Django's TestCase wraps each test in a transaction; that one does not count, as for
     `atomic(durable=True)`.)
     """
-    entry = _entry(**locals())
+    return record_many_committed([locals()])[0]
+
+
+def record_many_committed(entries: Sequence[dict[str, Any]]) -> list[AuditEntry]:
+    """`record_committed` for many entries at once (a list screen): one INSERT, one commit."""
+    built = [_entry(**arguments) for arguments in entries]
     connection = connections[DATABASE]
     if not _in_transaction(connection):
         with transaction.atomic(using=DATABASE, durable=True):
-            entry.save(using=DATABASE, force_insert=True)
-        return entry
+            return AuditEntry.objects.using(DATABASE).bulk_create(built)
     if connection.vendor == "sqlite":
         raise AuditNotDurableError(
             "On SQLite an audit entry cannot be committed apart from an open transaction "
             "(one writer at a time); call this outside transaction.atomic()."
         )
-    _insert_on_own_connection(entry, connection)
-    return entry
+    _insert_on_own_connection(built, connection)
+    return built
 
 
 def _in_transaction(connection: BaseDatabaseWrapper) -> bool:
@@ -99,18 +105,19 @@ def _in_transaction(connection: BaseDatabaseWrapper) -> bool:
     return not all(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
-def _insert_on_own_connection(entry: AuditEntry, connection: BaseDatabaseWrapper) -> None:
+def _insert_on_own_connection(entries: list[AuditEntry], connection: BaseDatabaseWrapper) -> None:
     own = load_backend(connection.settings_dict["ENGINE"]).DatabaseWrapper(dict(connection.settings_dict), DATABASE)
     try:
         meta = AuditEntry._meta
         fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
         query = InsertQuery(AuditEntry)
-        query.insert_values(fields, [entry])
+        query.insert_values(fields, entries)
         # Autocommit: the INSERT is committed when execute_sql returns.
         returned = query.get_compiler(connection=own).execute_sql([meta.pk])
-        entry.pk = returned[0][0]
-        entry._state.adding = False
-        entry._state.db = DATABASE
+        for entry, row in zip(entries, returned, strict=True):
+            entry.pk = row[0]
+            entry._state.adding = False
+            entry._state.db = DATABASE
     finally:
         own.close()
 
@@ -173,3 +180,42 @@ def _check(pattern: re.Pattern[str], value: str, what: str, max_length: int, *, 
         raise ValueError(f"audit {what} must match {pattern.pattern} (names and codes only, never values)")
     if required and not value:
         raise ValueError(f"audit {what} must not be empty")
+
+
+@transaction.atomic
+def place_viewing_hold(
+    *,
+    actor: Any,
+    role: str,
+    subject_id: uuid.UUID,
+    agency_id: int,
+    covers_from: datetime,
+    covers_until: datetime,
+    hidden_until: datetime,
+    reference: str,
+) -> ViewingHold:
+    """Hide one agency's reads of a person's data, in a time range, from that person until a date."""
+    if not reference.strip():
+        raise ValueError("a viewing hold needs its legal reference")
+    if hidden_until <= covers_until:
+        raise ValueError("a viewing hold must end after the reads it hides")
+    hold = ViewingHold.objects.create(
+        subject_id=subject_id,
+        agency_id=agency_id,
+        covers_from=covers_from,
+        covers_until=covers_until,
+        hidden_until=hidden_until,
+        reference=reference.strip(),
+        placed_by=actor,
+    )
+    record(
+        action="audit.viewing_hold_placed",
+        actor=actor,
+        role=role,
+        agency_id=agency_id,
+        subject_id=subject_id,
+        object_type="audit.viewinghold",
+        object_id=hold.pk,
+        purpose="incident_investigation",
+    )
+    return hold

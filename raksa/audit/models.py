@@ -138,3 +138,36 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint #{self.sequence}"
+
+
+class ViewingHold(models.Model):
+    """A lawful investigation's hold: reads of one subject's data by one agency in a time range stay
+    hidden from that person's "who looked at my data" page until a date, then appear (as Estonia's
+    Data Tracker does). The entries themselves are never touched."""
+
+    subject = models.ForeignKey(
+        "subjects.Subject", verbose_name=_("data subject"), on_delete=models.PROTECT, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "organisations.Agency", verbose_name=_("agency"), on_delete=models.PROTECT, related_name="+"
+    )
+    covers_from = models.DateTimeField(_("hides reads from"))
+    covers_until = models.DateTimeField(_("hides reads until"))
+    hidden_until = models.DateTimeField(_("hidden until"))
+    # The legal reference (order number, case file), never a description of the person.
+    reference = models.CharField(_("legal reference"), max_length=200)
+    placed_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("placed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    placed_at = models.DateTimeField(_("placed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("viewing hold")
+        verbose_name_plural = _("viewing holds")
+        indexes = [models.Index(fields=["subject", "hidden_until"], name="audit_hold_subject_until")]
+        constraints = [
+            models.CheckConstraint(condition=Q(covers_from__lte=models.F("covers_until")), name="audit_hold_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"hold {self.pk} until {self.hidden_until:%Y-%m-%d}"
