@@ -30,6 +30,22 @@ _CODE = re.compile(r"[A-Za-z0-9_.:()/-]*")
 _OBJECT_ID = re.compile(r"[A-Za-z0-9_-]*")
 
 
+# What an entry holds when the caller does not say (as record()'s keyword defaults).
+_OPTIONAL: dict[str, Any] = {
+    "actor": None,
+    "role": "",
+    "agency_id": None,
+    "subject_id": None,
+    "object_type": "",
+    "object_id": "",
+    "fields": (),
+    "purpose": "",
+    "legal_basis": "",
+    "outcome": Outcome.ALLOWED,
+    "request_id": None,
+}
+
+
 class AuditNotDurableError(RuntimeError):
     """The entry could not be committed apart from the caller's transaction; nothing was written."""
 
@@ -85,7 +101,7 @@ def record_committed(
 
 def record_many_committed(entries: Sequence[dict[str, Any]]) -> list[AuditEntry]:
     """`record_committed` for many entries at once (a list screen): one INSERT, one commit."""
-    built = [_entry(**arguments) for arguments in entries]
+    built = [_entry(**(_OPTIONAL | dict(arguments))) for arguments in entries]
     connection = connections[DATABASE]
     if not _in_transaction(connection):
         with transaction.atomic(using=DATABASE, durable=True):
