@@ -8,8 +8,8 @@ Entries are inserted unchained; the sequencer (raksa.audit.sequencer) chains the
 
 import re
 import uuid
-from datetime import datetime
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -127,7 +127,7 @@ def _insert_on_own_connection(entries: list[AuditEntry], connection: BaseDatabas
         meta = AuditEntry._meta
         fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
         query = InsertQuery(AuditEntry)
-        query.insert_values(fields, entries)
+        query.insert_values(fields, list[Model](entries))
         # Autocommit: the INSERT is committed when execute_sql returns.
         returned = query.get_compiler(connection=own).execute_sql([meta.pk])
         for entry, row in zip(entries, returned, strict=True):

@@ -7,33 +7,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0003_subject_index'),
-        ('organisations', '0001_initial'),
-        ('subjects', '0001_initial'),
+        ("audit", "0003_subject_index"),
+        ("organisations", "0001_initial"),
+        ("subjects", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ViewingHold',
+            name="ViewingHold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('covers_from', models.DateTimeField(verbose_name='hides reads from')),
-                ('covers_until', models.DateTimeField(verbose_name='hides reads until')),
-                ('hidden_until', models.DateTimeField(verbose_name='hidden until')),
-                ('reference', models.CharField(max_length=200, verbose_name='legal reference')),
-                ('placed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='placed at')),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.agency', verbose_name='agency')),
-                ('placed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='placed by')),
-                ('subject', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='subjects.subject', verbose_name='data subject')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("covers_from", models.DateTimeField(verbose_name="hides reads from")),
+                ("covers_until", models.DateTimeField(verbose_name="hides reads until")),
+                ("hidden_until", models.DateTimeField(verbose_name="hidden until")),
+                ("reference", models.CharField(max_length=200, verbose_name="legal reference")),
+                ("placed_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="placed at")),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisations.agency",
+                        verbose_name="agency",
+                    ),
+                ),
+                (
+                    "placed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="placed by",
+                    ),
+                ),
+                (
+                    "subject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="subjects.subject",
+                        verbose_name="data subject",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'viewing hold',
-                'verbose_name_plural': 'viewing holds',
-                'indexes': [models.Index(fields=['subject', 'hidden_until'], name='audit_hold_subject_until')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('covers_from__lte', models.F('covers_until'))), name='audit_hold_range')],
+                "verbose_name": "viewing hold",
+                "verbose_name_plural": "viewing holds",
+                "indexes": [models.Index(fields=["subject", "hidden_until"], name="audit_hold_subject_until")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("covers_from__lte", models.F("covers_until"))), name="audit_hold_range"
+                    )
+                ],
             },
         ),
     ]

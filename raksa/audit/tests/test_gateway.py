@@ -18,9 +18,15 @@ from raksa.audit import actions, gateway
 from raksa.audit.models import AuditEntry, Outcome
 from raksa.audit.tracker import entries_about
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
+from raksa.subjects.models import Subject
 from raksa.testing.accounts import citizen, staff, with_totp
 from raksa.vault.tests.factories import DossierTests, controller, dossier
 from raksa.vault.tests.vaultcase.models import Dossier
+
+
+def _subject(user: User) -> Subject:
+    assert user.subject is not None
+    return user.subject
 
 
 def _request(user: User, *, second_factor: bool = True) -> HttpRequest:
@@ -48,6 +54,9 @@ class GatewayTests(DossierTests, TestCase):
     databases = "__all__"
     minburi: ClassVar[Agency]
     other: ClassVar[Agency]
+    person: ClassVar[User]
+    record: ClassVar[Dossier]
+    officer: ClassVar[User]
 
     @classmethod
     def setUpTestData(cls) -> None:
@@ -55,30 +64,39 @@ class GatewayTests(DossierTests, TestCase):
         cls.minburi = Agency.objects.create(controller=owner, slug="minburi", name_th="มีนบุรี", name_en="Minburi")
         cls.other = Agency.objects.create(controller=owner, slug="bangkapi", name_th="บางกะปิ", name_en="Bang Kapi")
         cls.person = citizen("somsri")
-        cls.record = dossier(cls.person.subject, owner, name="Somsri Jaidee", email="somsri@example.org")
+        cls.record = dossier(_subject(cls.person), owner, name="Somsri Jaidee", email="somsri@example.org")
         cls.officer = staff("officer.minburi", agency=cls.minburi)
 
     def test_it_returns_values_after_committing_the_audit_entry_s3(self) -> None:
         with _policy({"name", "email"}, self.minburi):
-            values = gateway.read(_request(self.officer), record=self.record, fields=["name"], purpose="service_delivery")
+            values = gateway.read(
+                _request(self.officer), record=self.record, fields=["name"], purpose="service_delivery"
+            )
         self.assertEqual(values, {"name": "Somsri Jaidee"})
         entry = AuditEntry.objects.get(action="gateway.read")
         self.assertEqual(
             (entry.actor_id, entry.role, entry.agency_id, entry.subject_id, entry.field_names, entry.outcome),
-            (self.officer.pk, "officer", self.minburi.pk, self.person.subject_id, ["name"], Outcome.ALLOWED),
+            (self.officer.pk, "officer", self.minburi.pk, _subject(self.person).pk, ["name"], Outcome.ALLOWED),
         )
-        self.assertEqual((entry.purpose, entry.legal_basis, entry.object_id), ("service_delivery", "public_task", str(self.record.pk)))
+        self.assertEqual(
+            (entry.purpose, entry.legal_basis, entry.object_id),
+            ("service_delivery", "public_task", str(self.record.pk)),
+        )
 
     def test_it_refuses_another_agencys_officer_and_records_the_refusal_s2(self) -> None:
         outsider = staff("officer.bangkapi", agency=self.other)
         with _policy({"name"}, self.minburi), self.assertRaises(gateway.AccessDenied):
             gateway.read(_request(outsider), record=self.record, fields=["name"], purpose="service_delivery")
         entry = AuditEntry.objects.get(action="gateway.read")
-        self.assertEqual((entry.outcome, entry.actor_id, entry.subject_id), (Outcome.DENIED, outsider.pk, self.person.subject_id))
+        self.assertEqual(
+            (entry.outcome, entry.actor_id, entry.subject_id), (Outcome.DENIED, outsider.pk, _subject(self.person).pk)
+        )
 
     def test_it_refuses_fields_beyond_need_to_know_s2(self) -> None:
         with _policy({"name"}, self.minburi), self.assertRaises(gateway.AccessDenied):
-            gateway.read(_request(self.officer), record=self.record, fields=["name", "email"], purpose="service_delivery")
+            gateway.read(
+                _request(self.officer), record=self.record, fields=["name", "email"], purpose="service_delivery"
+            )
         self.assertEqual(AuditEntry.objects.get().outcome, Outcome.DENIED)
 
     def test_it_refuses_a_record_no_policy_covers(self) -> None:
@@ -87,7 +105,12 @@ class GatewayTests(DossierTests, TestCase):
 
     def test_it_refuses_staff_who_have_not_passed_the_second_factor(self) -> None:
         with _policy({"name"}, self.minburi), self.assertRaises(gateway.AccessDenied):
-            gateway.read(_request(self.officer, second_factor=False), record=self.record, fields=["name"], purpose="service_delivery")
+            gateway.read(
+                _request(self.officer, second_factor=False),
+                record=self.record,
+                fields=["name"],
+                purpose="service_delivery",
+            )
         self.assertEqual(AuditEntry.objects.get().action, "gateway.read_without_mfa")
 
     def test_it_refuses_roles_that_never_read_values(self) -> None:
@@ -103,26 +126,41 @@ class GatewayTests(DossierTests, TestCase):
     def test_it_refuses_marketing_d2(self) -> None:
         with _policy({"name"}, self.minburi), self.assertRaises(gateway.AccessDenied):
             gateway.read(_request(self.officer), record=self.record, fields=["name"], purpose="marketing")
-        self.assertEqual((AuditEntry.objects.get().outcome, AuditEntry.objects.get().purpose), (Outcome.DENIED, "marketing"))
+        self.assertEqual(
+            (AuditEntry.objects.get().outcome, AuditEntry.objects.get().purpose), (Outcome.DENIED, "marketing")
+        )
 
     def test_it_returns_nothing_when_the_audit_entry_cannot_be_written_s3(self) -> None:
         table = AuditEntry._meta.db_table
         with connection.cursor() as cursor:
             if connection.vendor == "sqlite":
-                cursor.execute(f"CREATE TRIGGER refuse_audit BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'refused'); END")
+                cursor.execute(
+                    f"CREATE TRIGGER refuse_audit BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
             else:
-                cursor.execute("CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$")
-                cursor.execute(f"CREATE TRIGGER refuse_audit BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_audit()")
+                cursor.execute(
+                    "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql"
+                    " AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$"
+                )
+                cursor.execute(
+                    f"CREATE TRIGGER refuse_audit BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
+                )
         returned = None
         with _policy({"name"}, self.minburi), self.assertRaises(DatabaseError):
-            returned = gateway.read(_request(self.officer), record=self.record, fields=["name"], purpose="service_delivery")
+            returned = gateway.read(
+                _request(self.officer), record=self.record, fields=["name"], purpose="service_delivery"
+            )
         self.assertIsNone(returned)
 
     def test_it_audits_a_whole_list_in_one_commit_s3(self) -> None:
         owner = self.record.controller
-        records = [self.record] + [dossier(citizen(f"person{i}").subject, owner, name=f"Person {i}") for i in range(20)]
+        records = [self.record] + [
+            dossier(_subject(citizen(f"person{i}")), owner, name=f"Person {i}") for i in range(20)
+        ]
         with _policy({"name"}, self.minburi), self.assertNumQueries(6, using="default"):
-            values = gateway.read_many(_request(self.officer), records=records, fields=["name"], purpose="service_delivery")
+            values = gateway.read_many(
+                _request(self.officer), records=records, fields=["name"], purpose="service_delivery"
+            )
         self.assertEqual([row["name"] for row in values], ["Somsri Jaidee"] + [f"Person {i}" for i in range(20)])
         self.assertEqual(AuditEntry.objects.filter(action="gateway.read", outcome=Outcome.ALLOWED).count(), 21)
 
@@ -137,23 +175,31 @@ class GatewayTests(DossierTests, TestCase):
         from raksa.vault.openers import _staff_opener
 
         with self.assertRaises(PermissionError):
-            _staff_opener(subject_id=self.person.subject_id, fields=[], purpose="service_delivery")
+            _staff_opener(subject_id=_subject(self.person).pk, fields=[], purpose="service_delivery")
 
 
 class WhoLookedTests(DossierTests, TestCase):
     databases = "__all__"
+    minburi: ClassVar[Agency]
+    person: ClassVar[User]
+    record: ClassVar[Dossier]
+    officer: ClassVar[User]
 
     @classmethod
     def setUpTestData(cls) -> None:
         owner = controller("bma")
-        cls.minburi = Agency.objects.create(controller=owner, slug="minburi", name_th="สำนักงานเขตมีนบุรี", name_en="Minburi District Office")
+        cls.minburi = Agency.objects.create(
+            controller=owner, slug="minburi", name_th="สำนักงานเขตมีนบุรี", name_en="Minburi District Office"
+        )
         cls.person = citizen("somsri")
-        cls.record = dossier(cls.person.subject, owner, name="Somsri Jaidee", email="somsri@example.org")
+        cls.record = dossier(_subject(cls.person), owner, name="Somsri Jaidee", email="somsri@example.org")
         cls.officer = staff("officer.minburi", agency=cls.minburi)
 
     def _look(self) -> None:
         with _policy({"name", "email"}, self.minburi):
-            gateway.read(_request(self.officer), record=self.record, fields=["name", "email"], purpose="service_delivery")
+            gateway.read(
+                _request(self.officer), record=self.record, fields=["name", "email"], purpose="service_delivery"
+            )
 
     def test_it_shows_a_person_who_looked_when_why_and_on_what_basis_s3(self) -> None:
         self._look()
@@ -182,23 +228,31 @@ class WhoLookedTests(DossierTests, TestCase):
         actions.place_viewing_hold(
             actor=investigator,
             role=StaffRole.INVESTIGATOR,
-            subject_id=self.person.subject_id,
+            subject_id=_subject(self.person).pk,
             agency_id=self.minburi.pk,
             covers_from=now - timedelta(hours=1),
             covers_until=now + timedelta(hours=1),
             hidden_until=now + timedelta(days=30),
             reference="คำสั่งศาลอาญา ที่ 123/2569",
         )
-        reads = entries_about(self.person.subject_id).filter(action="gateway.read")
+        reads = entries_about(_subject(self.person).pk).filter(action="gateway.read")
         self.assertFalse(reads.exists())
-        later = entries_about(self.person.subject_id, now=now + timedelta(days=31)).filter(action="gateway.read")
+        later = entries_about(_subject(self.person).pk, now=now + timedelta(days=31)).filter(action="gateway.read")
         self.assertEqual(later.count(), 1)
-        self.assertTrue(AuditEntry.objects.filter(action="audit.viewing_hold_placed", actor_id=investigator.pk).exists())
+        self.assertTrue(
+            AuditEntry.objects.filter(action="audit.viewing_hold_placed", actor_id=investigator.pk).exists()
+        )
 
     def test_it_refuses_a_hold_without_a_reference(self) -> None:
         now = timezone.now()
         with self.assertRaisesMessage(ValueError, "legal reference"):
             actions.place_viewing_hold(
-                actor=self.officer, role="investigator", subject_id=self.person.subject_id, agency_id=self.minburi.pk,
-                covers_from=now, covers_until=now, hidden_until=now + timedelta(days=1), reference=" ",
+                actor=self.officer,
+                role="investigator",
+                subject_id=_subject(self.person).pk,
+                agency_id=self.minburi.pk,
+                covers_from=now,
+                covers_until=now,
+                hidden_until=now + timedelta(days=1),
+                reference=" ",
             )
