@@ -52,7 +52,7 @@ def test_it_walks_signup_confirm_login_change_password_logout_a1_a3_a4(live_serv
         [cookie] = [c for c in page.context.cookies() if c["name"] == "sessionid"]
         assert cookie["httpOnly"]
         assert cookie["sameSite"] == "Lax"
-        page.get_by_role("button", name="ออกจากระบบ").click()
+        page.locator("header").get_by_role("button", name="ออกจากระบบ").click()
         assert page.get_by_role("heading", level=1).inner_text() == "ท่านออกจากระบบแล้ว"
         assert not Session.objects.filter(session_key=cookie["value"]).exists()
         screenshot(page, "accounts-logged-out-th")
