@@ -1,7 +1,11 @@
 from unittest import mock
 
+from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage.fallback import FallbackStorage
 from django.db import OperationalError
-from django.test import TestCase
+from django.shortcuts import render
+from django.test import RequestFactory, TestCase
 
 from raksa.core import demo
 
@@ -81,3 +85,16 @@ class HealthTests(TestCase):
         self.assertEqual(response.json(), {"status": "error", "database": "error"})
         self.assertNotIn(b"Traceback", response.content)
         self.assertNotIn("secret", " ".join(logs.output))
+
+
+class MessagesTests(TestCase):
+    databases = "__all__"
+
+    def test_it_shows_flash_messages(self) -> None:
+        request = RequestFactory().get("/th/")
+        request.user = AnonymousUser()
+        request.session = self.client.session
+        request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
+        messages.success(request, "บันทึกเรียบร้อยแล้ว")
+        first = render(request, "core/home.html").content.decode()
+        self.assertIn('<li class="message success">บันทึกเรียบร้อยแล้ว</li>', first)
