@@ -68,9 +68,12 @@ INSTALLED_APPS = [
     "raksa.audit",
     "raksa.consent",
     "raksa.content",
+    "raksa.accesslog",
 ]
 
 MIDDLEWARE = [
+    # First: it times the whole stack and records the final status of every request (C2).
+    "raksa.accesslog.middleware.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "raksa.audit.context.RequestIdMiddleware",
     # Outermost of everything that sets cookies: it lets through only the allowed ones (K1).
@@ -159,6 +162,12 @@ RAKSA_PUBLIC_PAGE_SECONDS = env_int("RAKSA_PUBLIC_PAGE_SECONDS", 30, minimum=0)
 # PyThaiNLP (Thai word segmentation for search) keeps its data under var/, not in ~, and never downloads.
 os.environ.setdefault("PYTHAINLP_DATA", str(VAR_DIR / "pythainlp-data"))
 os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
+# The access log (docs/accesslog.md). The Computer-Related Crime Act s26 requires at least 90 days.
+RAKSA_ACCESSLOG_RAW_DAYS = env_int("RAKSA_ACCESSLOG_RAW_DAYS", 90, minimum=90)
+RAKSA_ACCESSLOG_SPOOL_DIR = Path(env_str("RAKSA_ACCESSLOG_SPOOL_DIR", str(VAR_DIR / "accesslog-spool")))
+RAKSA_ACCESSLOG_SPOOL_MIN_FREE_BYTES = env_int("RAKSA_ACCESSLOG_SPOOL_MIN_FREE_BYTES", 64 * 1024 * 1024, minimum=0)
+RAKSA_ACCESSLOG_QUERY_ALLOWLIST = env_list("RAKSA_ACCESSLOG_QUERY_ALLOWLIST", ["page", "start", "end", "format"])
+RAKSA_ACCESSLOG_SKIP_PREFIXES = env_list("RAKSA_ACCESSLOG_SKIP_PREFIXES", [STATIC_URL])
 
 TASKS = {
     "default": {
@@ -258,6 +267,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Reset and download links carry tokens: no log line may print them (raksa.accesslog.redaction).
+    "filters": {"redact_secrets": {"()": "raksa.accesslog.redaction.RedactingFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {
         "handlers": ["console"],
@@ -265,7 +276,10 @@ LOGGING = {
     },
     # Django's request logger would print the full URL of every error; personal data never goes
     # in URLs, but tokens in reset links do, so the access log (with redaction) is the record.
-    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.request": {"level": "ERROR", "filters": ["redact_secrets"]},
+        "django.server": {"level": "WARNING", "filters": ["redact_secrets"]},
+    },
 }
 
 RAKSA_ADMIN_URL = env_str("RAKSA_ADMIN_URL", "admin/")

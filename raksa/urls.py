@@ -24,5 +24,6 @@ urlpatterns += i18n_patterns(
     path("", include("raksa.content.urls")),
     path("accounts/", include("raksa.accounts.urls", namespace="accounts")),
     path("", include("raksa.audit.urls")),
+    path("staff/statistics/", include("raksa.accesslog.urls")),
     prefix_default_language=True,
 )

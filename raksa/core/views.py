@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from raksa.core import home as home_sections
 from raksa.core.caching import public_page
+from raksa.accesslog import spool
 from raksa.organisations.models import Controller
 
 log = logging.getLogger(__name__)
@@ -45,4 +46,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         log.error("health check: database %s unreachable (%s)", alias, type(error).__name__)
         status = {"status": "error", "database": "error"}
         return JsonResponse(status, status=503)
+    # Access records must never be lost in silence: a spool that cannot be written degrades the site.
+    spool_problem = spool.health()
+    if spool_problem is not None:
+        log.error("health check: access log spool failing (%s)", spool_problem)
+        return JsonResponse({**status, "status": "error", "accesslog": "error"}, status=503)
     return JsonResponse(status)

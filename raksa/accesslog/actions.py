@@ -1,0 +1,265 @@
+"""The access log's writes and its audited reads: legal holds, retention, salts, investigation search."""
+
+import contextlib
+import datetime
+import logging
+import uuid
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from raksa.accesslog import daykeys, partitions
+from raksa.accesslog.checks import MINIMUM_RAW_DAYS
+from raksa.accesslog.models import AccessRecord, DayVisitor, LegalHold, ReverseName
+from raksa.audit.actions import record, record_committed
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 500
+# What a search shows, by field name, for its audit entry.
+SEARCH_FIELDS = ("time", "ip", "user_agent", "domain_name", "path", "referrer", "subject_id")
+
+
+# Why an investigator may search raw records: codes, so the audit entry never carries prose.
+SEARCH_PURPOSES = {
+    "incident_investigation": _("Investigating a problem with the service"),
+    "security_incident": _("Investigating a security incident"),
+    "service_fault": _("Diagnosing a fault reported by a user"),
+    "authority_request": _("Answering an order of a competent authority"),
+}
+
+
+def local_today(now: datetime.datetime | None = None) -> datetime.date:
+    return (now or timezone.now()).astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+
+
+def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    zone = ZoneInfo(settings.TIME_ZONE)
+    start = datetime.datetime.combine(day, datetime.time.min, zone)
+    return start, start + datetime.timedelta(days=1)
+
+
+# Legal holds ---------------------------------------------------------------------------------------
+@transaction.atomic
+def place_legal_hold(
+    *,
+    actor: object,
+    role: str,
+    agency_id: int | None,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime,
+    case_reference: str,
+) -> LegalHold:
+    hold = LegalHold.objects.create(
+        starts_at=starts_at, ends_at=ends_at, case_reference=case_reference, placed_by_id=_actor_id(actor)
+    )
+    record(
+        action="accesslog.hold_placed",
+        actor=actor,
+        role=role,
+        agency_id=agency_id,
+        object_type="accesslog.legalhold",
+        object_id=hold.pk,
+        purpose="incident_investigation",
+        legal_basis="pdpa_24_6",
+    )
+    return hold
+
+
+@transaction.atomic
+def release_legal_hold(*, hold: LegalHold, actor: object, role: str, agency_id: int | None) -> LegalHold:
+    hold.released_at = timezone.now()
+    hold.released_by_id = _actor_id(actor)
+    hold.save(update_fields=["released_at", "released_by_id"])
+    record(
+        action="accesslog.hold_released",
+        actor=actor,
+        role=role,
+        agency_id=agency_id,
+        object_type="accesslog.legalhold",
+        object_id=hold.pk,
+        purpose="incident_investigation",
+        legal_basis="pdpa_24_6",
+    )
+    return hold
+
+
+def held_days(days: list[datetime.date]) -> set[datetime.date]:
+    """The days among these that an active legal hold covers (in part)."""
+    held: set[datetime.date] = set()
+    holds = list(LegalHold.objects.filter(released_at__isnull=True).values_list("starts_at", "ends_at"))
+    for day in days:
+        start, end = _day_bounds(day)
+        if any(hold_start < end and hold_end > start for hold_start, hold_end in holds):
+            held.add(day)
+    return held
+
+
+# Retention -----------------------------------------------------------------------------------------
+@dataclass
+class PurgeReport:
+    purged: list[datetime.date]
+    held: list[datetime.date]
+
+
+def purge_expired_days(*, now: datetime.datetime | None = None) -> PurgeReport:
+    """Destroys the key and drops the records of each day older than the retention, unless held.
+
+    The key goes first: from that instant the day is unreadable everywhere, backups included; the
+    rows follow (a partition dropped, or batched deletes), and a crash in between is finished by the
+    next run. Each purged day is audited.
+    """
+    raw_days = settings.RAKSA_ACCESSLOG_RAW_DAYS
+    if raw_days < MINIMUM_RAW_DAYS:
+        raise ImproperlyConfigured("RAKSA_ACCESSLOG_RAW_DAYS is below the legal minimum of 90 days")
+    cutoff = local_today(now) - datetime.timedelta(days=raw_days)
+    candidates = sorted({day for day in daykeys.days_with_keys() if day < cutoff} | set(partitions.days_stored(cutoff)))
+    held = held_days(candidates)
+    purged = []
+    for day in candidates:
+        if day in held:
+            continue
+        daykeys.destroy_day_key(day)
+        partitions.drop_day(day)
+        with transaction.atomic():
+            ReverseName.objects.filter(day=day).delete()
+            record(
+                action="accesslog.day_purged",
+                object_type="accesslog.day",
+                object_id=day.strftime("%Y%m%d"),
+                purpose="retention",
+                legal_basis="pdpa_24_6",
+            )
+        purged.append(day)
+    if held:
+        log.info("access log: %d expired days kept under legal hold", len(held))
+    return PurgeReport(purged=purged, held=sorted(held))
+
+
+def destroy_past_salts(*, now: datetime.datetime | None = None) -> list[datetime.date]:
+    """Once a day is over its visitor salt goes: nobody can recompute who visited on which days."""
+    today = local_today(now)
+    days = daykeys.destroy_salts_before(today)
+    DayVisitor.objects.filter(day__lt=today).delete()
+    return days
+
+
+# Investigation (P2) ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Found:
+    time: datetime.datetime
+    method: str
+    path: str
+    status: int
+    ip: str
+    user_agent: str
+    domain_name: str
+    host: str
+    referrer: str
+    subject_id: uuid.UUID | None
+    next_path: str
+
+
+def search_records(
+    *,
+    actor: object,
+    role: str,
+    agency_id: int | None,
+    purpose: str,
+    case_reference: str,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime,
+    ip: str = "",
+    path_prefix: str = "",
+    subject_id: uuid.UUID | None = None,
+) -> list[Found]:
+    """Raw records matching the criteria, opened under their day keys; audited before anything is read.
+
+    The audit entry is committed first (raksa.audit.actions.record_committed): if it cannot be
+    written, nothing is returned.
+    """
+    if purpose not in SEARCH_PURPOSES:
+        raise ValueError(f"unknown investigation purpose {purpose!r}")
+    record_committed(
+        action="accesslog.search",
+        actor=actor,
+        role=role,
+        agency_id=agency_id,
+        subject_id=subject_id,
+        object_type="accesslog.search",
+        object_id=case_reference,
+        fields=SEARCH_FIELDS,
+        purpose=purpose,
+        legal_basis="pdpa_24_6",
+    )
+    first_day, last_day = local_today(starts_at), local_today(ends_at)
+    records = AccessRecord.objects.filter(day__gte=first_day, day__lte=last_day, time__gte=starts_at, time__lt=ends_at)
+    keys = daykeys.DayKeys()
+    if ip:
+        indexes = []
+        day = first_day
+        while day <= last_day:
+            with contextlib.suppress(daykeys.DayShreddedError):  # a shredded day has nothing to find
+                indexes.append(Q(day=day, ip_index=keys.for_reading(day).ip_index(ip)))
+            day += datetime.timedelta(days=1)
+        if not indexes:
+            return []
+        query = indexes[0]
+        for more in indexes[1:]:
+            query |= more
+        records = records.filter(query)
+    if path_prefix:
+        records = records.filter(path__startswith=path_prefix)
+    if subject_id is not None:
+        records = records.filter(subject_id=subject_id)
+    found = list(records.order_by("time", "id")[:SEARCH_LIMIT])
+    names = {
+        (name.day, name.ip_index): name
+        for name in ReverseName.objects.filter(day__in={r.day for r in found}, ip_index__in={r.ip_index for r in found})
+    }
+    results = []
+    for row in found:
+        try:
+            opener = keys.for_reading(row.day)
+        except daykeys.DayShreddedError:
+            continue
+        reverse = names.get((row.day, row.ip_index))
+        results.append(
+            Found(
+                time=row.time,
+                method=row.method,
+                path=row.path,
+                status=row.status,
+                ip=opener.unseal("ip", row.ip_sealed, row.ip_index),
+                user_agent=opener.unseal("user_agent", row.user_agent_sealed, row.ip_index),
+                domain_name=opener.unseal("domain_name", reverse.name_sealed, row.ip_index) if reverse else "",
+                host=row.host,
+                referrer=row.referrer,
+                subject_id=row.subject_id,
+                next_path=_next_path(row),
+            )
+        )
+    return results
+
+
+def _next_path(row: AccessRecord) -> str:
+    """The page the same visitor asked for next that day (the Minburi policy's 'site visited next')."""
+    if not row.visitor:
+        return ""
+    following = (
+        AccessRecord.objects.filter(day=row.day, visitor=row.visitor, time__gt=row.time)
+        .order_by("time")
+        .values_list("path", flat=True)
+        .first()
+    )
+    return following or ""
+
+
+def _actor_id(actor: object) -> uuid.UUID:
+    return uuid.UUID(str(getattr(actor, "pk", actor)))

@@ -1,0 +1,145 @@
+"""Per-day keys: sealing raw IPs and browser strings, the IP index, and the daily visitor salt.
+
+The vault's data keys are per (subject, controller, retention class); the access log needs one key
+per day instead, so it keeps its own table (DayKey, in the key store) wrapped with the vault's
+master key and primitives (raksa.vault.crypto). From the day's 32-byte key two keys are derived:
+one seals values (AES-256-GCM), one computes the keyed IP index an investigator searches by. The
+salt is separate because it is destroyed sooner: at the end of the day.
+
+A `DayKeys` object holds unwrapped keys for one batch job (an ingest run, a search) and is dropped
+with it; no key outlives the job in memory.
+"""
+
+import datetime
+import hashlib
+import hmac
+import os
+import uuid
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.db import IntegrityError, transaction
+
+from raksa.accesslog.models import DayKey
+from raksa.vault import crypto
+
+KEYSTORE = "keystore"
+_STORE = b"accesslog.record"
+
+
+class DayShreddedError(LookupError):
+    """The day's key was destroyed: its raw records can no longer be read."""
+
+
+class SaltDestroyedError(LookupError):
+    """The day is over and its visitor salt destroyed: no visitor key can be computed for it."""
+
+
+@dataclass
+class _Day:
+    aead: AESGCM
+    header: bytes
+    index_key: bytes
+    salt: bytes | None
+
+
+class DayKeys:
+    def __init__(self) -> None:
+        self._days: dict[datetime.date, _Day] = {}
+
+    def _get(self, day: datetime.date, *, create: bool) -> _Day:
+        cached = self._days.get(day)
+        if cached is not None:
+            return cached
+        row = DayKey.objects.using(KEYSTORE).filter(day=day).first()
+        if row is None:
+            if not create:
+                raise DayShreddedError(f"no key for {day}")
+            row = _create(day)
+        masters = crypto.master_keys()
+        if row.master_key_id not in masters:
+            raise crypto.VaultError(f"the day key of {day} is wrapped by an unknown master key {row.master_key_id}")
+        master = masters[row.master_key_id]
+        raw = crypto.unwrap(master, row.id, bytes(row.wrapped_key))
+        salt = crypto.unwrap(master, row.salt_id, bytes(row.wrapped_salt)) if row.wrapped_salt is not None else None
+        day_keys = _Day(
+            aead=AESGCM(hmac.digest(raw, b"seal", hashlib.sha256)),
+            header=crypto.header(row.id.bytes),
+            index_key=hmac.digest(raw, b"ip-index", hashlib.sha256),
+            salt=salt,
+        )
+        self._days[day] = day_keys
+        return day_keys
+
+    def for_writing(self, day: datetime.date) -> "DayWriter":
+        return DayWriter(day, self._get(day, create=True))
+
+    def for_reading(self, day: datetime.date) -> "DayWriter":
+        return DayWriter(day, self._get(day, create=False))
+
+
+class DayWriter:
+    """One day's sealing, index and visitor key, with a cache per distinct client in the batch."""
+
+    def __init__(self, day: datetime.date, keys: _Day) -> None:
+        self.day = day
+        self._keys = keys
+        self._day_ad = _STORE + b"\x1f" + day.isoformat().encode() + b"\x1f"
+
+    def ip_index(self, ip: str) -> str:
+        return hmac.digest(self._keys.index_key, ip.encode(), hashlib.sha256)[:16].hex()
+
+    def visitor(self, ip: str, user_agent: str) -> str:
+        if self._keys.salt is None:
+            raise SaltDestroyedError(f"the visitor salt of {self.day} is destroyed")
+        return hmac.digest(self._keys.salt, f"{ip}\x1f{user_agent}".encode(), hashlib.sha256)[:16].hex()
+
+    def seal(self, field: str, value: str, ip_index: str) -> bytes:
+        return crypto.seal(self._keys.aead, self._keys.header, value, self._ad(field, ip_index))
+
+    def unseal(self, field: str, blob: bytes | memoryview, ip_index: str) -> str:
+        return crypto.unseal(self._keys.aead, bytes(blob), self._ad(field, ip_index))
+
+    def _ad(self, field: str, ip_index: str) -> bytes:
+        # Bound to the day and the row's IP index: a sealed value moved to another day or another
+        # client's row fails authentication.
+        return self._day_ad + field.encode() + b"\x1f" + ip_index.encode()
+
+
+def _create(day: datetime.date) -> DayKey:
+    master = crypto.current_master_key()
+    key_id, salt_id = uuid.uuid4(), uuid.uuid4()
+    row = DayKey(
+        id=key_id,
+        day=day,
+        wrapped_key=crypto.wrap(master, key_id, crypto.new_data_key()),
+        salt_id=salt_id,
+        wrapped_salt=crypto.wrap(master, salt_id, os.urandom(32)),
+        master_key_id=master.key_id,
+    )
+    try:
+        with transaction.atomic(using=KEYSTORE):
+            row.save(using=KEYSTORE, force_insert=True)
+    except IntegrityError:
+        # Another ingester created it first: use theirs.
+        return DayKey.objects.using(KEYSTORE).get(day=day)
+    return row
+
+
+def destroy_salts_before(day: datetime.date) -> list[datetime.date]:
+    """Destroys the visitor salt of every day before `day`; returns those days."""
+    days = list(
+        DayKey.objects.using(KEYSTORE).filter(day__lt=day, wrapped_salt__isnull=False).values_list("day", flat=True)
+    )
+    DayKey.objects.using(KEYSTORE).filter(day__in=days).update(wrapped_salt=None)
+    return days
+
+
+def destroy_day_key(day: datetime.date) -> bool:
+    """Crypto-shreds one day: every value sealed under its key becomes unreadable, backups included."""
+    deleted, _ = DayKey.objects.using(KEYSTORE).filter(day=day).delete()
+    return bool(deleted)
+
+
+def days_with_keys() -> list[datetime.date]:
+    return list(DayKey.objects.using(KEYSTORE).order_by("day").values_list("day", flat=True))

@@ -1,0 +1,67 @@
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from raksa.accesslog.actions import SEARCH_PURPOSES
+
+MAX_RANGE_DAYS = 366
+MAX_SEARCH_DAYS = 31
+_CASE_REFERENCE = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class RangeForm(forms.Form):
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                raise ValidationError(_("The end comes before the start."))
+            if (end - start).days >= MAX_RANGE_DAYS:
+                raise ValidationError(_("Choose at most a year."))
+        return data
+
+
+class _TimeRange(forms.Form):
+    starts_at = forms.DateTimeField(label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = forms.DateTimeField(label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    case_reference = forms.RegexField(
+        label=_("Case reference"),
+        regex=_CASE_REFERENCE,
+        help_text=_("Letters, digits, - and _ only, e.g. INC-2026-041."),
+    )
+
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            raise ValidationError(_("The end comes before the start."))
+        return data
+
+
+class SearchForm(_TimeRange):
+    purpose = forms.ChoiceField(
+        label=_("Purpose of this search"),
+        choices=list(SEARCH_PURPOSES.items()),
+    )
+    ip = forms.GenericIPAddressField(label=_("IP address"), required=False, unpack_ipv4=True)
+    path = forms.CharField(label=_("Page address starts with"), required=False, max_length=2000)
+    account = forms.CharField(label=_("Account (user ID)"), required=False, max_length=150)
+
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at and ends_at and ends_at - starts_at > datetime.timedelta(days=MAX_SEARCH_DAYS):
+            raise ValidationError(_("Search at most 31 days at a time."))
+        return data
+
+
+class HoldForm(_TimeRange):
+    pass

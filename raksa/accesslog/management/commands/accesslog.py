@@ -1,0 +1,83 @@
+import sys
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from raksa.accesslog import actions, ingest, rdns
+from raksa.accesslog.importer import import_logs
+
+
+class Command(BaseCommand):
+    help = "The access log: ingest the spool, import web-server logs, purge expired days, resolve names."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        commands = parser.add_subparsers(dest="action", required=True)
+        ingest_parser = commands.add_parser("ingest", help="move spooled records into the database")
+        ingest_parser.add_argument(
+            "--follow", action="store_true", help="keep ingesting (and maintaining) until stopped"
+        )
+        ingest_parser.add_argument("--interval", type=float, default=1.0, help="seconds between rounds with --follow")
+        import_parser = commands.add_parser("import", help="import nginx/Apache combined-format logs (gzip too)")
+        import_parser.add_argument("files", nargs="+", type=Path)
+        import_parser.add_argument("--host", default="", help="the host name the log's requests were made to")
+        commands.add_parser("purge", help="destroy the keys and records of days past retention (legal holds kept)")
+        commands.add_parser("resolve", help="resolve the reverse-DNS names of recent IPs, in batches")
+
+    def handle(self, *args: object, action: str, **options: object) -> None:
+        if action == "ingest":
+            self._ingest(follow=bool(options["follow"]), interval=float(options["interval"]))  # type: ignore[arg-type]
+        elif action == "import":
+            self._import(list(options["files"]), str(options["host"]))  # type: ignore[call-overload]
+        elif action == "purge":
+            self._maintain()
+        elif action == "resolve":
+            self.stdout.write(f"resolved {rdns.resolve_recent()} names")
+
+    def _ingest(self, *, follow: bool, interval: float) -> None:
+        # The first round takes whatever earlier, killed workers left in the spool.
+        last_maintenance = 0.0
+        while True:
+            report = ingest.ingest_spool()
+            if report.records or report.broken or not follow:
+                self.stdout.write(
+                    f"ingested {report.records} records from {report.files} spool files "
+                    f"({report.deleted} finished, {len(report.broken)} broken lines)"
+                )
+            if not follow:
+                return
+            if time.monotonic() - last_maintenance > 600:
+                self._maintain()
+                last_maintenance = time.monotonic()
+            time.sleep(interval)
+
+    def _maintain(self) -> None:
+        salts = actions.destroy_past_salts()
+        purge = actions.purge_expired_days()
+        self.stdout.write(
+            f"destroyed {len(salts)} past visitor salts; purged {len(purge.purged)} days; "
+            f"{len(purge.held)} expired days kept under legal hold"
+        )
+
+    def _import(self, files: list[Path], host: str) -> None:
+        missing = [str(path) for path in files if not path.is_file()]
+        if missing:
+            raise CommandError(f"no such file: {', '.join(missing)}")
+
+        def progress(path: Path, done: int, size: int) -> None:
+            width = 30
+            filled = width * done // size if size else width
+            sys.stderr.write(f"\r{path.name} [{'#' * filled}{'.' * (width - filled)}] {100 * done // max(size, 1)}%")
+            if done >= size:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+        report = import_logs(files, host=host, progress=progress)
+        self.stdout.write(
+            f"imported {report.imported} of {report.lines} lines "
+            f"({report.skipped} already imported, {report.broken} broken)"
+        )
+        for name, number in report.broken_lines:
+            self.stdout.write(f"  broken: {name} line {number}")
+        if report.broken > len(report.broken_lines):
+            self.stdout.write(f"  … and {report.broken - len(report.broken_lines)} more")

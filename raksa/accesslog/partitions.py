@@ -1,0 +1,68 @@
+"""Storage of raw records by day: a partition per day on PostgreSQL, batched deletes on SQLite.
+
+Dropping a day on PostgreSQL is `DROP TABLE` of its partition: a brief lock, no row-by-row delete,
+no table bloat. SQLite has no partitions; a day leaves in batches of DELETE_BATCH rows, each its own
+short transaction, so the single writer is never held for long.
+"""
+
+import datetime
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+
+from raksa.accesslog.models import AccessRecord
+
+DELETE_BATCH = 5_000
+
+
+def _table() -> str:
+    return AccessRecord._meta.db_table
+
+
+def partition_name(day: datetime.date) -> str:
+    return f"{_table()}_{day:%Y%m%d}"
+
+
+def ensure_days(days: Iterable[str | datetime.date]) -> None:
+    """Creates the partitions of these days (PostgreSQL; nothing to do on SQLite)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for value in days:
+            day = value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {partition_name(day)} PARTITION OF {_table()} "
+                f"FOR VALUES FROM ('{day.isoformat()}') TO ('{(day + datetime.timedelta(days=1)).isoformat()}')"
+            )
+
+
+def days_stored(before: datetime.date) -> list[datetime.date]:
+    """The days before `before` that still have raw records."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT child.relname FROM pg_inherits JOIN pg_class parent ON parent.oid = inhparent "
+                "JOIN pg_class child ON child.oid = inhrelid WHERE parent.relname = %s",
+                [_table()],
+            )
+            names = [name for (name,) in cursor.fetchall()]
+        days = [datetime.datetime.strptime(name.rsplit("_", 1)[1], "%Y%m%d").date() for name in names]  # noqa: DTZ007
+        return sorted(day for day in days if day < before)
+    return list(AccessRecord.objects.filter(day__lt=before).order_by("day").values_list("day", flat=True).distinct())
+
+
+def drop_day(day: datetime.date) -> None:
+    """Removes every raw record of one day without holding a long lock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {partition_name(day)}")
+        return
+    table = _table()
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE day = %s LIMIT %s)",  # noqa: S608  (table names from model meta)
+                [day.isoformat(), DELETE_BATCH],
+            )
+            if cursor.rowcount < DELETE_BATCH:
+                return

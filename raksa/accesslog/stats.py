@@ -1,0 +1,127 @@
+"""Usage statistics for the dashboard (P1), read from the daily roll-ups only: never a raw record.
+
+Its cost follows the number of days and distinct values, not the number of visits. Charts are drawn
+as server-rendered SVG geometry here, so the page makes no third-party request and needs no script.
+"""
+
+import csv
+import datetime
+import io
+from dataclasses import dataclass, field
+
+from django.db.models import Sum
+
+from raksa.accesslog.models import DailyCount, DailyTotal, Dimension
+
+TOP = 10
+CHART_WIDTH = 720
+CHART_HEIGHT = 200
+BAR_WIDTH = 360
+
+
+@dataclass(frozen=True)
+class Day:
+    day: datetime.date
+    views: int
+    visitors: int
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    views: int
+    width: int
+
+
+@dataclass
+class Statistics:
+    start: datetime.date
+    end: datetime.date
+    days: list[Day]
+    tops: dict[str, list[Bar]] = field(default_factory=dict)
+
+    @property
+    def views(self) -> int:
+        return sum(day.views for day in self.days)
+
+    @property
+    def visitors(self) -> int:
+        """The sum of daily unique visitors: a person visiting on two days counts twice, by design."""
+        return sum(day.visitors for day in self.days)
+
+    @property
+    def sections(self) -> list[tuple[str, str, list[Bar]]]:
+        """(dimension, its translated label, its bars), in the order of Dimension."""
+        return [(str(dimension), str(Dimension(dimension).label), bars) for dimension, bars in self.tops.items()]
+
+    @property
+    def peak(self) -> int:
+        return max((day.views for day in self.days), default=0)
+
+    def line(self, attribute: str) -> str:
+        """SVG polyline points of one daily series, scaled to the chart."""
+        if not self.days:
+            return ""
+        peak = self.peak or 1
+        step = CHART_WIDTH / max(len(self.days) - 1, 1)
+        return " ".join(
+            f"{index * step:.1f},{CHART_HEIGHT - getattr(day, attribute) * CHART_HEIGHT / peak:.1f}"
+            for index, day in enumerate(self.days)
+        )
+
+    @property
+    def view_points(self) -> str:
+        return self.line("views")
+
+    @property
+    def visitor_points(self) -> str:
+        return self.line("visitors")
+
+
+def statistics(start: datetime.date, end: datetime.date) -> Statistics:
+    totals = {
+        row.day: row for row in DailyTotal.objects.filter(day__gte=start, day__lte=end).only("day", "views", "visitors")
+    }
+    days = []
+    day = start
+    while day <= end:
+        total = totals.get(day)
+        days.append(Day(day, total.views if total else 0, total.visitors if total else 0))
+        day += datetime.timedelta(days=1)
+    result = Statistics(start=start, end=end, days=days)
+    for dimension in Dimension:
+        limit = 24 if dimension == Dimension.HOUR else TOP
+        rows = list(
+            DailyCount.objects.filter(dimension=dimension, day__gte=start, day__lte=end)
+            .values("key")
+            .annotate(total=Sum("views"))
+            .order_by("-total", "key")[:limit]
+        )
+        if dimension == Dimension.HOUR:
+            by_hour = {row["key"]: row["total"] for row in rows}
+            rows = [{"key": f"{hour:02d}", "total": by_hour.get(f"{hour:02d}", 0)} for hour in range(24)]
+        peak = max((row["total"] for row in rows), default=0) or 1
+        result.tops[dimension] = [
+            Bar(label=row["key"], views=row["total"], width=round(row["total"] * BAR_WIDTH / peak)) for row in rows
+        ]
+    return result
+
+
+def as_csv(stats: Statistics) -> str:
+    """The daily series and every top list, in one CSV a spreadsheet opens."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["day", "views", "visitors"])
+    for day in stats.days:
+        writer.writerow([day.day.isoformat(), day.views, day.visitors])
+    for dimension, bars in stats.tops.items():
+        writer.writerow([])
+        writer.writerow([dimension, "views"])
+        for bar in bars:
+            writer.writerow([_safe_cell(bar.label), bar.views])
+    return out.getvalue()
+
+
+def _safe_cell(value: str) -> str:
+    # A page path or referrer starting with = + - @ would run as a formula in a spreadsheet.
+    return f"'{value}" if value[:1] in {"=", "+", "-", "@"} else value

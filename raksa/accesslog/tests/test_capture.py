@@ -1,0 +1,124 @@
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.test import TestCase, override_settings
+
+from raksa.accesslog import spool
+from raksa.accesslog.daykeys import DayKeys
+from raksa.accesslog.ingest import ingest_spool
+from raksa.accesslog.models import AccessRecord, DailyCount
+from raksa.accesslog.redaction import REDACTED, clean_referrer
+from raksa.accesslog.tests.helpers import CHROME, SpoolDirectory, staff
+
+TOKEN = "Mg-cd8f1e2a9b7c4d3e8f1a2b3c4d5e6f7a"
+
+
+class CaptureTests(TestCase):
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        self.spool = self.enterContext(SpoolDirectory())
+
+    def test_it_spools_each_request_before_the_response_returns_c2(self) -> None:
+        with self.assertNumQueries(0):  # no database on the request path
+            response = self.client.get("/", HTTP_USER_AGENT=CHROME, HTTP_REFERER="https://www.google.com/search?q=x")
+        self.assertEqual(response.status_code, 302)
+        [line] = self.spool.lines()
+        sequence, time_ms, _duration, method, status, size, ip, host, path, referrer, agent, subject, _rid = line
+        self.assertEqual((sequence, method, status, ip, host, path), ("1", "GET", "302", "127.0.0.1", "testserver", "/"))
+        self.assertEqual(referrer, "https://www.google.com/")  # another site: its origin only
+        self.assertEqual(agent, CHROME)
+        self.assertEqual(subject, "")
+        self.assertGreater(int(time_ms), 1_700_000_000_000)
+        self.assertEqual(int(size), len(response.content))
+
+    def test_it_keeps_only_allow_listed_query_parameters_c2(self) -> None:
+        self.client.get("/th/?page=2&email=somchai%40example.com&token=abc&q=my+name")
+        [line] = self.spool.lines()
+        self.assertEqual(line[8], "/th/?page=2")
+
+    def test_it_escapes_tabs_and_newlines_so_a_line_stays_one_record(self) -> None:
+        self.client.get("/th/", HTTP_USER_AGENT="evil\tagent\nwith lines\\")
+        ingest_spool(directory=self.spool.path)
+        self.assertEqual(len(self.spool.lines()), 1)
+        [stored] = AccessRecord.objects.all()
+        opener = DayKeys().for_reading(stored.day)
+        self.assertEqual(opener.unseal("user_agent", stored.user_agent_sealed, stored.ip_index), "evil\tagent\nwith lines\\")
+
+    def test_it_records_the_account_of_a_logged_in_person_c2(self) -> None:
+        user = staff("dpo.capture", "dpo")
+        self.client.force_login(user)
+        self.client.get("/th/")
+        [line] = self.spool.lines()
+        self.assertEqual(line[11], str(user.subject_id))
+
+    @override_settings(ROOT_URLCONF="raksa.accesslog.tests.urls")
+    def test_it_never_keeps_a_token_in_the_spool_tables_or_log_c2(self) -> None:
+        root = logging.getLogger()
+        captured: list[str] = []
+        handler = logging.Handler(level=logging.DEBUG)
+        handler.emit = lambda record: captured.append(record.getMessage())  # type: ignore[method-assign]
+        for name in ("", "django.server", "django.request"):
+            logging.getLogger(name).addHandler(handler)
+        self.addCleanup(lambda: [logging.getLogger(n).removeHandler(handler) for n in ("", "django.server", "django.request")])
+        previous = root.level
+        root.setLevel(logging.DEBUG)
+        self.addCleanup(root.setLevel, previous)
+
+        reset = f"/th/testing/reset/{TOKEN}/"
+        response = self.client.get(reset, follow=True)
+        self.assertEqual(response.redirect_chain[-1][0], "/th/testing/set-password/")
+        self.client.get("/th/testing/set-password/", HTTP_REFERER=f"http://testserver{reset}")
+        self.client.get(f"/en/testing/download/{TOKEN}/?token={TOKEN}")
+        self.client.get(f"/en/testing/download/{TOKEN}")  # no trailing slash: does not resolve, still cut
+        self.client.get(f"/th/nowhere/?token={TOKEN}")  # a 404, which Django logs
+
+        spooled = self.spool.raw().decode()
+        self.assertIn(f"/th/testing/reset/{REDACTED}", spooled)
+        self.assertIn(f"/en/testing/download/{REDACTED}", spooled)
+        self.assertNotIn(TOKEN, spooled)
+        ingest_spool(directory=self.spool.path)
+        self.assertEqual(AccessRecord.objects.count(), 6)
+        stored = list(AccessRecord.objects.values_list("path", "referrer")) + list(
+            DailyCount.objects.values_list("key", "dimension")
+        )
+        self.assertNotIn(TOKEN, repr(stored))
+        self.assertIn((f"/th/testing/set-password/", f"/th/testing/reset/{REDACTED}"), stored)
+        self.assertNotIn(TOKEN, "\n".join(captured))
+
+    def test_it_cuts_our_own_referring_pages_like_requests(self) -> None:
+        self.assertEqual(clean_referrer("https://raksa.example/th/?page=2&email=x", "raksa.example"), "/th/?page=2")
+        self.assertEqual(clean_referrer("https://other.example/private/path?q=1", "raksa.example"), "https://other.example/")
+        self.assertEqual(clean_referrer("android-app://com.example", "raksa.example"), "")
+
+
+class UnwritableSpoolTests(TestCase):
+    databases = "__all__"
+
+    def test_it_reports_an_unwritable_spool_loudly_and_keeps_the_records(self) -> None:
+        base = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, base, ignore_errors=True)
+        blocker = base / "spool"
+        blocker.write_text("a file where the spool directory should be")
+        with override_settings(RAKSA_ACCESSLOG_SPOOL_DIR=blocker / "inner"):
+            with self.assertLogs("raksa.accesslog.spool", level="ERROR") as logs:
+                response = self.client.get("/")
+            self.assertEqual(response.status_code, 302)  # the visit is served
+            self.assertIn("cannot be written", logs.output[0])
+            writer = spool.writer()
+            self.assertEqual(writer.counters.failures, 1)
+            with self.assertLogs("raksa.core.views", level="ERROR"):
+                health = self.client.get("/healthz")
+            self.assertEqual(health.status_code, 503)
+            self.assertEqual(health.json(), {"status": "error", "database": "ok", "accesslog": "error"})
+
+            # Once the disk is back, the waiting records are written, none lost.
+            blocker.unlink()
+            self.client.get("/th/")
+            self.assertEqual(len([p for p in spool.spool_files(blocker / "inner")]), 1)
+            lines = spool.spool_files(blocker / "inner")[0].read_text().splitlines()
+            self.assertEqual([line.split("\t")[8] for line in lines], ["/", "/healthz", "/th/"])
+            self.assertEqual(self.client.get("/healthz").json(), {"status": "ok", "database": "ok"})
+            writer.close()
