@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from raksa.accesslog import daykeys, partitions
 from raksa.accesslog.checks import MINIMUM_RAW_DAYS
-from raksa.accesslog.models import AccessRecord, DayVisitor, LegalHold, ReverseName
+from raksa.accesslog.models import AccessRecord, DayVisitor, LegalHold, ReverseName, SpoolCursor
 from raksa.audit.actions import record, record_committed
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,8 @@ def purge_expired_days(*, now: datetime.datetime | None = None) -> PurgeReport:
                 legal_basis="pdpa_24_6",
             )
         purged.append(day)
+    # Spool cursors only guard against replaying a file whose records are now gone anyway.
+    SpoolCursor.objects.filter(updated_at__lt=_day_bounds(cutoff)[0]).exclude(source__startswith="import:").delete()
     if held:
         log.info("access log: %d expired days kept under legal hold", len(held))
     return PurgeReport(purged=purged, held=sorted(held))

@@ -147,7 +147,12 @@ class Loader:
                 clock = self._tick(second)
             day, local_hour, date = clock
             stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
-            stamp = f"{stamp}.{ms % 1000:03d}000{'+00' if postgres else ''}"
+            # Exactly as Django writes datetimes (str() of naive UTC on SQLite: no fraction when zero),
+            # so that its lookups compare like with like.
+            if ms % 1000:
+                stamp = f"{stamp}.{ms % 1000:03d}000"
+            if postgres:
+                stamp += "+00"
             browser = self._browsers.get(agent)
             if browser is None:
                 browser = self._browsers[agent] = browser_of(agent)
@@ -294,8 +299,8 @@ def ingest_spool(*, directory: Path | None = None, batch_size: int = BATCH_SIZE)
         finished = _ingest_file(loader, path, sealed=sealed, batch_size=batch_size, report=report)
         report.files += 1
         if sealed and finished:
+            # The cursor stays (until the retention purge): a file restored by mistake adds nothing.
             path.unlink(missing_ok=True)
-            SpoolCursor.objects.filter(source=path.stem).delete()
             report.deleted += 1
     if loader.salt_missing:
         log.warning("access log: %d records arrived after their day's visitor salt was destroyed", loader.salt_missing)

@@ -255,7 +255,7 @@ def is_sealed(path: Path) -> bool:
     if host != socket.gethostname() or pid <= 0:
         return False
     if pid == os.getpid():
-        return _writer is None or _writer._path != path
+        return False  # this process's writer seals its own files when it rotates them
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -42,11 +42,7 @@ class SpoolDirectory:
         shutil.rmtree(self.path, ignore_errors=True)
 
     def lines(self) -> list[list[str]]:
-        return [
-            line.split("\t")
-            for path in spool.spool_files(self.path)
-            for line in path.read_text().splitlines()
-        ]
+        return [line.split("\t") for path in spool.spool_files(self.path) for line in path.read_text().splitlines()]
 
     def raw(self) -> bytes:
         return b"".join(path.read_bytes() for path in spool.spool_files(self.path))
@@ -57,8 +53,14 @@ def at(moment: datetime.datetime) -> str:
 
 
 def record(
-    *, when: datetime.datetime, ip: str = "203.0.113.7", agent: str = CHROME, path: str = "/th/", status: int = 200,
-    referrer: str = "", subject: str = "",
+    *,
+    when: datetime.datetime,
+    ip: str = "203.0.113.7",
+    agent: str = CHROME,
+    path: str = "/th/",
+    status: int = 200,
+    referrer: str = "",
+    subject: str = "",
 ) -> str:
     """One spool line's fields (without the sequence), as the middleware writes them."""
     return "\t".join(

@@ -27,7 +27,9 @@ class CaptureTests(TestCase):
         self.assertEqual(response.status_code, 302)
         [line] = self.spool.lines()
         sequence, time_ms, _duration, method, status, size, ip, host, path, referrer, agent, subject, _rid = line
-        self.assertEqual((sequence, method, status, ip, host, path), ("1", "GET", "302", "127.0.0.1", "testserver", "/"))
+        self.assertEqual(
+            (sequence, method, status, ip, host, path), ("1", "GET", "302", "127.0.0.1", "testserver", "/")
+        )
         self.assertEqual(referrer, "https://www.google.com/")  # another site: its origin only
         self.assertEqual(agent, CHROME)
         self.assertEqual(subject, "")
@@ -45,7 +47,9 @@ class CaptureTests(TestCase):
         self.assertEqual(len(self.spool.lines()), 1)
         [stored] = AccessRecord.objects.all()
         opener = DayKeys().for_reading(stored.day)
-        self.assertEqual(opener.unseal("user_agent", stored.user_agent_sealed, stored.ip_index), "evil\tagent\nwith lines\\")
+        self.assertEqual(
+            opener.unseal("user_agent", stored.user_agent_sealed, stored.ip_index), "evil\tagent\nwith lines\\"
+        )
 
     def test_it_records_the_account_of_a_logged_in_person_c2(self) -> None:
         user = staff("dpo.capture", "dpo")
@@ -62,7 +66,9 @@ class CaptureTests(TestCase):
         handler.emit = lambda record: captured.append(record.getMessage())  # type: ignore[method-assign]
         for name in ("", "django.server", "django.request"):
             logging.getLogger(name).addHandler(handler)
-        self.addCleanup(lambda: [logging.getLogger(n).removeHandler(handler) for n in ("", "django.server", "django.request")])
+        self.addCleanup(
+            lambda: [logging.getLogger(n).removeHandler(handler) for n in ("", "django.server", "django.request")]
+        )
         previous = root.level
         root.setLevel(logging.DEBUG)
         self.addCleanup(root.setLevel, previous)
@@ -90,7 +96,9 @@ class CaptureTests(TestCase):
 
     def test_it_cuts_our_own_referring_pages_like_requests(self) -> None:
         self.assertEqual(clean_referrer("https://raksa.example/th/?page=2&email=x", "raksa.example"), "/th/?page=2")
-        self.assertEqual(clean_referrer("https://other.example/private/path?q=1", "raksa.example"), "https://other.example/")
+        self.assertEqual(
+            clean_referrer("https://other.example/private/path?q=1", "raksa.example"), "https://other.example/"
+        )
         self.assertEqual(clean_referrer("android-app://com.example", "raksa.example"), "")
 
 

@@ -1,0 +1,135 @@
+import datetime
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from django.test import TestCase, override_settings
+
+from raksa.accesslog import actions
+from raksa.accesslog.daykeys import DayKeys, DayShreddedError, days_with_keys
+from raksa.accesslog.models import AccessRecord, DailyTotal
+from raksa.accesslog.tests.helpers import SpoolDirectory, record, spool_and_ingest, staff
+from raksa.audit.models import AuditEntry
+
+BANGKOK = datetime.timezone(datetime.timedelta(hours=7))
+DAY_ONE = datetime.datetime(2026, 8, 1, 10, 0, tzinfo=BANGKOK)
+
+
+class RetentionTests(TestCase):
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        self.spool = self.enterContext(SpoolDirectory())
+        spool_and_ingest(
+            self.spool.path,
+            [record(when=DAY_ONE + datetime.timedelta(days=offset)) for offset in range(3)],
+        )
+        self.investigator = staff("investigator.retention", "investigator")
+
+    def test_it_keeps_raw_records_exactly_90_days_then_shreds_the_day_p2(self) -> None:
+        ninety_days_later = DAY_ONE + datetime.timedelta(days=90)
+        self.assertEqual(actions.purge_expired_days(now=ninety_days_later).purged, [])
+        report = actions.purge_expired_days(now=ninety_days_later + datetime.timedelta(days=1))
+        self.assertEqual(report.purged, [datetime.date(2026, 8, 1)])
+        self.assertEqual(AccessRecord.objects.count(), 2)
+        self.assertNotIn(datetime.date(2026, 8, 1), days_with_keys())
+        with self.assertRaises(DayShreddedError):
+            DayKeys().for_reading(datetime.date(2026, 8, 1))
+        self.assertTrue(AuditEntry.objects.filter(action="accesslog.day_purged", object_id="20260801").exists())
+        # Statistics outlive the raw records: they hold no IP.
+        self.assertEqual(DailyTotal.objects.count(), 3)
+
+    def test_it_keeps_days_under_a_legal_hold_and_audits_the_hold_p2(self) -> None:
+        hold = actions.place_legal_hold(
+            actor=self.investigator,
+            role="investigator",
+            agency_id=None,
+            starts_at=DAY_ONE + datetime.timedelta(days=1, hours=2),
+            ends_at=DAY_ONE + datetime.timedelta(days=1, hours=3),
+            case_reference="INC-2026-041",
+        )
+        later = DAY_ONE + datetime.timedelta(days=120)
+        report = actions.purge_expired_days(now=later)
+        self.assertEqual(report.purged, [datetime.date(2026, 8, 1), datetime.date(2026, 8, 3)])
+        self.assertEqual(report.held, [datetime.date(2026, 8, 2)])
+        self.assertEqual(list(AccessRecord.objects.values_list("day", flat=True)), [datetime.date(2026, 8, 2)])
+        placed = AuditEntry.objects.get(action="accesslog.hold_placed")
+        self.assertEqual((placed.object_id, placed.actor_id), (str(hold.pk), self.investigator.pk))
+
+        actions.release_legal_hold(hold=hold, actor=self.investigator, role="investigator", agency_id=None)
+        self.assertEqual(actions.purge_expired_days(now=later).purged, [datetime.date(2026, 8, 2)])
+        self.assertFalse(AccessRecord.objects.exists())
+        self.assertTrue(AuditEntry.objects.filter(action="accesslog.hold_released").exists())
+
+    @override_settings(RAKSA_ACCESSLOG_RAW_DAYS=30)
+    def test_it_refuses_to_purge_before_90_days_p2(self) -> None:
+        with self.assertRaises(ImproperlyConfigured):
+            actions.purge_expired_days(now=DAY_ONE + datetime.timedelta(days=60))
+        self.assertEqual(AccessRecord.objects.count(), 3)
+
+    def test_it_refuses_a_retention_below_90_days_in_the_settings_p2(self) -> None:
+        env = {**os.environ, "RAKSA_ACCESSLOG_RAW_DAYS": "89"}
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("raksa")), "check"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("RAKSA_ACCESSLOG_RAW_DAYS must be at least 90", result.stderr)
+
+
+class SearchTests(TestCase):
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        self.spool = self.enterContext(SpoolDirectory())
+        self.investigator = staff("investigator.search", "investigator")
+        spool_and_ingest(
+            self.spool.path,
+            [
+                record(when=DAY_ONE, ip="198.51.100.4", path="/th/services/"),
+                record(when=DAY_ONE + datetime.timedelta(minutes=1), ip="198.51.100.4", path="/th/news/"),
+                record(when=DAY_ONE + datetime.timedelta(minutes=2), ip="192.0.2.50", path="/th/services/"),
+                record(when=DAY_ONE + datetime.timedelta(days=1), ip="198.51.100.4", path="/th/"),
+            ],
+        )
+
+    def search(self, **criteria: object) -> list[actions.Found]:
+        return actions.search_records(
+            actor=self.investigator,
+            role="investigator",
+            agency_id=None,
+            purpose="security_incident",
+            case_reference="INC-7",
+            starts_at=DAY_ONE - datetime.timedelta(hours=1),
+            ends_at=DAY_ONE + datetime.timedelta(days=2),
+            **criteria,  # type: ignore[arg-type]
+        )
+
+    def test_it_finds_records_by_ip_across_days_and_audits_the_search_p2(self) -> None:
+        found = self.search(ip="198.51.100.4")
+        self.assertEqual([f.path for f in found], ["/th/services/", "/th/news/", "/th/"])
+        self.assertEqual(found[0].ip, "198.51.100.4")
+        self.assertEqual(found[0].next_path, "/th/news/")
+        entry = AuditEntry.objects.get(action="accesslog.search")
+        self.assertEqual((entry.purpose, entry.object_id, entry.role), ("security_incident", "INC-7", "investigator"))
+        self.assertIn("ip", entry.fields)
+        self.assertNotIn("198.51.100.4", repr(entry.__dict__))
+
+    def test_it_finds_records_by_path_prefix_and_refuses_an_unknown_purpose_p2(self) -> None:
+        self.assertEqual(len(self.search(path_prefix="/th/services/")), 2)
+        with self.assertRaises(ValueError):
+            actions.search_records(
+                actor=self.investigator,
+                role="investigator",
+                agency_id=None,
+                purpose="marketing",
+                case_reference="X",
+                starts_at=DAY_ONE,
+                ends_at=DAY_ONE + datetime.timedelta(days=1),
+            )
+        self.assertEqual(AuditEntry.objects.filter(action="accesslog.search").count(), 1)

@@ -1,0 +1,131 @@
+import datetime
+from pathlib import Path
+
+from django.db import connection
+from django.test import TestCase
+from django.utils import timezone
+
+from raksa.accesslog import actions, spool
+from raksa.accesslog.daykeys import DayKeys, SaltDestroyedError
+from raksa.accesslog.ingest import ingest_spool, truncate_ip
+from raksa.accesslog.models import AccessRecord, DailyCount, DailyTotal, DayVisitor, SpoolCursor
+from raksa.accesslog.tests.helpers import CHROME, IPHONE, SpoolDirectory, record, spool_and_ingest
+
+BANGKOK = datetime.timezone(datetime.timedelta(hours=7))
+NOON = datetime.datetime(2026, 11, 20, 12, 0, tzinfo=BANGKOK)
+
+
+class IngestTests(TestCase):
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        self.spool = self.enterContext(SpoolDirectory())
+
+    def test_it_ingests_each_record_exactly_once_even_when_replayed_c2(self) -> None:
+        writer = spool.SpoolWriter(self.spool.path)
+        for i in range(30):
+            writer.write(record(when=NOON + datetime.timedelta(seconds=i), path=f"/th/p{i}/"))
+        writer.close()
+        [path] = spool.spool_files(self.spool.path)
+        copy = path.read_bytes()
+        self.assertEqual(ingest_spool(directory=self.spool.path).records, 30)
+        self.assertFalse(path.exists())
+        # The file comes back (a crash before its deletion, a restored backup): nothing is added twice.
+        path.write_bytes(copy)
+        self.assertEqual(ingest_spool(directory=self.spool.path).records, 0)
+        self.assertEqual(AccessRecord.objects.count(), 30)
+        self.assertEqual(DailyTotal.objects.get().views, 30)
+
+    def test_it_skips_sequences_already_ingested_after_losing_its_offset_c2(self) -> None:
+        writer = spool.SpoolWriter(self.spool.path)
+        for i in range(40):
+            writer.write(record(when=NOON + datetime.timedelta(seconds=i)))
+        [path] = spool.spool_files(self.spool.path)
+        self.assertEqual(ingest_spool(directory=self.spool.path).records, 40)
+        SpoolCursor.objects.filter(source=path.stem).update(offset=0)
+        for i in range(5):
+            writer.write(record(when=NOON + datetime.timedelta(minutes=1, seconds=i)))
+        self.assertEqual(ingest_spool(directory=self.spool.path).records, 5)
+        self.assertEqual(AccessRecord.objects.count(), 45)
+        self.assertEqual(DailyTotal.objects.get().views, 45)
+        writer.close()
+        ingest_spool(directory=self.spool.path)
+        self.assertEqual(spool.spool_files(self.spool.path), [])  # sealed and finished: deleted
+        self.assertEqual(AccessRecord.objects.count(), 45)
+
+    def test_it_seals_raw_ips_and_browsers_under_the_day_key_s4(self) -> None:
+        spool_and_ingest(self.spool.path, [record(when=NOON, ip="198.51.100.23", agent=IPHONE)])
+        stored = AccessRecord.objects.get()
+        self.assertNotIn(b"198.51.100.23", bytes(stored.ip_sealed))
+        self.assertNotIn(b"iPhone", bytes(stored.user_agent_sealed))
+        opener = DayKeys().for_reading(stored.day)
+        self.assertEqual(opener.unseal("ip", stored.ip_sealed, stored.ip_index), "198.51.100.23")
+        self.assertEqual(opener.ip_index("198.51.100.23"), stored.ip_index)
+        self.assertEqual(
+            (stored.browser_family, stored.os_family, stored.device_type), ("Mobile Safari", "iOS", "mobile")
+        )
+        self.assertEqual(stored.day, datetime.date(2026, 11, 20))
+
+    def test_it_rolls_up_statistics_incrementally_without_raw_ips_p1(self) -> None:
+        first = [record(when=NOON, ip="203.0.113.5", path="/th/news/", referrer="https://www.google.com/")]
+        second = [
+            record(when=NOON + datetime.timedelta(minutes=5), ip="203.0.113.5", path="/th/news/?page=2"),
+            record(when=NOON + datetime.timedelta(hours=3), ip="2001:db8:1234:5678::1", agent=IPHONE, path="/th/"),
+            record(when=NOON, ip="203.0.113.9", path="/th/missing/", status=404),
+            record(when=NOON, ip="66.249.66.1", agent="Googlebot/2.1 (+http://www.google.com/bot.html)"),
+        ]
+        spool_and_ingest(self.spool.path, first)
+        spool_and_ingest(self.spool.path, second)
+        total = DailyTotal.objects.get()
+        self.assertEqual((total.views, total.visitors), (3, 2))  # the 404 and the robot are not views
+        counts = {(c.dimension, c.key): c.views for c in DailyCount.objects.all()}
+        self.assertEqual(counts["page", "/th/news/"], 2)
+        self.assertEqual(counts["hour", "12"], 2)
+        self.assertEqual(counts["hour", "15"], 1)
+        self.assertEqual(counts["referrer", "www.google.com"], 1)
+        self.assertEqual(counts["network", "203.0.113.0/24"], 2)
+        self.assertEqual(counts["network", "2001:db8:1234::/48"], 1)
+        self.assertEqual(counts["device", "mobile"], 1)
+        self.assertNotIn("203.0.113.5", repr(counts))
+
+    def test_it_truncates_ips_kept_for_statistics_p1(self) -> None:
+        self.assertEqual(truncate_ip("192.0.2.201"), "192.0.2.0/24")
+        self.assertEqual(truncate_ip("2001:db8:abcd:12:3456::9"), "2001:db8:abcd::/48")
+        self.assertEqual(truncate_ip("::ffff:192.0.2.201"), "192.0.2.0/24")
+        self.assertEqual(truncate_ip("not an address"), "")
+
+    def test_it_destroys_yesterdays_visitor_salt_p1(self) -> None:
+        spool_and_ingest(self.spool.path, [record(when=NOON, ip="203.0.113.5")])
+        stored = AccessRecord.objects.get()
+        day = DayKeys().for_writing(stored.day)
+        self.assertEqual(day.visitor("203.0.113.5", CHROME), stored.visitor)
+
+        destroyed = actions.destroy_past_salts(now=NOON + datetime.timedelta(days=1))
+        self.assertEqual(destroyed, [datetime.date(2026, 11, 20)])
+        with self.assertRaises(SaltDestroyedError):
+            DayKeys().for_writing(stored.day).visitor("203.0.113.5", CHROME)
+        self.assertFalse(DayVisitor.objects.exists())
+        # A late record of the closed day still counts as a view, never as a visitor.
+        spool_and_ingest(self.spool.path, [record(when=NOON, ip="203.0.113.77")])
+        total = DailyTotal.objects.get()
+        self.assertEqual((total.views, total.visitors), (2, 1))
+        self.assertEqual(AccessRecord.objects.filter(visitor="").count(), 1)
+
+    def test_it_ingests_what_a_dead_worker_left_and_reports_a_torn_line(self) -> None:
+        leftover = Path(self.spool.path) / "otherhost_4242_1.sealed"
+        lines = [f"{i + 1}\t{record(when=NOON)}" for i in range(3)]
+        leftover.write_text("\n".join(lines) + "\n4\t17953")
+        with self.assertLogs("raksa.accesslog.ingest", level="ERROR"):
+            report = ingest_spool(directory=self.spool.path)
+        self.assertEqual(report.records, 3)
+        self.assertEqual(len(report.broken), 1)
+        self.assertFalse(leftover.exists())
+
+    def test_it_stores_each_day_in_its_own_partition_on_postgresql(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("partitions exist on PostgreSQL only; SQLite deletes in batches")
+        spool_and_ingest(self.spool.path, [record(when=NOON), record(when=NOON + datetime.timedelta(days=1))])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM accesslog_accessrecord_20261121")
+            self.assertEqual(cursor.fetchone()[0], 1)
+        self.assertTrue(timezone.now())
