@@ -66,9 +66,7 @@ class CaptureTests(TestCase):
         handler.emit = lambda record: captured.append(record.getMessage())  # type: ignore[method-assign]
         for name in ("", "django.server", "django.request"):
             logging.getLogger(name).addHandler(handler)
-        self.addCleanup(
-            lambda: [logging.getLogger(n).removeHandler(handler) for n in ("", "django.server", "django.request")]
-        )
+            self.addCleanup(logging.getLogger(name).removeHandler, handler)
         previous = root.level
         root.setLevel(logging.DEBUG)
         self.addCleanup(root.setLevel, previous)
@@ -91,7 +89,7 @@ class CaptureTests(TestCase):
             DailyCount.objects.values_list("key", "dimension")
         )
         self.assertNotIn(TOKEN, repr(stored))
-        self.assertIn((f"/th/testing/set-password/", f"/th/testing/reset/{REDACTED}"), stored)
+        self.assertIn(("/th/testing/set-password/", f"/th/testing/reset/{REDACTED}"), stored)
         self.assertNotIn(TOKEN, "\n".join(captured))
 
     def test_it_cuts_our_own_referring_pages_like_requests(self) -> None:
@@ -125,7 +123,7 @@ class UnwritableSpoolTests(TestCase):
             # Once the disk is back, the waiting records are written, none lost.
             blocker.unlink()
             self.client.get("/th/")
-            self.assertEqual(len([p for p in spool.spool_files(blocker / "inner")]), 1)
+            self.assertEqual(len(spool.spool_files(blocker / "inner")), 1)
             lines = spool.spool_files(blocker / "inner")[0].read_text().splitlines()
             self.assertEqual([line.split("\t")[8] for line in lines], ["/", "/healthz", "/th/"])
             self.assertEqual(self.client.get("/healthz").json(), {"status": "ok", "database": "ok"})

@@ -1,4 +1,3 @@
-import sys
 import time
 from pathlib import Path
 
@@ -67,10 +66,9 @@ class Command(BaseCommand):
         def progress(path: Path, done: int, size: int) -> None:
             width = 30
             filled = width * done // size if size else width
-            sys.stderr.write(f"\r{path.name} [{'#' * filled}{'.' * (width - filled)}] {100 * done // max(size, 1)}%")
-            if done >= size:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+            bar = f"\r{path.name} [{'#' * filled}{'.' * (width - filled)}] {100 * done // max(size, 1)}%"
+            self.stderr.write(bar, ending="\n" if done >= size else "")
+            self.stderr.flush()
 
         report = import_logs(files, host=host, progress=progress)
         self.stdout.write(

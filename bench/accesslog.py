@@ -1,0 +1,289 @@
+"""Access-log figures (issue 6): capture overhead, ingest speed, dashboard cost, import against GoAccess.
+
+Each figure is compared with its baseline in the same run, on scratch databases (a SQLite file, or
+PostgreSQL test databases when DATABASE_URL points there) that are dropped afterwards.
+`--small` uses 1/100 of the data: 100,000 raw records for the dashboard instead of 10,000,000.
+"""
+
+import datetime
+import io
+import random
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection, connections, transaction
+from django.test.utils import override_settings, setup_databases, teardown_databases
+
+from bench.harness import Figure
+from raksa.accesslog import spool, stats
+from raksa.accesslog.actions import local_today
+from raksa.accesslog.importer import import_logs
+from raksa.accesslog.ingest import COLUMNS, Loader, ingest_spool
+from raksa.accesslog.models import AccessRecord
+
+AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/1{0}.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_{0} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.0 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 14; SM-S91{0}B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+    "Mobile Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_{0}) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.1 Safari/605.1.15",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:12{0}.0) Gecko/20100101 Firefox/12{0}.0",
+]
+DAYS = 90
+
+
+def run(*, small: bool) -> list[Figure]:
+    figures = capture_figures(requests=2_000 if small else 10_000)
+    with scratch_databases():
+        figures += ingest_and_dashboard_figures(small=small)
+    with scratch_databases():
+        figures += import_figures(lines=100_000 if small else 1_000_000)
+    return figures
+
+
+@contextmanager
+def scratch_databases() -> Iterator[None]:
+    directory = Path(tempfile.mkdtemp(prefix="raksa-bench-"))
+    for alias, database in settings.DATABASES.items():
+        if database["ENGINE"].endswith("sqlite3"):
+            database["TEST"]["NAME"] = str(directory / f"{alias}.sqlite3")
+    old = setup_databases(verbosity=0, interactive=False, aliases={"default": {}, "keystore": {}})
+    try:
+        yield
+    finally:
+        teardown_databases(old, verbosity=0)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+# Capture ------------------------------------------------------------------------------------------
+def _ignore_start(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> Callable[[bytes], object]:
+    return lambda data: None
+
+
+def capture_figures(*, requests: int) -> list[Figure]:
+    directory = Path(tempfile.mkdtemp(prefix="raksa-bench-spool-"))
+    try:
+        with override_settings(MIDDLEWARE=settings.MIDDLEWARE[1:]):
+            bare = WSGIHandler()
+        with override_settings(RAKSA_ACCESSLOG_SPOOL_DIR=directory):
+            captured = WSGIHandler()
+            environ = {
+                "REQUEST_METHOD": "GET",
+                "PATH_INFO": "/",
+                "QUERY_STRING": "page=2&utm_source=x",
+                "SERVER_NAME": "127.0.0.1",
+                "SERVER_PORT": "8000",
+                "SERVER_PROTOCOL": "HTTP/1.1",
+                "REMOTE_ADDR": "203.0.113.7",
+                "HTTP_HOST": "127.0.0.1",
+                "HTTP_USER_AGENT": AGENTS[0].format(20),
+                "HTTP_REFERER": "https://www.google.com/",
+                "wsgi.url_scheme": "http",
+            }
+
+            def serve(handler: WSGIHandler) -> Callable[[], None]:
+                def one() -> None:
+                    response = handler({**environ, "wsgi.input": io.BytesIO()}, _ignore_start)
+                    b"".join(response)
+                    response.close()
+
+                return one
+
+            with_capture, without = serve(captured), serve(bare)
+            for warm in (with_capture, without):
+                for _ in range(200):
+                    warm()
+            bare_samples: list[float] = []
+            captured_samples: list[float] = []
+            # Interleaved rounds: the machine's noise falls on both sides alike.
+            for _ in range(9):
+                for samples, fn in ((bare_samples, without), (captured_samples, with_capture)):
+                    start = time.perf_counter()
+                    for _ in range(requests):
+                        fn()
+                    samples.append((time.perf_counter() - start) / requests)
+            spool.writer().close()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    bare_time, captured_time = statistics.median(bare_samples), statistics.median(captured_samples)
+    detail = f"trivial view: {bare_time * 1e6:.1f} µs without, {captured_time * 1e6:.1f} µs with capture"
+    return [
+        Figure("accesslog capture overhead", (captured_time - bare_time) * 1e6, 15, "µs", "max", detail),
+        Figure("accesslog throughput with capture", bare_time / captured_time, 0.90, "x without", "min", detail),
+    ]
+
+
+# Ingest and dashboard -----------------------------------------------------------------------------
+def spool_lines(count: int, *, start: datetime.datetime, days: int, rng: random.Random) -> Iterator[str]:
+    span_ms = days * 86_400_000
+    base = int(start.timestamp() * 1000)
+    step = span_ms / count
+    for i in range(count):
+        ip = f"203.0.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        agent = AGENTS[rng.randrange(len(AGENTS))].format(rng.randrange(10))
+        path = f"/th/page/{int(rng.paretovariate(1.2)) % 500}/"
+        referrer = "https://www.google.com/" if rng.random() < 0.3 else ""
+        yield (
+            f"{int(base + i * step)}\t{rng.randrange(300, 5000)}\tGET\t200\t{rng.randrange(500, 90_000)}\t{ip}\t"
+            f"raksa.example\t{path}\t{referrer}\t{agent}\t\t"
+        )
+
+
+def write_spool(directory: Path, lines: Iterator[str]) -> None:
+    writer = spool.SpoolWriter(directory)
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == 10_000:
+            _write_many(writer, chunk)
+            chunk = []
+    _write_many(writer, chunk)
+    writer.close()
+
+
+def _write_many(writer: spool.SpoolWriter, lines: list[str]) -> None:
+    for line in lines:
+        writer.write(line)
+
+
+def timed_dashboard() -> float:
+    today = local_today()
+    start = today - datetime.timedelta(days=DAYS - 1)
+    samples = []
+    for _ in range(7):
+        began = time.perf_counter()
+        stats.statistics(start, today)
+        samples.append(time.perf_counter() - began)
+    return statistics.median(samples[1:])
+
+
+def bare_insert_seconds(rows: list[tuple]) -> float:
+    """A bare COPY (PostgreSQL) or executemany (SQLite) of the same final rows in one transaction."""
+    table = AccessRecord._meta.db_table
+    with transaction.atomic():
+        began = time.perf_counter()
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * len(COLUMNS))
+                cursor.executemany(f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})", rows)
+        elapsed = time.perf_counter() - began
+        transaction.set_rollback(True)
+    return elapsed
+
+
+def ingest_and_dashboard_figures(*, small: bool) -> list[Figure]:
+    few, many = (1_000, 100_000) if small else (100_000, 10_000_000)
+    rng = random.Random(6)
+    start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=DAYS - 1)
+    directory = Path(tempfile.mkdtemp(prefix="raksa-bench-ingest-"))
+    try:
+        write_spool(directory, spool_lines(few, start=start, days=DAYS, rng=rng))
+        ingest_spool(directory=directory)
+        few_time = timed_dashboard()
+
+        write_spool(directory, spool_lines(many, start=start, days=DAYS, rng=rng))
+        began = time.perf_counter()
+        ingested = ingest_spool(directory=directory).records
+        ingest_seconds = time.perf_counter() - began
+        many_time = timed_dashboard()
+
+        sample = list(spool_lines(min(many, 200_000), start=start, days=DAYS, rng=rng))
+        rows, _rollup = Loader().rows([line.split("\t") for line in sample])
+        bare_rate = len(rows) / bare_insert_seconds(rows)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    rate = ingested / ingest_seconds
+    vendor = "COPY" if connections["default"].vendor == "postgresql" else "executemany"
+    total = few + many
+    return [
+        Figure("accesslog ingest rate", rate, 100_000, "records/s", "min", f"{ingested:,} records, spool to tables"),
+        Figure(
+            "accesslog ingest vs bare insert",
+            rate / bare_rate,
+            0.40,
+            "x bare",
+            "min",
+            f"bare {vendor} of the same rows: {bare_rate:,.0f}/s",
+        ),
+        Figure(
+            f"accesslog dashboard, {DAYS} days over {total:,} records",
+            many_time * 1000,
+            100,
+            "ms",
+            "max",
+            "read from daily roll-ups",
+        ),
+        Figure(
+            "accesslog dashboard cost growth",
+            many_time / few_time,
+            1.5,
+            f"x its time over {few:,}",
+            "max",
+            f"{few_time * 1000:.1f} ms over {few:,} records",
+        ),
+    ]
+
+
+# Import -------------------------------------------------------------------------------------------
+def combined_log(path: Path, lines: int) -> None:
+    rng = random.Random(7)
+    moment = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
+    with path.open("w") as out:
+        for i in range(lines):
+            when = moment + datetime.timedelta(seconds=i // 20)
+            agent = AGENTS[rng.randrange(len(AGENTS))].format(rng.randrange(10))
+            out.write(
+                f"203.0.{rng.randrange(256)}.{rng.randrange(1, 255)} - - [{when:%d/%b/%Y:%H:%M:%S +0000}] "
+                f'"GET /th/page/{rng.randrange(500)}/?page={rng.randrange(5)} HTTP/1.1" '
+                f'200 {rng.randrange(500, 90_000)} "https://www.google.com/" "{agent}"\n'
+            )
+
+
+def import_figures(*, lines: int) -> list[Figure]:
+    directory = Path(tempfile.mkdtemp(prefix="raksa-bench-import-"))
+    try:
+        log = directory / "access.log"
+        combined_log(log, lines)
+        began = time.perf_counter()
+        report = import_logs([log], host="raksa.example")
+        ours = report.imported / (time.perf_counter() - began)
+        goaccess = shutil.which("goaccess")
+        if goaccess is None:
+            return [
+                Figure(
+                    "accesslog import rate", ours, 1_000, "lines/s", "min", "goaccess absent: apt-get install goaccess"
+                )
+            ]
+        began = time.perf_counter()
+        subprocess.run(
+            [goaccess, str(log), "--log-format=COMBINED", "--no-progress", "-o", str(directory / "report.json")],
+            check=True,
+            capture_output=True,
+        )
+        theirs = lines / (time.perf_counter() - began)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return [
+        Figure(
+            "accesslog import vs GoAccess",
+            ours / theirs,
+            1.0,
+            "x GoAccess",
+            "min",
+            f"{ours:,.0f} lines/s imported into the database; GoAccess {theirs:,.0f} lines/s",
+        )
+    ]

@@ -1,0 +1,75 @@
+import gzip
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.core.management import call_command
+from django.test import TestCase
+from django.utils import timezone
+
+from raksa.accesslog import rdns, spool
+from raksa.accesslog.actions import local_today
+from raksa.accesslog.daykeys import DayKeys
+from raksa.accesslog.models import AccessRecord, DailyTotal, ReverseName
+from raksa.accesslog.tests.helpers import SpoolDirectory, record
+
+# Real nginx/Apache combined-format lines, as the default log_format writes them, and two broken ones.
+LOG = (Path(__file__).parent / "combined.log").read_text()
+
+
+class ImportTests(TestCase):
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        self.directory = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, self.directory, ignore_errors=True)
+
+    def run_import(self, *paths: Path) -> str:
+        out, err = io.StringIO(), io.StringIO()
+        call_command("accesslog", "import", *map(str, paths), "--host", "raksa.example", stdout=out, stderr=err)
+        self.assertIn("100%", err.getvalue())  # the progress bar reached its end
+        return out.getvalue()
+
+    def test_it_imports_combined_logs_and_reports_broken_lines_by_number_c2(self) -> None:
+        plain = self.directory / "access.log"
+        plain.write_text(LOG)
+        output = self.run_import(plain)
+        self.assertIn("imported 4 of 6 lines (0 already imported, 2 broken)", output)
+        self.assertIn("broken: access.log line 2", output)
+        self.assertIn("broken: access.log line 5", output)
+        paths = sorted(AccessRecord.objects.values_list("path", flat=True))
+        self.assertEqual(paths, ["/en/", "/th/", "/th/contact/", "/th/news/?page=2"])
+        first = AccessRecord.objects.get(path="/th/news/?page=2")
+        self.assertEqual(first.time.isoformat(), "2026-11-21T02:15:02+00:00")
+        self.assertEqual(DayKeys().for_reading(first.day).unseal("ip", first.ip_sealed, first.ip_index), "203.0.113.7")
+        self.assertEqual(AccessRecord.objects.get(path="/th/contact/").referrer, "/th/contact/")
+        # Again: nothing is added twice.
+        self.assertIn("imported 0 of 6 lines (6 already imported", self.run_import(plain))
+        self.assertEqual(AccessRecord.objects.count(), 4)
+
+    def test_it_reads_gzip_logs_too_c2(self) -> None:
+        packed = self.directory / "access.log.1.gz"
+        packed.write_bytes(gzip.compress(LOG.encode()))
+        self.assertIn("imported 4 of 6 lines", self.run_import(packed))
+        self.assertEqual(DailyTotal.objects.get().views, 3)  # the POST is a record, not a page view
+
+
+class IngestCommandTests(TestCase):
+    databases = "__all__"
+
+    def test_it_ingests_the_spool_and_resolves_names_later_in_batches_c2(self) -> None:
+        directory = self.enterContext(SpoolDirectory())
+        writer = spool.SpoolWriter(directory.path)
+        writer.write(record(when=timezone.now(), ip="127.0.0.1"))
+        writer.close()
+        out = io.StringIO()
+        call_command("accesslog", "ingest", stdout=out)
+        self.assertIn("ingested 1 records", out.getvalue())
+        self.assertEqual(rdns.resolve_day(local_today(), timeout=5.0), 1)
+        name = ReverseName.objects.get()
+        stored = AccessRecord.objects.get()
+        self.assertEqual(
+            DayKeys().for_reading(stored.day).unseal("domain_name", name.name_sealed, name.ip_index), "localhost"
+        )
+        self.assertEqual(rdns.resolve_day(local_today()), 0)  # cached for the day
