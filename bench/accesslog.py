@@ -24,7 +24,7 @@ from django.test.utils import override_settings, setup_databases, teardown_datab
 
 from bench.harness import Figure
 from raksa.accesslog import spool, stats
-from raksa.accesslog.actions import local_today
+from raksa.accesslog.actions import compact_day, local_today
 from raksa.accesslog.importer import import_logs
 from raksa.accesslog.ingest import COLUMNS, Loader, ingest_spool
 from raksa.accesslog.models import AccessRecord
@@ -43,7 +43,7 @@ DAYS = 90
 
 
 def run(*, small: bool) -> list[Figure]:
-    figures = capture_figures(requests=2_000 if small else 10_000)
+    figures = capture_figures(requests=1_000 if small else 5_000)
     with scratch_databases():
         figures += ingest_and_dashboard_figures(small=small)
     with scratch_databases():
@@ -106,7 +106,7 @@ def capture_figures(*, requests: int) -> list[Figure]:
             bare_samples: list[float] = []
             captured_samples: list[float] = []
             # Interleaved rounds: the machine's noise falls on both sides alike.
-            for _ in range(9):
+            for _ in range(15):
                 for samples, fn in ((bare_samples, without), (captured_samples, with_capture)):
                     start = time.perf_counter()
                     for _ in range(requests):
@@ -115,7 +115,8 @@ def capture_figures(*, requests: int) -> list[Figure]:
             spool.writer().close()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-    bare_time, captured_time = statistics.median(bare_samples), statistics.median(captured_samples)
+    # The fastest round of each: what is left when this shared machine's noise is least.
+    bare_time, captured_time = min(bare_samples), min(captured_samples)
     detail = f"trivial view: {bare_time * 1e6:.1f} µs without, {captured_time * 1e6:.1f} µs with capture"
     return [
         Figure("accesslog capture overhead", (captured_time - bare_time) * 1e6, 15, "µs", "max", detail),
@@ -156,6 +157,13 @@ def _write_many(writer: spool.SpoolWriter, lines: list[str]) -> None:
         writer.write(line)
 
 
+def compact_past_days() -> None:
+    """What the follower does as each day closes (with its salt), here without destroying the salts."""
+    today = local_today()
+    for back in range(1, DAYS + 1):
+        compact_day(today - datetime.timedelta(days=back))
+
+
 def timed_dashboard() -> float:
     today = local_today()
     start = today - datetime.timedelta(days=DAYS - 1)
@@ -186,19 +194,22 @@ def bare_insert_seconds(rows: list[tuple]) -> float:
 
 
 def ingest_and_dashboard_figures(*, small: bool) -> list[Figure]:
-    few, many = (1_000, 100_000) if small else (100_000, 10_000_000)
+    # --small compares 10,000 with 100,000 records (the full run: 100,000 with 10,000,000).
+    few, many = (10_000, 100_000) if small else (100_000, 10_000_000)
     rng = random.Random(6)
     start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=DAYS - 1)
     directory = Path(tempfile.mkdtemp(prefix="raksa-bench-ingest-"))
     try:
         write_spool(directory, spool_lines(few, start=start, days=DAYS, rng=rng))
         ingest_spool(directory=directory)
+        compact_past_days()
         few_time = timed_dashboard()
 
         write_spool(directory, spool_lines(many, start=start, days=DAYS, rng=rng))
         began = time.perf_counter()
         ingested = ingest_spool(directory=directory).records
         ingest_seconds = time.perf_counter() - began
+        compact_past_days()
         many_time = timed_dashboard()
 
         sample = list(spool_lines(min(many, 200_000), start=start, days=DAYS, rng=rng))

@@ -10,13 +10,21 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from raksa.accesslog import daykeys, partitions
 from raksa.accesslog.checks import MINIMUM_RAW_DAYS
-from raksa.accesslog.models import AccessRecord, DayVisitor, LegalHold, ReverseName, SpoolCursor
+from raksa.accesslog.models import (
+    AccessRecord,
+    DailyCount,
+    DayVisitor,
+    Dimension,
+    LegalHold,
+    ReverseName,
+    SpoolCursor,
+)
 from raksa.audit.actions import record, record_committed
 
 log = logging.getLogger(__name__)
@@ -145,11 +153,38 @@ def purge_expired_days(*, now: datetime.datetime | None = None) -> PurgeReport:
 
 
 def destroy_past_salts(*, now: datetime.datetime | None = None) -> list[datetime.date]:
-    """Once a day is over its visitor salt goes: nobody can recompute who visited on which days."""
+    """Once a day is over its visitor salt goes: nobody can recompute who visited on which days.
+
+    The closed day's long lists (pages, referring sites, networks) are compacted to their top
+    COMPACT_KEEP values and one "(other)": the dashboard's cost then follows days, not visits.
+    """
     today = local_today(now)
     days = daykeys.destroy_salts_before(today)
     DayVisitor.objects.filter(day__lt=today).delete()
+    for day in days:
+        compact_day(day)
     return days
+
+
+COMPACT_KEEP = 100
+OTHER = "(other)"
+
+
+def compact_day(day: datetime.date) -> None:
+    for dimension in (Dimension.PAGE, Dimension.REFERRER, Dimension.NETWORK):
+        tail = list(
+            DailyCount.objects.filter(day=day, dimension=dimension)
+            .exclude(key=OTHER)
+            .order_by("-views", "key")
+            .values_list("id", "views")[COMPACT_KEEP:]
+        )
+        if not tail:
+            continue
+        with transaction.atomic():
+            for start in range(0, len(tail), 500):
+                DailyCount.objects.filter(id__in=[row_id for row_id, _views in tail[start : start + 500]]).delete()
+            other, _created = DailyCount.objects.get_or_create(day=day, dimension=dimension, key=OTHER)
+            DailyCount.objects.filter(pk=other.pk).update(views=F("views") + sum(views for _id, views in tail))
 
 
 # Investigation (P2) ----------------------------------------------------------------------------------

@@ -88,6 +88,17 @@ class IngestTests(TestCase):
         self.assertEqual(counts["device", "mobile"], 1)
         self.assertNotIn("203.0.113.5", repr(counts))
 
+    def test_it_compacts_a_closed_days_long_lists_p1(self) -> None:
+        lines = [record(when=NOON, path=f"/th/p{i}/") for i in range(actions.COMPACT_KEEP + 20)]
+        lines += [record(when=NOON, path="/th/p0/")] * 3
+        spool_and_ingest(self.spool.path, lines)
+        actions.destroy_past_salts(now=NOON + datetime.timedelta(days=1))
+        pages = dict(DailyCount.objects.filter(dimension="page").values_list("key", "views"))
+        self.assertEqual(len(pages), actions.COMPACT_KEEP + 1)
+        self.assertEqual(pages["/th/p0/"], 4)
+        self.assertEqual(pages[actions.OTHER], 20)
+        self.assertEqual(sum(pages.values()), DailyTotal.objects.get().views)
+
     def test_it_truncates_ips_kept_for_statistics_p1(self) -> None:
         self.assertEqual(truncate_ip("192.0.2.201"), "192.0.2.0/24")
         self.assertEqual(truncate_ip("2001:db8:abcd:12:3456::9"), "2001:db8:abcd::/48")
