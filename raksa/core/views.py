@@ -6,9 +6,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from raksa.accesslog import spool
 from raksa.core import home as home_sections
 from raksa.core.caching import public_page
-from raksa.accesslog import spool
 from raksa.organisations.models import Controller
 
 log = logging.getLogger(__name__)
