@@ -11,7 +11,6 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -71,18 +70,11 @@ class _Clock:
         return cached
 
 
-# A log repeats the same addresses endlessly: clean each distinct one once.
-_clean_address = lru_cache(maxsize=65_536)(clean_address)
-_clean_referrer = lru_cache(maxsize=65_536)(clean_referrer)
-
-
 def import_logs(
     paths: list[Path], *, host: str = "", progress: Callable[[Path, int, int], None] | None = None
 ) -> ImportReport:
     report = ImportReport()
     loader = Loader()
-    _clean_address.cache_clear()  # the secret routes or the allow-list may have changed since
-    _clean_referrer.cache_clear()
     for path in paths:
         _import_file(loader, path, host, report, progress)
     return report
@@ -128,8 +120,8 @@ def _import_file(
                     size_sent if size_sent != "-" else "0",
                     ip,
                     host,
-                    _clean_address(address, query),
-                    _clean_referrer(referrer, host) if referrer != "-" else "",
+                    clean_address(address, query),
+                    clean_referrer(referrer, host) if referrer != "-" else "",
                     agent if agent != "-" else "",
                     "",
                     "",

@@ -12,7 +12,7 @@ so a token never reaches the spool, the tables or a log line, whether the reques
 
 import logging
 import re
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
@@ -70,6 +70,8 @@ def _forget(*, setting: str, **kwargs: object) -> None:
     if setting in {"ROOT_URLCONF", "RAKSA_ACCESSLOG_QUERY_ALLOWLIST"}:
         _secret_pattern.cache_clear()
         _allowed_parameters.cache_clear()
+        clean_query.cache_clear()
+        clean_referrer.cache_clear()
 
 
 def redact_path(path: str) -> str:
@@ -83,6 +85,8 @@ def redact_path(path: str) -> str:
     return path[: match.end()] + REDACTED
 
 
+# Addresses repeat endlessly; each distinct query string and referrer is cleaned once (bounded).
+@lru_cache(maxsize=4096)
 def clean_query(query: str) -> str:
     """Only allow-listed parameters survive; everything else (search words, e-mails, tokens) is dropped."""
     allowed = _allowed_parameters()
@@ -100,6 +104,7 @@ def clean_address(path: str, query: str) -> str:
     return path
 
 
+@lru_cache(maxsize=4096)
 def clean_referrer(referrer: str, own_host: str) -> str:
     """Another site's address shrinks to its origin; our own pages are cleaned like request paths."""
     if not referrer:

@@ -94,7 +94,6 @@ class SpoolWriter:
         self.counters = Counters()
         self._lock = threading.Lock()
         self._fd = -1
-        self._pid = -1
         self._path: Path | None = None
         self._sequence = 0
         self._size = 0
@@ -102,12 +101,12 @@ class SpoolWriter:
         self._dirty = False
         self._backlog: deque[str] = deque()
         self._syncer: threading.Thread | None = None
+        # A forked worker (gunicorn's pre-fork model) must not share its parent's file or sequence.
+        os.register_at_fork(after_in_child=self._reset_after_fork)
 
     def write(self, line: str) -> None:
         """Append one record (FIELDS joined by tabs, already escaped) before the response returns."""
         with self._lock:
-            if self._pid != os.getpid():
-                self._reset_after_fork()
             self._backlog.append(line)
             try:
                 if self._fd < 0 or self._should_rotate():
@@ -136,10 +135,9 @@ class SpoolWriter:
 
     # Inside the lock --------------------------------------------------------------------------------
     def _reset_after_fork(self) -> None:
-        # A forked worker must not share its parent's file (nor its sequence).
+        self._lock = threading.Lock()
         self._fd = -1
         self._path = None
-        self._pid = os.getpid()
         self._backlog.clear()
         self._syncer = None
 
@@ -198,13 +196,19 @@ class SpoolWriter:
         while True:
             time.sleep(FSYNC_SECONDS)
             with self._lock:
-                fd, dirty = self._fd, self._dirty
+                if not self._dirty or self._fd < 0:
+                    continue
                 self._dirty = False
-                if dirty and fd >= 0:
-                    try:
-                        os.fsync(fd)
-                    except OSError as error:
-                        self._failed(error)
+                # A duplicate descriptor: the fsync runs outside the lock (requests never wait on
+                # the disk) and stays valid even if the writer rotates the file meanwhile.
+                fd = os.dup(self._fd)
+            try:
+                os.fsync(fd)
+            except OSError as error:
+                with self._lock:
+                    self._failed(error)
+            finally:
+                os.close(fd)
 
 
 _writer: SpoolWriter | None = None
