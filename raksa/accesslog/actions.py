@@ -67,16 +67,7 @@ def place_legal_hold(
     hold = LegalHold.objects.create(
         starts_at=starts_at, ends_at=ends_at, case_reference=case_reference, placed_by_id=_actor_id(actor)
     )
-    record(
-        action="accesslog.hold_placed",
-        actor=actor,
-        role=role,
-        agency_id=agency_id,
-        object_type="accesslog.legalhold",
-        object_id=hold.pk,
-        purpose="incident_investigation",
-        legal_basis="pdpa_24_6",
-    )
+    _record_hold("accesslog.hold_placed", hold, actor=actor, role=role, agency_id=agency_id)
     return hold
 
 
@@ -85,8 +76,13 @@ def release_legal_hold(*, hold: LegalHold, actor: object, role: str, agency_id: 
     hold.released_at = timezone.now()
     hold.released_by_id = _actor_id(actor)
     hold.save(update_fields=["released_at", "released_by_id"])
+    _record_hold("accesslog.hold_released", hold, actor=actor, role=role, agency_id=agency_id)
+    return hold
+
+
+def _record_hold(action: str, hold: LegalHold, *, actor: object, role: str, agency_id: int | None) -> None:
     record(
-        action="accesslog.hold_released",
+        action=action,
         actor=actor,
         role=role,
         agency_id=agency_id,
@@ -95,7 +91,6 @@ def release_legal_hold(*, hold: LegalHold, actor: object, role: str, agency_id: 
         purpose="incident_investigation",
         legal_basis="pdpa_24_6",
     )
-    return hold
 
 
 def held_days(days: list[datetime.date]) -> set[datetime.date]:
