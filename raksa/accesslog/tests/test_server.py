@@ -105,6 +105,10 @@ class KilledServerTests(TestCase):
         self.assertEqual(server.get(f"/en/testing/download/{TOKEN}/?token={TOKEN}"), 200)
         self.assertEqual(server.get(f"/en/testing/download/{TOKEN}"), 301)  # CommonMiddleware adds the slash
         self.assertEqual(server.get(f"/th/testing/reset/{TOKEN}/extra"), 404)
+        # The server logs a request after answering it: wait for the 404's line before killing.
+        deadline = time.monotonic() + 10
+        while REDACTED not in server.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
         server.kill()
         log = server.log.read_text()
         self.assertIn(REDACTED, log)  # the 404 line is there, cut
