@@ -92,6 +92,16 @@ class CaptureTests(TestCase):
         self.assertIn(("/th/testing/set-password/", f"/th/testing/reset/{REDACTED}"), stored)
         self.assertNotIn(TOKEN, "\n".join(captured))
 
+    def test_it_cuts_the_accounts_reset_and_confirmation_links_c2(self) -> None:
+        self.client.get(f"/th/accounts/password/reset/{TOKEN}/")
+        self.client.get(f"/en/accounts/confirm/{TOKEN}/")
+        self.client.get("/th/accounts/password/reset/")  # the form itself carries nothing
+        spooled = self.spool.raw().decode()
+        self.assertNotIn(TOKEN, spooled)
+        self.assertIn(f"/th/accounts/password/reset/{REDACTED}", spooled)
+        self.assertIn(f"/en/accounts/confirm/{REDACTED}", spooled)
+        self.assertIn("\t/th/accounts/password/reset/\t", spooled)
+
     def test_it_cuts_our_own_referring_pages_like_requests(self) -> None:
         self.assertEqual(clean_referrer("https://raksa.example/th/?page=2&email=x", "raksa.example"), "/th/?page=2")
         self.assertEqual(
