@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "raksa.consent",
     "raksa.content",
     "raksa.accesslog",
+    "raksa.services",
 ]
 
 MIDDLEWARE = [

@@ -25,5 +25,6 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("raksa.accounts.urls", namespace="accounts")),
     path("", include("raksa.audit.urls")),
     path("staff/statistics/", include("raksa.accesslog.urls")),
+    path("services/", include("raksa.services.urls")),
     prefix_default_language=True,
 )

@@ -50,12 +50,19 @@ class Processing:
 
 type Source = Callable[[Agency | None], Iterable[Processing]]
 _sources: list[Source] = []
+# Models whose declarations are only the registry's outer bound: an agency's policy lists what a
+# source reports it actually configured instead (the platform's policy still lists the bound).
+_reported_models: set[str] = set()
 
 
-def register_source(source: Source) -> Source:
-    """Adds processing that an app configures at run time (services, recipients) to the policy of an agency."""
+def register_source(source: Source, *, reports_for: Iterable[str] = ()) -> Source:
+    """Adds processing that an app configures at run time (services, recipients) to the policy of an agency.
+
+    `reports_for` names the models (labels) whose processing the source reports per agency.
+    """
     if source not in _sources:
         _sources.append(source)
+    _reported_models.update(label.lower() for label in reports_for)
     return source
 
 
@@ -78,6 +85,8 @@ def processing_for(agency: Agency | None) -> list[Processing]:
     """What the software does now, for the platform (None) or for one agency."""
     found: list[Processing] = []
     for declaration in registry.declarations():
+        if agency is not None and declaration.label_lower in _reported_models:
+            continue
         thai, english = _labels(declaration.model)
         found += [
             Processing(

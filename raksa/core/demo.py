@@ -1,14 +1,18 @@
 """Demo data in the spirit of the seeds: a ministry and the Bangkok Metropolitan Administration."""
 
+import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from raksa.accounts.models import User
 from raksa.consent import actions as consent
 from raksa.consent import policies
 from raksa.organisations import actions as organisations
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
+from raksa.services import actions as services
+from raksa.services.models import Service
 from raksa.subjects.models import Subject
 
 MINISTRY: dict[str, Any] = {
@@ -95,6 +99,62 @@ def load_accounts() -> None:
             )
             if agency_slug:
                 StaffMembership.objects.create(user=user, agency=Agency.objects.get(slug=agency_slug), role=role)
+
+
+# Demo services of the Minburi District Office: an e-service request and an activity with seats.
+CERTIFICATE: dict[str, Any] = {
+    "slug": "minburi-residence-certificate",
+    "kind": "service",
+    "title_th": "ขอหนังสือรับรองการอยู่อาศัย",
+    "title_en": "Certificate of residence",
+    "description_th": "ยื่นคำขอหนังสือรับรองว่าท่านอาศัยอยู่ในเขตมีนบุรี เจ้าหน้าที่จะติดต่อกลับเมื่อเอกสารพร้อมรับ",
+    "description_en": (
+        "Ask for a letter certifying that you live in Min Buri district. An officer contacts you when it is ready."
+    ),
+}
+CERTIFICATE_FIELDS = [
+    ("name", "service_delivery", True),
+    ("national_id", "service_delivery", True),
+    ("address", "service_delivery", True),
+    ("phone", "contact", True),
+    ("email", "contact", False),
+    ("message", "service_delivery", False),
+]
+FIRST_AID: dict[str, Any] = {
+    "slug": "minburi-first-aid-workshop",
+    "kind": "activity",
+    "title_th": "อบรมการปฐมพยาบาลเบื้องต้นและการช่วยฟื้นคืนชีพ (CPR)",
+    "title_en": "First aid and CPR workshop",
+    "description_th": "อบรมภาคปฏิบัติ 3 ชั่วโมง โดยเจ้าหน้าที่ศูนย์บริการสาธารณสุข ไม่มีค่าใช้จ่าย",
+    "description_en": "A free three-hour hands-on workshop by the public health centre staff.",
+    "place_th": "ห้องประชุมชั้น 2 สำนักงานเขตมีนบุรี",
+    "place_en": "Meeting room, 2nd floor, Minburi District Office",
+    "capacity": 30,
+}
+FIRST_AID_FIELDS = [("name", "service_delivery", True), ("email", "contact", True), ("phone", "contact", False)]
+
+
+def load_services() -> None:
+    minburi = Agency.objects.get(slug=MINBURI["slug"])
+    officer = StaffMembership.objects.get(user__username="officer.minburi")
+    starts = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0) + datetime.timedelta(days=14)
+    for details, fields in ((CERTIFICATE, CERTIFICATE_FIELDS), (FIRST_AID, FIRST_AID_FIELDS)):
+        if Service.objects.filter(slug=details["slug"]).exists():
+            continue
+        schedule = {"starts_at": starts, "ends_at": starts + datetime.timedelta(hours=3)}
+        extra = schedule if details["kind"] == "activity" else {}
+        service = services.create_service(agency=minburi, actor=None, **{**details, **extra})
+        for position, (category, purpose, required) in enumerate(fields):
+            services.declare_field(
+                service=service,
+                category=category,
+                purpose=purpose,
+                legal_basis="pdpa_24_4",
+                required=required,
+                position=position,
+                actor=None,
+            )
+        services.assign_officer(service=service, staff=officer, actor=None)
 
 
 def account_lines() -> list[str]:

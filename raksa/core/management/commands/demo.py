@@ -21,6 +21,9 @@ class Command(BaseCommand):
             agencies = demo.load_organisations()
             demo.load_accounts()
             self.stdout.write(f"Loaded demo organisations: {', '.join(a.name_en for a in agencies)}.")
+        # Services arrived after the first demo databases were made: idempotent, before the policies
+        # that must cover their fields.
+        demo.load_services()
         # Idempotent: publishes only the policies that have no published version yet.
         demo.load_policies()
         # Content arrived after the first demo databases were made: it loads into those too.
