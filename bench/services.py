@@ -170,6 +170,7 @@ def _queue(rows: int):
     from raksa.organisations.models import Agency, Controller, StaffMembership, StaffRole
     from raksa.services import actions
     from raksa.services.models import Kind
+    from raksa.services.tests import builders
     from raksa.subjects.models import Subject
 
     controller = Controller.objects.create(slug="bma", name_th="กรุงเทพมหานคร", name_en="BMA")
@@ -186,6 +187,7 @@ def _queue(rows: int):
             service=service, category=category, purpose="service_delivery", legal_basis="pdpa_24_4", actor=None
         )
     actions.assign_officer(service=service, staff=officer, actor=None)
+    builders.publish_policy(agency)
     notice = actions.current_notice(service)
     registrations = []
     for index in range(rows):

@@ -12,6 +12,8 @@ from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from raksa.accounts import addresses
+from raksa.accounts.models import User
 from raksa.services import ical
 from raksa.services.models import Registration, Service
 from raksa.vault.openers import Opener
@@ -43,9 +45,12 @@ def send_registration_mail(*, registration_id: str, kind: str) -> None:
 
 
 def _address(registration: Registration) -> str:
-    """The e-mail the person gave on the form."""
+    """The e-mail the person gave on the form, else the one on their account."""
     opened = Opener.for_system("mailer").open(registration.email)
-    return str(opened) if opened else ""
+    if opened:
+        return str(opened)
+    account = User.objects.filter(subject_id=registration.subject_id).first()
+    return (addresses.open_for_mailer(account) or "") if account else ""
 
 
 def _reply_to(service: Service) -> list[str]:
