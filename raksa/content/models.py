@@ -100,12 +100,6 @@ class NewsItem(Titled, Published):
     def body(self) -> str:
         return in_language(self.body_th, self.body_en)
 
-    @property
-    def lead_picture(self) -> "NewsPicture | None":
-        # Reads the prefetched pictures when the view prefetched them.
-        pictures = list(self.pictures.all())
-        return pictures[0] if pictures else None
-
 
 class NewsPicture(PictureFields):
     news = models.ForeignKey(NewsItem, on_delete=models.CASCADE, related_name="pictures")

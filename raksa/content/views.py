@@ -1,8 +1,10 @@
 import posixpath
+from typing import cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +13,7 @@ from django.views import static
 from django.views.decorators.http import require_GET
 
 from raksa.content import defaults, search
+from raksa.content.cards import news_cards
 from raksa.content.models import NewsItem, Page, RecommendedLink, Video
 from raksa.core.caching import public_page
 from raksa.organisations.models import Controller
@@ -22,9 +25,9 @@ VIDEOS_PER_PAGE = 12
 @require_GET
 @public_page
 def news_list(request: HttpRequest) -> HttpResponse:
-    news = NewsItem.objects.published().prefetch_related("pictures")
-    page = Paginator(news, NEWS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "content/news_list.html", {"page": page})
+    page = Paginator(NewsItem.objects.published(), NEWS_PER_PAGE).get_page(request.GET.get("page"))
+    cards = news_cards(cast(QuerySet[NewsItem], page.object_list))
+    return render(request, "content/news_list.html", {"page": page, "cards": cards})
 
 
 @require_GET
