@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -86,23 +87,41 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _served(environment: dict[str, str], small: bool) -> list[Figure]:
-    if shutil.which("wrk") is None or shutil.which("taskset") is None:
-        print("bench content: `wrk` or `taskset` missing (apt-get install -y wrk): throughput NOT measured")
-        return []
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
+def hello(environ: dict, start_response: Callable) -> list[bytes]:
+    """The baseline: the least a WSGI application can do, under the same server and the same load."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+    return [b"hello"]
+
+
+def _gunicorn(application: str, port: int, environment: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
         [
-            *("taskset", "-c", "0", sys.executable, "-m", "gunicorn", "raksa.wsgi:application"),
+            *("taskset", "-c", "0", sys.executable, "-m", "gunicorn", application),
             *("--workers", "1", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"),
         ],
         env=environment,
         cwd=ROOT,
     )
+
+
+def _served(environment: dict[str, str], small: bool) -> list[Figure]:
+    if shutil.which("wrk") is None or shutil.which("taskset") is None:
+        print("bench content: `wrk` or `taskset` missing (apt-get install -y wrk): throughput NOT measured")
+        return []
+    seconds = 3 if small else 10
+    port = _free_port()
+    baseline = _gunicorn("bench.content:hello", port, environment)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/")
+        bare, _bare_wall = _wrk(f"http://127.0.0.1:{port}/", seconds, baseline.pid)
+    finally:
+        baseline.terminate()
+        baseline.wait(timeout=30)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _gunicorn("raksa.wsgi:application", port, environment)
     try:
         _wait_for(f"{base}/healthz")
-        seconds = 3 if small else 10
         home, home_wall = _wrk(f"{base}/th/", seconds, server.pid)
         healthz, _healthz_wall = _wrk(f"{base}/healthz", seconds, server.pid)
         figures = [
@@ -113,7 +132,8 @@ def _served(environment: dict[str, str], small: bool) -> list[Figure]:
                 "req/CPU-s",
                 direction="min",
                 detail=f"wrk on the other core, {seconds} s: {home_wall:,.0f} req/s wall clock; "
-                f"/healthz on the same server {healthz:,.0f} req/CPU-s; load average {os.getloadavg()[0]:.1f}",
+                f"baseline hello-world WSGI app on the same server {bare:,.0f} req/CPU-s ({home / bare:.0%}); "
+                f"/healthz {healthz:,.0f} req/CPU-s; load average {os.getloadavg()[0]:.1f}",
             )
         ]
         weight = _weight(f"{base}/th/")
