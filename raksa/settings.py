@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "raksa.content",
     "raksa.accesslog",
     "raksa.services",
+    "raksa.disclosures",
 ]
 
 MIDDLEWARE = [

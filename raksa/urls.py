@@ -26,5 +26,6 @@ urlpatterns += i18n_patterns(
     path("", include("raksa.audit.urls")),
     path("staff/statistics/", include("raksa.accesslog.urls")),
     path("services/", include("raksa.services.urls")),
+    path("", include("raksa.disclosures.urls")),
     prefix_default_language=True,
 )

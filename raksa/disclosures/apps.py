@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DisclosuresConfig(AppConfig):
+    name = "raksa.disclosures"
+    verbose_name = "Disclosures"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,159 @@
+import csv
+import io
+import subprocess
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from shutil import which
+from unittest import skipUnless
+
+from django.test import TestCase
+from django.utils import timezone
+
+from raksa.core import demo
+from raksa.disclosures import actions
+from raksa.disclosures.models import Breach, Disclosure, Recipient, RecipientKind, RiskLevel
+from raksa.disclosures.tests.test_actions import court_order, inquiry
+from raksa.organisations.models import StaffRole
+from raksa.subjects.models import Subject
+from raksa.testing import accounts as personas
+
+LOGIN = "/th/accounts/login/"
+SECOND_STEP = "/th/accounts/login/second-factor/"
+
+
+class StaffViewTests(TestCase):
+    databases = "__all__"
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.minburi = demo.load_organisations()[1]
+        cls.people = [Subject.objects.create() for _ in range(2)]
+        for person in cls.people:
+            inquiry(cls.minburi, person)
+        cls.post = Recipient.objects.create(
+            agency=cls.minburi,
+            slug="thai-post",
+            name_th="ไปรษณีย์ไทย",
+            name_en="Thailand Post",
+            kind=RecipientKind.PROCESSOR,
+            contract_reference="สัญญา 12/2569",
+            contract_expires=timezone.localdate() + timedelta(days=5),
+            purposes=["contact"],
+            fields=["consent.inquiry.name"],
+        )
+
+    def sign_in(self, username: str, role: str) -> None:
+        user = personas.staff(username, agency=self.minburi, role=role)
+        if role == StaffRole.CONTRACTOR:
+            self.post.accounts.add(user)
+        device = personas.with_totp(user)
+        self.client.post(LOGIN, {"identifier": username, "password": personas.PASSWORD})
+        self.client.post(SECOND_STEP, {"code": personas.totp_code(device)})
+
+    def test_it_lets_a_contractor_download_the_export_once_by_a_token_never_in_a_url_u3(self) -> None:
+        self.sign_in("post.worker", StaffRole.CONTRACTOR)
+        page = self.client.get("/th/processor/")
+        self.assertContains(page, "ไปรษณีย์ไทย")
+        ready = self.client.post("/th/processor/thai-post/export/", {"purpose": "contact", "store": "consent.inquiry"})
+        token = ready.context["token"]
+        self.assertNotIn(token, ready.wsgi_request.get_full_path())
+        download = self.client.post("/th/processor/download/", {"token": token})
+        self.assertEqual(download.status_code, 200)
+        rows = list(csv.reader(io.StringIO(download.content.decode())))
+        self.assertEqual(rows[0], ["person", "name"])
+        self.assertEqual(len(rows), 3)
+        self.assertEqual(self.client.post("/th/processor/download/", {"token": token}).status_code, 404)
+
+    def test_it_keeps_a_contractor_out_of_the_dpo_console_u3(self) -> None:
+        self.sign_in("post.worker", StaffRole.CONTRACTOR)
+        self.assertEqual(self.client.get("/th/dpo/disclosures/").status_code, 404)
+
+    def test_it_shows_the_dpo_the_registers_and_the_breach_clock_s1(self) -> None:
+        self.sign_in("dpo.m", StaffRole.DPO)
+        response = self.client.post(
+            "/th/dpo/breaches/new/",
+            {
+                "discovered_at": (timezone.localtime() - timedelta(hours=10)).strftime("%Y-%m-%dT%H:%M"),
+                "description": "ส่งไฟล์ผิดผู้รับ",
+                "categories": ["name"],
+                "risk": RiskLevel.HIGH,
+            },
+        )
+        breach = Breach.objects.get()
+        self.assertRedirects(response, f"/th/dpo/breaches/{breach.pk}/")
+        page = self.client.get(f"/th/dpo/breaches/{breach.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+        self.assertEqual(breach.affected_count, 2)
+        self.assertContains(page, str(breach.hours_left))
+        # High risk: a draft report for the PDPC and a draft letter for the people affected.
+        self.assertEqual(page.content.count(b'<pre class="draft">'), 2)
+        console = self.client.get("/th/dpo/disclosures/")
+        self.assertContains(console, "ไปรษณีย์ไทย")
+
+    def test_it_downloads_the_record_of_processing_as_csv_in_thai_and_english(self) -> None:
+        self.sign_in("dpo.m", StaffRole.DPO)
+        thai = self.client.get("/th/dpo/ropa/th.csv").content.decode()
+        english = self.client.get("/th/dpo/ropa/en.csv").content.decode()
+        self.assertIn("ข้อมูลส่วนบุคคลที่มีการเก็บรวบรวม", thai)
+        self.assertIn("Security measures under s37(1)", english)
+        self.assertIn("ไปรษณีย์ไทย", thai)
+
+    def test_it_renders_the_record_of_processing_pdf_with_thai_text(self) -> None:
+        self.sign_in("dpo.m", StaffRole.DPO)
+        response = self.client.get("/th/dpo/ropa/th.pdf")
+        self.assertEqual(response["Content-Type"], "application/pdf")
+        self.assertTrue(response.content.startswith(b"%PDF"))
+        self.assertIn(b"Sarabun", response.content)
+        self.assertEqual(self.client.get("/th/dpo/ropa/th.docx").status_code, 404)
+
+
+@skipUnless(which("pdftotext"), "poppler-utils (pdftotext) is not installed")
+class PdfTextTests(TestCase):
+    databases = "__all__"
+
+    def test_it_writes_thai_that_a_pdf_reader_extracts(self) -> None:
+        from raksa.disclosures import ropa
+        from raksa.disclosures.pdf import as_pdf
+
+        rows = ropa.build(demo.load_organisations()[1])
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "ropa.pdf"
+            path.write_bytes(as_pdf(rows, language="th", title="บันทึกรายการ", on=timezone.localdate()))
+            text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        self.assertIn("บันทึกรายการ", text)
+        self.assertIn("ระยะเวลาการเก็บรักษา", text)
+
+
+class LedgerPageTests(TestCase):
+    databases = "__all__"
+
+    def test_it_shows_the_person_their_ledger_without_held_lines_d1(self) -> None:
+        minburi = demo.load_organisations()[1]
+        citizen = personas.citizen()
+        recipient = Recipient.objects.create(
+            agency=minburi,
+            slug="court",
+            name_th="ศาลแพ่ง",
+            name_en="Civil Court",
+            kind=RecipientKind.COURT,
+            purposes=["rights_requests"],
+            fields=["consent.inquiry.name"],
+        )
+        inquiry(minburi, citizen.subject)
+        for reference, hold in (("คำสั่ง 1/2569", None), ("คำสั่งลับ 2/2569", timezone.localdate() + timedelta(days=9))):
+            actions.disclose(
+                subject=citizen.subject,
+                recipient=recipient,
+                purpose="rights_requests",
+                fields=["consent.inquiry.name"],
+                basis=court_order(reference=reference),
+                actor=None,
+                hold_until=hold,
+            )
+        self.client.force_login(citizen)
+        page = self.client.get("/th/my/disclosures/")
+        self.assertContains(page, "คำสั่ง 1/2569")
+        self.assertNotContains(page, "คำสั่งลับ 2/2569")
+        self.assertEqual(Disclosure.objects.count(), 2)
+        self.client.logout()
+        self.assertEqual(self.client.get("/th/my/disclosures/").status_code, 404)

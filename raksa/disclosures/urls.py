@@ -1,0 +1,16 @@
+from django.urls import path
+
+from raksa.disclosures import views
+
+app_name = "disclosures"
+
+urlpatterns = [
+    path("my/disclosures/", views.my_disclosures, name="mine"),
+    path("dpo/disclosures/", views.console, name="console"),
+    path("dpo/ropa/<str:language>.<str:extension>", views.ropa_download, name="ropa"),
+    path("dpo/breaches/new/", views.breach_new, name="breach_new"),
+    path("dpo/breaches/<int:breach_id>/", views.breach, name="breach"),
+    path("processor/", views.processor_home, name="processor"),
+    path("processor/<slug:slug>/export/", views.prepare_export, name="prepare_export"),
+    path("processor/download/", views.download_export, name="download_export"),
+]
