@@ -16,12 +16,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.apps import apps
 from django.db import transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
+from raksa.accounts.models import User
 from raksa.audit.actions import record, record_committed
 from raksa.audit.models import Outcome
 from raksa.consent.actions import has_live_consent
@@ -46,9 +48,15 @@ OIA_SECTION_24 = {
     "24(3)": ("ต่อหน่วยงานที่ทำงานด้านการวางแผน สถิติ หรือสำมะโน", "to an agency for planning, statistics or census"),
     "24(4)": ("เพื่อการศึกษาวิจัยโดยไม่ระบุชื่อหรือส่วนที่ทำให้รู้ว่าเป็นข้อมูลของบุคคลใด", "research without identifying anyone"),
     "24(5)": ("ต่อหอจดหมายเหตุแห่งชาติ", "to the National Archives"),
-    "24(6)": ("ต่อเจ้าหน้าที่ของรัฐเพื่อการป้องกันการฝ่าฝืนกฎหมาย การสืบสวน สอบสวน หรือการฟ้องคดี", "to officials to prevent, investigate or prosecute an offence"),
+    "24(6)": (
+        "ต่อเจ้าหน้าที่ของรัฐเพื่อการป้องกันการฝ่าฝืนกฎหมาย การสืบสวน สอบสวน หรือการฟ้องคดี",
+        "to officials to prevent, investigate or prosecute an offence",
+    ),
     "24(7)": ("เพื่อป้องกันหรือระงับอันตรายต่อชีวิตหรือสุขภาพของบุคคล", "to prevent danger to a person's life or health"),
-    "24(8)": ("ต่อศาล และเจ้าหน้าที่ของรัฐหรือบุคคลที่มีอำนาจตามกฎหมายที่จะขอข้อเท็จจริงดังกล่าว", "to a court, or officials with legal power to ask"),
+    "24(8)": (
+        "ต่อศาล และเจ้าหน้าที่ของรัฐหรือบุคคลที่มีอำนาจตามกฎหมายที่จะขอข้อเท็จจริงดังกล่าว",
+        "to a court, or officials with legal power to ask",
+    ),
     "24(9)": ("กรณีอื่นตามที่กำหนดในพระราชกฤษฎีกา", "other cases set by royal decree"),
 }
 
@@ -98,7 +106,13 @@ def _field_ref(value: str) -> tuple[type[Model], str]:
 
 
 def _refuse(
-    error: type[DisclosureRefusedError], why: str, *, subject: Subject, recipient: Recipient, purpose: str, actor: object
+    error: type[DisclosureRefusedError],
+    why: str,
+    *,
+    subject: Subject,
+    recipient: Recipient,
+    purpose: str,
+    actor: object,
 ) -> DisclosureRefusedError:
     record_committed(
         action="disclosures.marketing_refused" if error is MarketingRefusedError else "disclosures.refused",
@@ -223,8 +237,8 @@ def ledger_for(subject: Subject, *, on: date | None = None) -> list[Disclosure]:
 
 
 # Processors' exports (U3) -------------------------------------------------------------------------------
-def _contractor_of(recipient: Recipient, actor: object) -> bool:
-    user_id = getattr(actor, "pk", None)
+def _contractor_of(recipient: Recipient, actor: User) -> bool:
+    user_id = actor.pk
     return (
         recipient.kind == RecipientKind.PROCESSOR
         and recipient.accounts.filter(pk=user_id).exists()
@@ -234,7 +248,7 @@ def _contractor_of(recipient: Recipient, actor: object) -> bool:
     )
 
 
-def _deny_export(recipient: Recipient, actor: object, object_id: object, why: str) -> ExportRefusedError:
+def _deny_export(recipient: Recipient, actor: User, object_id: object, why: str) -> ExportRefusedError:
     record_committed(
         action="disclosures.export_refused",
         actor=actor,
@@ -247,7 +261,7 @@ def _deny_export(recipient: Recipient, actor: object, object_id: object, why: st
     return ExportRefusedError(why)
 
 
-def prepare_export(*, recipient: Recipient, purpose: str, store: str, actor: object) -> tuple[Export, str]:
+def prepare_export(*, recipient: Recipient, purpose: str, store: str, actor: User) -> tuple[Export, str]:
     """A single-use link for the contract's fields of one store; returns the export and its token.
 
     The token is shown once and never stored: only its SHA-256 is kept.
@@ -271,7 +285,7 @@ def prepare_export(*, recipient: Recipient, purpose: str, store: str, actor: obj
             store=store.lower(),
             fields=fields,
             token_hash=token_hash(token),
-            created_by_id=getattr(actor, "pk", None),
+            created_by=actor,
             expires_at=timezone.now() + EXPORT_LIFETIME,
         )
         record(
@@ -292,7 +306,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def download_export(*, token: str, actor: object) -> tuple[Export, str]:
+def download_export(*, token: str, actor: User) -> tuple[Export, str]:
     """The export's CSV, once, to one of the processor's contractor accounts, recorded as disclosures."""
     export = Export.objects.select_related("recipient__agency").filter(token_hash=token_hash(token)).first()
     if export is None:
@@ -305,8 +319,7 @@ def download_export(*, token: str, actor: object) -> tuple[Export, str]:
     if not recipient.contract_live():
         raise _deny_export(recipient, actor, export.pk, "the contract has expired")
     model = apps.get_model(export.store)
-    controller_field = f"{model.vault_controller_field}_id"  # type: ignore[attr-defined]
-    subject_field = f"{model.vault_subject_field}_id"  # type: ignore[attr-defined]
+    subject_field, controller_field = _vault_columns(model)
     with transaction.atomic():
         if not Export.objects.filter(pk=export.pk, downloaded_at__isnull=True).update(downloaded_at=timezone.now()):
             raise ExportRefusedError("the link is used")
@@ -345,6 +358,11 @@ def download_export(*, token: str, actor: object) -> tuple[Export, str]:
     return export, output.getvalue()
 
 
+def _vault_columns(model: Any) -> tuple[str, str]:
+    """The columns holding a vault model's subject and controller IDs."""
+    return f"{model.vault_subject_field}_id", f"{model.vault_controller_field}_id"
+
+
 # Breaches (PDPA s37(4)) -------------------------------------------------------------------------------
 def count_affected(*, controller_id: int, categories: list[str]) -> int:
     """How many people the registry's stores hold data of, in these categories, for this controller."""
@@ -357,9 +375,9 @@ def count_affected(*, controller_id: int, categories: list[str]) -> int:
         any_value = Q()
         for field in fields:
             any_value |= Q(**{f"{field}__isnull": False})
-        subject_field = f"{model.vault_subject_field}_id"
+        subject_field, controller_field = _vault_columns(model)
         subjects.update(
-            model._default_manager.filter(any_value, **{f"{model.vault_controller_field}_id": controller_id})
+            model._default_manager.filter(any_value, **{controller_field: controller_id})
             .values_list(subject_field, flat=True)
             .distinct()
         )
@@ -367,7 +385,7 @@ def count_affected(*, controller_id: int, categories: list[str]) -> int:
 
 
 def record_breach(
-    *, agency: Agency, discovered_at: datetime, description: str, categories: list[str], risk: str, actor: object
+    *, agency: Agency, discovered_at: datetime, description: str, categories: list[str], risk: str, actor: User
 ) -> Breach:
     known = {category.code for category in registry.categories()}
     if not categories or not set(categories) <= known:
@@ -380,16 +398,22 @@ def record_breach(
             categories=sorted(categories),
             affected_count=count_affected(controller_id=agency.controller_id, categories=categories),
             risk=risk,
-            recorded_by_id=getattr(actor, "pk", None),
+            recorded_by=actor,
         )
-        BreachAction.objects.create(breach=breach, note="recorded", actor_id=getattr(actor, "pk", None))
-        record(action="disclosures.breach_recorded", actor=actor, agency_id=agency.pk, object_type="disclosures.breach", object_id=breach.pk)
+        BreachAction.objects.create(breach=breach, note="recorded", actor=actor)
+        record(
+            action="disclosures.breach_recorded",
+            actor=actor,
+            agency_id=agency.pk,
+            object_type="disclosures.breach",
+            object_id=breach.pk,
+        )
     return breach
 
 
-def add_breach_action(*, breach: Breach, note: str, actor: object, pdpc_notified: bool = False) -> BreachAction:
+def add_breach_action(*, breach: Breach, note: str, actor: User, pdpc_notified: bool = False) -> BreachAction:
     with transaction.atomic():
-        action = BreachAction.objects.create(breach=breach, note=note, actor_id=getattr(actor, "pk", None))
+        action = BreachAction.objects.create(breach=breach, note=note, actor=actor)
         if pdpc_notified and breach.pdpc_notified_at is None:
             breach.pdpc_notified_at = action.at
             breach.save(update_fields=["pdpc_notified_at"])

@@ -76,7 +76,9 @@ class Recipient(models.Model):
         known = {purpose.code: purpose for purpose in registry.purposes()}
         for code in self.purposes:
             if code not in known or known[code].refused:
-                raise ValidationError({"purposes": _("%(code)s is not a purpose data may be disclosed for.") % {"code": code}})
+                raise ValidationError(
+                    {"purposes": _("%(code)s is not a purpose data may be disclosed for.") % {"code": code}}
+                )
         for ref in self.fields:
             label, _dot, field = ref.rpartition(".")
             if not registry.is_declared(label, field):

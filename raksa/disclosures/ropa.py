@@ -104,7 +104,9 @@ def build(agency: Agency) -> list[Row]:
                     f"{registry.purpose(p).label_th} — {registry.legal_basis(b).citation}" for p, b in purposes
                 ),
                 f"{category.label_en}: "
-                + "; ".join(f"{registry.purpose(p).label_en} — {registry.legal_basis(b).label_en}" for p, b in purposes),
+                + "; ".join(
+                    f"{registry.purpose(p).label_en} — {registry.legal_basis(b).label_en}" for p, b in purposes
+                ),
             )
         )
         for retention_code in sorted({item.retention for item in items}):
@@ -114,7 +116,8 @@ def build(agency: Agency) -> list[Row]:
             rows.append(
                 Row(
                     4,
-                    f"{category.label_th}: {retention.label_th}, {days_th}{retention.starts_when_th} {retention.law}".strip(),
+                    f"{category.label_th}: {retention.label_th}, {days_th}{retention.starts_when_th} "
+                    f"{retention.law}".strip(),
                     f"{category.label_en}: {retention.label_en}, {days_en} {retention.starts_when_en}",
                 )
             )
@@ -159,10 +162,16 @@ def _disclosures(agency: Agency) -> list[Row]:
         .values_list("recipient__name_th", "recipient__name_en", "basis")
     )
     total = sum(made.values())
-    rows.append(Row(6, f"การเปิดเผยโดยไม่อาศัยความยินยอมทั้งหมด: {total} ครั้ง", f"disclosures without consent in all: {total}"))
+    rows.append(
+        Row(6, f"การเปิดเผยโดยไม่อาศัยความยินยอมทั้งหมด: {total} ครั้ง", f"disclosures without consent in all: {total}")
+    )
     for (name_th, name_en, basis), n in sorted(made.items()):
         rows.append(
-            Row(6, f"เปิดเผยแก่ {name_th} โดยไม่อาศัยความยินยอม ({basis}): {n} ครั้ง", f"disclosed to {name_en} without consent ({basis}): {n}")
+            Row(
+                6,
+                f"เปิดเผยแก่ {name_th} โดยไม่อาศัยความยินยอม ({basis}): {n} ครั้ง",
+                f"disclosed to {name_en} without consent ({basis}): {n}",
+            )
         )
     return rows
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from raksa.accounts.mfa import staff_mfa_required
+from raksa.accounts.mfa import require_staff_second_factor, staff_mfa_required
 from raksa.disclosures import access, actions, ropa
 from raksa.disclosures.forms import BreachActionForm, BreachForm
 from raksa.disclosures.models import Breach, Recipient
@@ -70,7 +70,7 @@ def breach_new(request: HttpRequest) -> HttpResponse:
     membership = access.dpo_membership(request)
     form = BreachForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        breach = actions.record_breach(agency=membership.agency, actor=request.user, **form.cleaned_data)
+        breach = actions.record_breach(agency=membership.agency, actor=membership.user, **form.cleaned_data)
         return redirect("disclosures:breach", breach_id=breach.pk)
     return render(request, "disclosures/breach_new.html", {"form": form})
 
@@ -81,7 +81,7 @@ def breach(request: HttpRequest, breach_id: int) -> HttpResponse:
     membership, found = access.agency_breach(request, breach_id)
     form = BreachActionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        actions.add_breach_action(breach=found, actor=request.user, **form.cleaned_data)
+        actions.add_breach_action(breach=found, actor=membership.user, **form.cleaned_data)
         return redirect("disclosures:breach", breach_id=found.pk)
     context = {
         "breach": found,
@@ -107,7 +107,10 @@ def prepare_export(request: HttpRequest, slug: str) -> HttpResponse:
     store = request.POST.get("store", "")
     try:
         export, token = actions.prepare_export(
-            recipient=recipient, purpose=request.POST.get("purpose", ""), store=store, actor=request.user
+            recipient=recipient,
+            purpose=request.POST.get("purpose", ""),
+            store=store,
+            actor=require_staff_second_factor(request),
         )
     except (actions.ExportRefusedError, KeyError):
         messages.error(request, _("This export is not allowed: the contract does not cover it or has expired."))
@@ -121,7 +124,9 @@ def prepare_export(request: HttpRequest, slug: str) -> HttpResponse:
 def download_export(request: HttpRequest) -> HttpResponse:
     access.contractor_recipients(request)
     try:
-        export, content = actions.download_export(token=request.POST.get("token", ""), actor=request.user)
+        export, content = actions.download_export(
+            token=request.POST.get("token", ""), actor=require_staff_second_factor(request)
+        )
     except actions.ExportRefusedError:
         raise Http404 from None
     response = HttpResponse(content, content_type="text/csv; charset=utf-8")

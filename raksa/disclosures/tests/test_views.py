@@ -14,7 +14,7 @@ from raksa.core import demo
 from raksa.disclosures import actions
 from raksa.disclosures.models import Breach, Disclosure, Recipient, RecipientKind, RiskLevel
 from raksa.disclosures.tests.test_actions import court_order, inquiry
-from raksa.organisations.models import StaffRole
+from raksa.organisations.models import Agency, StaffRole
 from raksa.subjects.models import Subject
 from raksa.testing import accounts as personas
 
@@ -24,6 +24,9 @@ SECOND_STEP = "/th/accounts/login/second-factor/"
 
 class StaffViewTests(TestCase):
     databases = "__all__"
+    minburi: Agency
+    people: list[Subject]
+    post: Recipient
 
     @classmethod
     def setUpTestData(cls) -> None:
@@ -130,6 +133,8 @@ class LedgerPageTests(TestCase):
     def test_it_shows_the_person_their_ledger_without_held_lines_d1(self) -> None:
         minburi = demo.load_organisations()[1]
         citizen = personas.citizen()
+        subject = citizen.subject
+        assert subject is not None
         recipient = Recipient.objects.create(
             agency=minburi,
             slug="court",
@@ -139,10 +144,10 @@ class LedgerPageTests(TestCase):
             purposes=["rights_requests"],
             fields=["consent.inquiry.name"],
         )
-        inquiry(minburi, citizen.subject)
+        inquiry(minburi, subject)
         for reference, hold in (("คำสั่ง 1/2569", None), ("คำสั่งลับ 2/2569", timezone.localdate() + timedelta(days=9))):
             actions.disclose(
-                subject=citizen.subject,
+                subject=subject,
                 recipient=recipient,
                 purpose="rights_requests",
                 fields=["consent.inquiry.name"],
