@@ -5,7 +5,7 @@ from raksa.disclosures import views
 app_name = "disclosures"
 
 urlpatterns = [
-    path("my/disclosures/", views.my_disclosures, name="mine"),
+    path("me/disclosures/", views.my_disclosures, name="mine"),
     path("dpo/disclosures/", views.console, name="console"),
     path("dpo/ropa/<str:language>.<str:extension>", views.ropa_download, name="ropa"),
     path("dpo/breaches/new/", views.breach_new, name="breach_new"),

@@ -156,9 +156,9 @@ class LedgerPageTests(TestCase):
                 hold_until=hold,
             )
         self.client.force_login(citizen)
-        page = self.client.get("/th/my/disclosures/")
+        page = self.client.get("/th/me/disclosures/")
         self.assertContains(page, "คำสั่ง 1/2569")
         self.assertNotContains(page, "คำสั่งลับ 2/2569")
         self.assertEqual(Disclosure.objects.count(), 2)
         self.client.logout()
-        self.assertEqual(self.client.get("/th/my/disclosures/").status_code, 404)
+        self.assertEqual(self.client.get("/th/me/disclosures/").status_code, 404)
