@@ -13,30 +13,10 @@ from raksa.core import demo
 from raksa.disclosures import actions, ropa
 from raksa.disclosures.actions import ConsentBasis, LegalDuty, RequestBasis
 from raksa.disclosures.models import Basis, Breach, Disclosure, Export, Recipient, RecipientKind, RiskLevel
+from raksa.disclosures.tests.fixtures import court_order, inquiry, thai_post
 from raksa.organisations.models import Agency, StaffRole
 from raksa.subjects.models import Subject
 from raksa.testing import accounts as personas
-
-ORDER = b"%PDF-1.4 court order"
-
-
-def inquiry(agency: Agency, subject: Subject, name: str = "มาลี ใจดี", email: str = "malee@example.org") -> Inquiry:
-    row = Inquiry(subject=subject, controller_id=agency.controller_id, agency=agency, kind="question")
-    row.reference = f"Q-{str(row.pk)[:8]}"
-    row.name, row.email, row.message = name, email, "ขอทราบข้อมูล"
-    row.save()
-    return row
-
-
-def court_order(**changes: object) -> LegalDuty:
-    values: dict = {
-        "reference": "คำสั่งศาลแพ่ง ที่ 123/2569",
-        "issuing_authority": "ศาลแพ่ง",
-        "order_date": date(2026, 11, 1),
-        "document": ORDER,
-        "document_name": "order.pdf",
-    }
-    return LegalDuty(**(values | changes))
 
 
 class DisclosureTests(TestCase):
@@ -196,17 +176,7 @@ class ProcessorExportTests(TestCase):
             inquiry(cls.minburi, person, name=f"คนที่ {number}", email=f"p{number}@example.org")
         # Another controller's person is never in Minburi's export.
         inquiry(cls.most, Subject.objects.create(), name="คนนอก", email="outsider@example.org")
-        cls.post = Recipient.objects.create(
-            agency=cls.minburi,
-            slug="thai-post",
-            name_th="ไปรษณีย์ไทย",
-            name_en="Thailand Post",
-            kind=RecipientKind.PROCESSOR,
-            contract_reference="สัญญา 12/2569",
-            contract_expires=timezone.localdate() + timedelta(days=10),
-            purposes=["contact"],
-            fields=["consent.inquiry.name"],
-        )
+        cls.post = thai_post(cls.minburi, contract_expires=timezone.localdate() + timedelta(days=10))
         cls.post.accounts.add(cls.contractor)
 
     def export(self, recipient: Recipient | None = None, actor: User | None = None) -> str:
@@ -340,16 +310,7 @@ class RecordOfProcessingTests(TestCase):
 
     def test_it_follows_the_configuration_when_a_recipient_is_added_d1(self) -> None:
         before = [row.text_en for row in ropa.build(self.minburi) if row.item == 6]
-        Recipient.objects.create(
-            agency=self.minburi,
-            slug="thai-post",
-            name_th="ไปรษณีย์ไทย",
-            name_en="Thailand Post",
-            kind=RecipientKind.PROCESSOR,
-            contract_reference="สัญญา 12/2569",
-            purposes=["contact"],
-            fields=["consent.inquiry.name"],
-        )
+        thai_post(self.minburi)
         after = [row.text_en for row in ropa.build(self.minburi) if row.item == 6]
         self.assertFalse(any("Thailand Post" in text for text in before))
         self.assertTrue(any("Thailand Post" in text and "consent.inquiry.name" in text for text in after))

@@ -13,7 +13,7 @@ from django.utils import timezone
 from raksa.core import demo
 from raksa.disclosures import actions
 from raksa.disclosures.models import Breach, Disclosure, Recipient, RecipientKind, RiskLevel
-from raksa.disclosures.tests.test_actions import court_order, inquiry
+from raksa.disclosures.tests.fixtures import court_order, inquiry, thai_post
 from raksa.organisations.models import Agency, StaffRole
 from raksa.subjects.models import Subject
 from raksa.testing import accounts as personas
@@ -34,17 +34,7 @@ class StaffViewTests(TestCase):
         cls.people = [Subject.objects.create() for _ in range(2)]
         for person in cls.people:
             inquiry(cls.minburi, person)
-        cls.post = Recipient.objects.create(
-            agency=cls.minburi,
-            slug="thai-post",
-            name_th="ไปรษณีย์ไทย",
-            name_en="Thailand Post",
-            kind=RecipientKind.PROCESSOR,
-            contract_reference="สัญญา 12/2569",
-            contract_expires=timezone.localdate() + timedelta(days=5),
-            purposes=["contact"],
-            fields=["consent.inquiry.name"],
-        )
+        cls.post = thai_post(cls.minburi, contract_expires=timezone.localdate() + timedelta(days=5))
 
     def sign_in(self, username: str, role: str) -> None:
         user = personas.staff(username, agency=self.minburi, role=role)
