@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "raksa.accesslog",
     "raksa.services",
     "raksa.disclosures",
+    "raksa.rights",
 ]
 
 MIDDLEWARE = [

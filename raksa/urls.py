@@ -27,5 +27,6 @@ urlpatterns += i18n_patterns(
     path("staff/statistics/", include("raksa.accesslog.urls")),
     path("services/", include("raksa.services.urls")),
     path("", include("raksa.disclosures.urls")),
+    path("", include("raksa.rights.urls", namespace="rights")),
     prefix_default_language=True,
 )

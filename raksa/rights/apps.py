@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class RightsConfig(AppConfig):
+    name = "raksa.rights"
+    label = "rights"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The ways to find a subject's rows in stores that do not point to the subject themselves.
+        from raksa.rights import finders  # noqa: F401

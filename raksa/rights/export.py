@@ -1,0 +1,93 @@
+"""One person's data, assembled from the registry: the My-data page and the JSON export (R1, s31).
+
+The export's schema is documented in docs/rights.md; `SCHEMA_VERSION` changes whenever a key is
+renamed or removed (adding keys keeps the version).
+"""
+
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Model
+from django.utils import timezone
+
+from raksa.audit.tracker import entries_about
+from raksa.registry import registry
+from raksa.rights import finders
+from raksa.vault.openers import Opener
+from raksa.vault.sealed import ERASED
+
+SCHEMA = "raksa.rights.export"
+SCHEMA_VERSION = 1
+
+
+def _plain(value: object) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Model):
+        return str(value.pk)
+    return str(value)
+
+
+def assemble(
+    subject_id: uuid.UUID, *, opener: Opener, progress: Callable[[int, int], None] | None = None
+) -> dict[str, Any]:
+    """Every store's rows about this subject, each declared field with its category, purposes,
+    legal basis and retention; then the audit entries about the subject."""
+    stores: list[dict[str, Any]] = []
+    known = registry.stores()
+    for done, store in enumerate(known):
+        if progress is not None:
+            progress(done, len(known))
+        finder = finders.finder_for(store.model)
+        if finder is None:
+            continue
+        rows = list(finder(subject_id))
+        sealed = [d.field for d in store.declarations if not d.plaintext]
+        opened = opener.open_many(rows, sealed) if sealed and rows else [{} for _row in rows]
+        items = []
+        for row, values in zip(rows, opened, strict=True):
+            fields = {}
+            for declaration in store.declarations:
+                value = values[declaration.field] if declaration.field in values else getattr(row, declaration.field)
+                fields[declaration.field] = {
+                    "value": None if value is ERASED else _plain(value),
+                    "erased": value is ERASED,
+                    "category": declaration.category.code,
+                    "purposes": [purpose.code for purpose in declaration.purposes],
+                    "legal_basis": declaration.legal_basis.code,
+                    "retention": declaration.retention.code,
+                }
+            items.append({"id": str(row.pk), "fields": fields})
+        model = store.model_class()
+        stores.append(
+            {
+                "store": model._meta.label_lower,
+                "label": str(model._meta.verbose_name_plural),
+                "rows": items,
+            }
+        )
+    audit = [
+        {
+            "time": entry.time.isoformat(),
+            "action": entry.action,
+            "agency": entry.agency_id,
+            "role": entry.role,
+            "purpose": entry.purpose,
+            "legal_basis": entry.legal_basis,
+            "fields": entry.field_names,
+            "outcome": entry.outcome,
+        }
+        for entry in entries_about(subject_id)[:1000]
+    ]
+    return {
+        "schema": SCHEMA,
+        "version": SCHEMA_VERSION,
+        "subject_id": str(subject_id),
+        "generated_at": timezone.now().isoformat(),
+        "stores": stores,
+        "audit_entries_about_me": audit,
+    }

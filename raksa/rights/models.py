@@ -1,0 +1,109 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from raksa.vault.fields import EncryptedField
+from raksa.vault.models import VaultModel
+
+
+class RequestType(models.TextChoices):
+    # These codes are the API's contract (issue 11): never rename them.
+    ACCESS = "access", _("access to my data")
+    RECTIFICATION = "rectification", _("correction")
+    ERASURE = "erasure", _("erasure")
+    RESTRICTION = "restriction", _("restriction of processing")
+    OBJECTION = "objection", _("objection")
+    CONSENT_WITHDRAWAL = "consent_withdrawal", _("withdrawal of consent")
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", _("received")
+    IN_PROGRESS = "in_progress", _("in progress")
+    FAILED = "failed", _("a step failed")
+    COMPLETED = "completed", _("completed")
+    REFUSED = "refused", _("refused")
+
+
+CLOSED = (Status.COMPLETED, Status.REFUSED)
+
+
+class RightsRequest(VaultModel):
+    """A data-subject request handled as a case, with its legal deadline."""
+
+    vault_store = "rights.request"
+
+    type = models.CharField(_("type"), max_length=20, choices=RequestType.choices)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    details = EncryptedField(_("details"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"))
+    due_date = models.DateField(_("due date"))
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Codes only: the legal reason of a refusal (see raksa.rights.refusals), an error's class name.
+    refusal_reason = models.CharField(_("legal reason of the refusal"), max_length=40, blank=True)
+    last_error = models.CharField(_("last error"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("rights request")
+        verbose_name_plural = _("rights requests")
+        indexes = [models.Index(fields=["status", "due_date"]), models.Index(fields=["subject", "-received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} request {self.id}"
+
+
+class RequestEvent(models.Model):
+    """One step in a request's status history."""
+
+    request = models.ForeignKey(RightsRequest, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=12, choices=Status.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    note = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.status}"
+
+
+class ExportFormat(models.TextChoices):
+    JSON = "json", _("JSON (machine-readable)")
+    HTML = "html", _("web page (readable)")
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("waiting")
+    RUNNING = "running", _("being prepared")
+    READY = "ready", _("ready to download")
+    FAILED = "failed", _("failed")
+    DOWNLOADED = "downloaded", _("downloaded")
+
+
+class Export(VaultModel):
+    """One download of the person's data, produced in the background; its link works once and expires."""
+
+    vault_store = "rights.export"
+
+    format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    language = models.CharField(_("language"), max_length=8)
+    status = models.CharField(_("status"), max_length=12, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (percent)"), default=0)
+    content = EncryptedField(_("content"), null=True, blank=True)
+    # SHA-256 of the download link's token; the token itself is shown once, on the person's own page.
+    token_digest = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("data export")
+        verbose_name_plural = _("data exports")
+        indexes = [models.Index(fields=["subject", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"export {self.id}"

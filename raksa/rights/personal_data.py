@@ -1,0 +1,14 @@
+"""The personal data a rights request holds: what the person wrote about their request."""
+
+from raksa.registry import ACCOUNT, LEGAL_OBLIGATION, MESSAGE, RIGHTS_REQUESTS, declare
+
+declare("rights.RightsRequest", "details", category=MESSAGE, purposes=[RIGHTS_REQUESTS], legal_basis=LEGAL_OBLIGATION)
+declare(
+    "rights.Export",
+    "content",
+    category=MESSAGE,
+    purposes=[RIGHTS_REQUESTS],
+    legal_basis=LEGAL_OBLIGATION,
+    # A copy of the person's own data: emptied once downloaded or expired, and shredded with the account.
+    retention=ACCOUNT,
+)

@@ -1,0 +1,184 @@
+"""R1-R3: the person's data from the registry, their requests as cases, and erasure (PDPA s30-s36)."""
+
+import json
+import os
+import subprocess
+from datetime import datetime, timedelta
+
+from django.db import connections
+from django.test import TestCase, TransactionTestCase, override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from raksa.accounts.addresses import store as store_email
+from raksa.accounts.models import User
+from raksa.audit.models import AuditEntry
+from raksa.registry import registry
+from raksa.rights import actions, finders
+from raksa.rights.models import Export, ExportStatus, RequestType, RightsRequest, Status
+from raksa.subjects.models import Subject
+from raksa.testing.accounts import IMMEDIATE_TASKS, PASSWORD, citizen, platform_operator
+from raksa.vault.routers import KEYSTORE
+
+CANARY_USERNAME = "canary-somchai-5e1d"
+CANARY_EMAIL = "canary.somchai+5e1d@example.org"
+CANARY_DETAILS = "ขอแก้ไขที่อยู่ canary-details-8b2f"
+
+
+def _person(username: str = CANARY_USERNAME, email: str = CANARY_EMAIL) -> User:
+    platform_operator()
+    user = citizen(username)
+    store_email(user, email)
+    return user
+
+
+class MyDataTests(TestCase):
+    databases = "__all__"
+
+    def test_it_covers_every_store_the_registry_declares_r1(self) -> None:
+        self.assertEqual(finders.unresolved_stores(), [])
+        user = _person()
+        self.client.force_login(user)
+        page = self.client.get(reverse("rights:my_data"))
+        self.assertEqual(page.status_code, 200)
+        shown = {store["store"] for store in page.context["data"]["stores"]}
+        linked = {s.model.lower() for s in registry.stores() if finders.finder_for(s.model) is not None}
+        self.assertEqual(shown, linked)
+        self.assertContains(page, CANARY_EMAIL)
+
+    def export(self, user: User, format: str = "json") -> tuple[Export, str]:
+        self.client.force_login(user)
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(reverse("rights:request_export"), {"format": format})
+        export = Export.objects.get(subject=user.subject)
+        self.assertRedirects(response, reverse("rights:export", args=[export.id]))
+        status = self.client.get(reverse("rights:export", args=[export.id]))
+        self.assertEqual(status.context["export"].status, ExportStatus.READY)
+        return export, status.context["token"]
+
+    @override_settings(TASKS=IMMEDIATE_TASKS)
+    def test_it_downloads_the_versioned_json_export_once_audited_r1(self) -> None:
+        user = _person()
+        export, token = self.export(user)
+        link = reverse("rights:export_download", args=[export.id, token])
+        data = json.loads(self.client.get(link).content)
+        self.assertEqual((data["schema"], data["version"]), ("raksa.rights.export", 1))
+        emails = [
+            row["fields"]["email"]["value"]
+            for store in data["stores"]
+            if store["store"] == "accounts.accountemail"
+            for row in store["rows"]
+        ]
+        self.assertEqual(emails, [CANARY_EMAIL])
+        self.assertEqual(self.client.get(link).status_code, 410)  # single use
+        actions_done = set(AuditEntry.objects.filter(object_id=str(export.id)).values_list("action", flat=True))
+        self.assertEqual(
+            actions_done, {"rights.export.request", "rights.export.produce", "rights.export.download"}
+        )
+
+    @override_settings(TASKS=IMMEDIATE_TASKS)
+    def test_it_refuses_an_expired_link_and_another_persons_export(self) -> None:
+        user = _person()
+        export, token = self.export(user, "html")
+        Export.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+        link = reverse("rights:export_download", args=[export.id, token])
+        self.assertEqual(self.client.get(link).status_code, 410)
+        self.client.force_login(_person("other-person", "other@example.org"))
+        self.assertEqual(self.client.get(reverse("rights:export", args=[export.id])).status_code, 404)
+        self.assertEqual(self.client.get(link).status_code, 404)
+
+
+class RequestTests(TestCase):
+    databases = "__all__"
+
+    def test_it_computes_the_30_day_deadline_of_access_r2(self) -> None:
+        self.assertEqual(
+            actions.due_date_for(RequestType.ACCESS, datetime.fromisoformat("2026-01-31T10:00:00+07:00")).isoformat(),
+            "2026-03-02",
+        )
+
+    @override_settings(RAKSA_RIGHTS_DUE_DAYS={"erasure": 15})
+    def test_it_takes_the_deadline_per_type_from_settings(self) -> None:
+        due = actions.due_date_for(RequestType.ERASURE, datetime.fromisoformat("2026-01-01T10:00:00+07:00"))
+        self.assertEqual(due.isoformat(), "2026-01-16")
+
+    def test_it_answers_not_found_for_another_persons_request(self) -> None:
+        owner = _person()
+        other = _person("other-person", "other@example.org")
+        case = actions.file_request(subject=owner.subject, type=RequestType.ACCESS, details=CANARY_DETAILS)
+        self.client.force_login(other)
+        self.assertEqual(self.client.get(reverse("rights:request", args=[case.id])).status_code, 404)
+        self.client.force_login(owner)
+        self.assertContains(self.client.get(reverse("rights:request", args=[case.id])), CANARY_DETAILS)
+
+    def test_it_files_a_request_from_the_form_with_its_history(self) -> None:
+        user = _person()
+        self.client.force_login(user)
+        response = self.client.post(reverse("rights:new_request"), {"type": "rectification", "details": "x"})
+        case = RightsRequest.objects.get(subject=user.subject)
+        self.assertRedirects(response, reverse("rights:request", args=[case.id]))
+        self.assertEqual([event.status for event in case.events.all()], [Status.RECEIVED])
+
+    def test_it_refuses_only_with_a_legal_reason_recorded_for_the_ropa_r2(self) -> None:
+        user = _person()
+        case = actions.file_request(subject=user.subject, type=RequestType.ERASURE)
+        with self.assertRaises(actions.RefusalWithoutReasonError):
+            actions.set_status(request=case, status=Status.REFUSED, actor=None)
+        actions.set_status(
+            request=case, status=Status.REFUSED, actor=None, refusal_reason="pdpa_s33_legal_obligation"
+        )
+        self.assertEqual(actions.refusals(), [("erasure", "pdpa_s33_legal_obligation", 1)])
+
+    def test_it_shows_a_failed_step_with_its_error_and_lets_it_be_retried(self) -> None:
+        user = _person()
+        case = actions.file_request(subject=user.subject, type=RequestType.ACCESS)
+        actions.set_status(request=case, status=Status.FAILED, actor=None, error="SMTPConnectError")
+        self.client.force_login(user)
+        self.assertContains(self.client.get(reverse("rights:request", args=[case.id])), "SMTPConnectError")
+        actions.set_status(request=case, status=Status.IN_PROGRESS, actor=None)
+        case.refresh_from_db()
+        self.assertEqual(case.last_error, "")
+
+
+def _database_bytes(alias: str) -> bytes:
+    connection = connections[alias]
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return connection.connection.serialize()
+    settings = connection.settings_dict
+    command = ["pg_dump", "--no-owner", "-d", settings["NAME"]]
+    for option, key in (("-h", "HOST"), ("-p", "PORT"), ("-U", "USER")):
+        if settings[key]:
+            command += [option, str(settings[key])]
+    environment = {**os.environ, "PGPASSWORD": settings["PASSWORD"] or ""}
+    return subprocess.run(command, check=True, capture_output=True, env=environment, timeout=120).stdout
+
+
+class ErasureTests(TransactionTestCase):
+    databases = "__all__"
+
+    def _scan(self) -> bytes:
+        return _database_bytes("default") + _database_bytes(KEYSTORE)
+
+    def test_it_erases_everywhere_the_registry_knows_and_keeps_the_audit_log_r3(self) -> None:
+        user = _person()
+        subject = Subject.objects.get(pk=user.subject_id)
+        actions.file_request(subject=subject, type=RequestType.ERASURE, details=CANARY_DETAILS)
+        self.assertIn(CANARY_USERNAME.encode(), self._scan())  # the scan can see a plaintext value
+        entries = set(AuditEntry.objects.filter(subject_id=subject.id).values_list("id", flat=True))
+        self.assertTrue(entries)
+
+        plan = actions.plan_erasure(subject_id=subject.id)
+        self.assertEqual(plan.rows["accounts.User"], 1)
+        self.assertGreaterEqual(plan.keys, 1)
+        actions.erase_person(subject=subject)
+
+        self.assertFalse(self.client.login(username=CANARY_USERNAME, password=PASSWORD))
+        dump = self._scan()
+        for value in (CANARY_USERNAME, CANARY_EMAIL, CANARY_DETAILS):
+            self.assertNotIn(value.encode(), dump, value)
+        self.assertFalse(User.objects.filter(subject_id=subject.id).exists())
+        after = set(AuditEntry.objects.filter(subject_id=subject.id).values_list("id", flat=True))
+        self.assertLess(entries, after)  # kept unchanged, plus the erasure's own entries
+        self.assertTrue(Subject.objects.filter(pk=subject.id).exists())
+        self.assertEqual(actions.plan_erasure(subject_id=subject.id).keys, 0)
