@@ -8,6 +8,7 @@ the bench makes is removed at the end.
 """
 
 import uuid
+
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
@@ -24,7 +25,7 @@ from raksa.vault.openers import Opener
 
 _PREFIX = "bench-rights-"
 _BATCH = 5000
-_MEASURED_ACCOUNTS: list[int] = []
+_MEASURED_ACCOUNTS: list[uuid.UUID] = []
 
 
 def _operator() -> Controller:
@@ -119,6 +120,7 @@ def run(*, small: bool) -> list[Figure]:
         finally:
             _cleanup(measured)
     many, few = timings[size], timings[size // 100]
-    return [*_figure("one person's JSON export", many[0], few[0], size), *_figure("one person's erasure", many[1], few[1], size)]
-
-
+    return [
+        *_figure("one person's JSON export", many[0], few[0], size),
+        *_figure("one person's erasure", many[1], few[1], size),
+    ]

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from raksa.accounts.models import User
 from raksa.audit import actions as audit
 from raksa.organisations.models import Controller
 from raksa.registry import RetentionClass, registry
@@ -19,7 +20,7 @@ from raksa.vault.models import DataKey
 from raksa.vault.routers import KEYSTORE
 
 # Days to answer, per request type; PDPA s30 gives 30 days for access. RAKSA_RIGHTS_DUE_DAYS overrides.
-DEFAULT_DUE_DAYS: dict[str, int] = {code: 30 for code in RequestType.values}
+DEFAULT_DUE_DAYS: dict[str, int] = dict.fromkeys(RequestType.values, 30)
 
 # Legal reasons a request may be refused for (codes go into the RoPA, s39).
 REFUSAL_REASONS: dict[str, str] = {
@@ -41,11 +42,11 @@ def due_date_for(request_type: str, received_at: datetime) -> date:
     return timezone.localdate(received_at) + timedelta(days=days)
 
 
-def _event(request: RightsRequest, *, status: str, actor: object, note: str = "") -> None:
+def _event(request: RightsRequest, *, status: str, actor: User | None, note: str = "") -> None:
     RequestEvent.objects.create(request=request, status=status, at=timezone.now(), actor=actor, note=note)
 
 
-def file_request(*, subject: Subject, type: str, details: str = "", actor: object = None) -> RightsRequest:
+def file_request(*, subject: Subject, type: str, details: str = "", actor: User | None = None) -> RightsRequest:
     """Receives a request: its due date follows from its type and the time it was received."""
     if type not in RequestType.values:
         raise ValueError(f"unknown request type {type!r}")
@@ -73,7 +74,7 @@ def file_request(*, subject: Subject, type: str, details: str = "", actor: objec
 
 
 def set_status(
-    *, request: RightsRequest, status: str, actor: object, refusal_reason: str = "", error: str = ""
+    *, request: RightsRequest, status: str, actor: User | None, refusal_reason: str = "", error: str = ""
 ) -> None:
     """Moves a case on; a refusal carries its legal reason, a failed step its error (codes only)."""
     if status == Status.REFUSED and refusal_reason not in REFUSAL_REASONS:
@@ -160,7 +161,7 @@ def _counts(values: object) -> dict[str, int]:
     return counted
 
 
-def erase_person(*, subject: Subject, actor: object = None) -> ErasurePlan:
+def erase_person(*, subject: Subject, actor: User | None = None) -> ErasurePlan:
     """PDPA s33: destroys the person's data keys class by class (except what a law keeps), their blind
     indexes with them, empties plaintext columns through each store's eraser, and unlinks the account.
     The Subject row and the audit log stay: the entries now point to an ID linked to nobody."""

@@ -64,6 +64,7 @@ def produce(*, export: Export) -> str:
     try:
         with session():
             data = assemble(export.subject_id, opener=Opener.for_system("export"), progress=progress)
+        content: str
         with translation.override(export.language):
             if export.format == ExportFormat.HTML:
                 content = render_to_string("rights/export.html", {"data": data, "language": export.language})

@@ -60,7 +60,9 @@ class RequestEvent(models.Model):
     request = models.ForeignKey(RightsRequest, on_delete=models.CASCADE, related_name="events")
     status = models.CharField(max_length=12, choices=Status.choices)
     at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     note = models.CharField(max_length=100, blank=True)
 
     class Meta:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from raksa.accounts.models import User
 from raksa.rights import actions, exports
 from raksa.rights.export import assemble
 from raksa.rights.models import Export, ExportFormat, RequestType, RightsRequest
@@ -14,8 +15,13 @@ from raksa.subjects.models import Subject
 from raksa.vault.openers import Opener
 
 
+def _account(request: HttpRequest) -> User:
+    assert isinstance(request.user, User), "login_required comes first"
+    return request.user
+
+
 def _subject(request: HttpRequest) -> Subject:
-    subject = getattr(request.user, "subject", None)
+    subject = _account(request).subject
     if subject is None:
         raise Http404
     return subject
@@ -107,7 +113,10 @@ def new_request(request: HttpRequest) -> HttpResponse:
     form = RequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         filed = actions.file_request(
-            subject=subject, type=form.cleaned_data["type"], details=form.cleaned_data["details"], actor=request.user
+            subject=subject,
+            type=form.cleaned_data["type"],
+            details=form.cleaned_data["details"],
+            actor=_account(request),
         )
         return redirect("rights:request", request_id=filed.id)
     return render(request, "rights/new_request.html", {"form": form})
@@ -119,9 +128,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
 def request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
     case = own_request(request, request_id)
     details = Opener.for_subject(case.subject_id).open(case.details)
-    return render(
-        request, "rights/request.html", {"case": case, "details": details, "events": case.events.all()}
-    )
+    return render(request, "rights/request.html", {"case": case, "details": details, "events": case.events.all()})
 
 
 @never_cache
