@@ -113,7 +113,8 @@ class Kept:
     """Data a law makes the agency keep after erasure, told to the person with its reason and end."""
 
     retention: RetentionClass
-    keys: int
+    keys: int = 0
+    rows: int = 0
 
     @property
     def reason(self) -> str:
@@ -138,19 +139,30 @@ def _kept_by_law(retention: RetentionClass) -> bool:
 def plan_erasure(*, subject_id: uuid.UUID) -> ErasurePlan:
     """The dry run: how many rows of each store and keys erasure would reach, and what the law keeps."""
     plan = ErasurePlan()
+    kept_rows: dict[str, int] = {}
     for store in registry.stores():
         finder = finders.finder_for(store.model)
-        if finder is not None:
-            count = finder(subject_id).count()
-            if count:
-                plan.rows[store.model] = count
+        if finder is None:
+            continue
+        count = finder(subject_id).count()
+        if not count:
+            continue
+        plan.rows[store.model] = count
+        # Rows no eraser touches and a law makes the agency keep (access logs, CCA s26) stay until their date.
+        if finders.eraser_for(store.model) is None:
+            for retention in {d.retention for d in store.declarations if _kept_by_law(d.retention)}:
+                kept_rows[retention.code] = kept_rows.get(retention.code, 0) + count
     live = DataKey.objects.using(KEYSTORE).filter(subject_id=subject_id, destroyed_at__isnull=True)
+    kept_keys: dict[str, int] = {}
     for code, keys in _counts(live.values_list("retention", flat=True)).items():
-        retention = registry.retention_class(code)
-        if _kept_by_law(retention):
-            plan.kept.append(Kept(retention=retention, keys=keys))
+        if _kept_by_law(registry.retention_class(code)):
+            kept_keys[code] = keys
         else:
             plan.keys += keys
+    for code in sorted(kept_keys.keys() | kept_rows.keys()):
+        plan.kept.append(
+            Kept(retention=registry.retention_class(code), keys=kept_keys.get(code, 0), rows=kept_rows.get(code, 0))
+        )
     return plan
 
 

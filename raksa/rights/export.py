@@ -15,6 +15,7 @@ from django.utils import timezone
 from raksa.audit.tracker import entries_about
 from raksa.registry import registry
 from raksa.rights import finders
+from raksa.vault.fields import EncryptedField
 from raksa.vault.openers import Opener
 from raksa.vault.sealed import ERASED
 
@@ -46,23 +47,29 @@ def assemble(
         if finder is None:
             continue
         rows = list(finder(subject_id))
-        sealed = [d.field for d in store.declarations if not d.plaintext]
+        model = store.model_class()
+        # Vault fields are opened; a store's own sealing (the access log's day keys) stays sealed here.
+        sealed = [d.field for d in store.declarations if isinstance(model._meta.get_field(d.field), EncryptedField)]
         opened = opener.open_many(rows, sealed) if sealed and rows else [{} for _row in rows]
         items = []
         for row, values in zip(rows, opened, strict=True):
             fields = {}
             for declaration in store.declarations:
-                value = values[declaration.field] if declaration.field in values else getattr(row, declaration.field)
+                kept_sealed = not declaration.plaintext and declaration.field not in sealed
+                if declaration.field in values:
+                    value = values[declaration.field]
+                else:
+                    value = None if kept_sealed else getattr(row, declaration.field)
                 fields[declaration.field] = {
                     "value": None if value is ERASED else _plain(value),
                     "erased": value is ERASED,
+                    "sealed": kept_sealed,
                     "category": declaration.category.code,
                     "purposes": [purpose.code for purpose in declaration.purposes],
                     "legal_basis": declaration.legal_basis.code,
                     "retention": declaration.retention.code,
                 }
             items.append({"id": str(row.pk), "fields": fields})
-        model = store.model_class()
         stores.append(
             {
                 "store": model._meta.label_lower,

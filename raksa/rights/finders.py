@@ -1,9 +1,9 @@
 """How to find one subject's rows in each store the registry knows.
 
-A store whose model points to its subject (the vault's `vault_subject_field`, or a foreign key named
-`subject` to subjects.Subject) needs nothing. Any other store registers a finder here (a function
-from a subject ID to a queryset, and optionally an eraser for its plaintext columns), or says why no
-row of it can be linked to a person. `unresolved_stores()` names the stores that do neither; the
+A store whose model points to its subject (the vault's `vault_subject_field`, or a column
+`subject_id`: a foreign key named `subject` or a plain UUID) needs nothing. Any other store
+registers a finder here (a function from a subject ID to a queryset, and optionally an eraser for
+its plaintext columns), or says why no row of it can be linked to a person. `unresolved_stores()` names the stores that do neither; the
 rights tests fail while any exists, so a new store is covered (or deliberately excluded) without
 new code in this app.
 """
@@ -45,9 +45,9 @@ def _subject_field(model: type[Model]) -> str | None:
     declared = getattr(model, "vault_subject_field", None)
     if declared:
         return str(declared)
-    for field in model._meta.get_fields():
-        if field.name == "subject" and getattr(field, "related_model", None) is apps.get_model("subjects.Subject"):
-            return "subject"
+    for field in model._meta.concrete_fields:
+        if field.attname == "subject_id":
+            return "subject_id"
     return None
 
 
@@ -110,6 +110,10 @@ def _delete(rows: QuerySet) -> int:
 
 register_finder("accounts.User", _accounts_user, eraser=_erase_accounts_user)
 register_finder("accounts.Session", _accounts_sessions, eraser=_delete)
+register_unlinked(
+    "accesslog.ReverseName",
+    reason="the reverse-DNS name of an address on one day, linked to no person; it goes with the day's key",
+)
 register_unlinked(
     "accounts.LoginThrottle",
     reason="a keyed hash of an address, kept at most a quiet day and linked to no account",

@@ -8,7 +8,7 @@ urlpatterns = [
     path("me/data/exports/", views.request_export, name="request_export"),
     path("me/data/exports/<uuid:export_id>/", views.export_status, name="export"),
     # The download link carries a single-use token: the access log redacts this route (SECRET_ROUTES).
-    path("me/data/exports/<uuid:export_id>/<str:token>/", views.export_download, name="export_download"),
+    path("me/data/download/<uuid:export_id>/<str:token>/", views.export_download, name="export_download"),
     path("me/data/erasure/", views.erasure_preview, name="erasure_preview"),
     path("me/requests/new/", views.new_request, name="new_request"),
     path("me/requests/<uuid:request_id>/", views.request_detail, name="request"),

@@ -10,6 +10,7 @@ from django.test import TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from raksa.accesslog.redaction import redact_path
 from raksa.accounts.addresses import store as store_email
 from raksa.accounts.models import User
 from raksa.audit.models import AuditEntry
@@ -75,6 +76,7 @@ class MyDataTests(TestCase):
         ]
         self.assertEqual(emails, [CANARY_EMAIL])
         self.assertEqual(self.client.get(link).status_code, 410)  # single use
+        self.assertNotIn(token, redact_path(link))  # the access log never keeps the token
         actions_done = set(AuditEntry.objects.filter(object_id=str(export.id)).values_list("action", flat=True))
         self.assertEqual(actions_done, {"rights.export.request", "rights.export.produce", "rights.export.download"})
 
