@@ -3,9 +3,9 @@
 A store whose model points to its subject (the vault's `vault_subject_field`, or a column
 `subject_id`: a foreign key named `subject` or a plain UUID) needs nothing. Any other store
 registers a finder here (a function from a subject ID to a queryset, and optionally an eraser for
-its plaintext columns), or says why no row of it can be linked to a person. `unresolved_stores()` names the stores that do neither; the
-rights tests fail while any exists, so a new store is covered (or deliberately excluded) without
-new code in this app.
+its plaintext columns), or says why no row of it can be linked to a person. `unresolved_stores()`
+names the stores that do neither; the rights tests fail while any exists, so a new store is covered
+(or deliberately excluded) without new code in this app.
 """
 
 import uuid
