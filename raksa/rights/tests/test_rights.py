@@ -15,7 +15,7 @@ from raksa.accounts.addresses import store as store_email
 from raksa.accounts.models import User
 from raksa.audit.models import AuditEntry
 from raksa.registry import registry
-from raksa.rights import actions, finders
+from raksa.rights import actions, finders, queue
 from raksa.rights.models import Export, ExportStatus, RequestType, RightsRequest, Status
 from raksa.subjects.models import Subject
 from raksa.testing.accounts import IMMEDIATE_TASKS, PASSWORD, citizen, platform_operator
@@ -184,3 +184,23 @@ class ErasureTests(TransactionTestCase):
         self.assertLess(entries, after)  # kept unchanged, plus the erasure's own entries
         self.assertTrue(Subject.objects.filter(pk=subject.id).exists())
         self.assertEqual(actions.plan_erasure(subject_id=subject.id).keys, 0)
+
+
+class QueueTests(TestCase):
+    databases = "__all__"
+
+    def test_it_shows_overdue_and_close_to_due_cases_and_the_sla_r2(self) -> None:
+        user = _person()
+        subject = _subject_of(user)
+        late = actions.file_request(subject=subject, type=RequestType.ACCESS)
+        soon = actions.file_request(subject=subject, type=RequestType.OBJECTION)
+        done = actions.file_request(subject=subject, type=RequestType.RECTIFICATION)
+        today = timezone.localdate()
+        RightsRequest.objects.filter(pk=late.pk).update(due_date=today - timedelta(days=1))
+        RightsRequest.objects.filter(pk=soon.pk).update(due_date=today + timedelta(days=2))
+        actions.set_status(request=done, status=Status.COMPLETED, actor=None)
+        self.assertEqual(list(queue.overdue()), [late])
+        self.assertEqual(list(queue.close_to_due()), [soon])
+        figures = queue.sla()
+        self.assertEqual((figures.closed, figures.share_in_time), (1, 1.0))
+        self.assertLess(figures.median_days_to_close or 0, 1)
