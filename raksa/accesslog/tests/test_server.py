@@ -39,6 +39,10 @@ class Server:
             "RAKSA_ACCESSLOG_SPOOL_DIR": str(spool),
             "RAKSA_VAR_DIR": str(var),
             "RAKSA_LOG_LEVEL": "DEBUG",
+            # The server only answers and spools; its own scratch databases keep it from needing
+            # the database named by DATABASE_URL, which the test run never creates.
+            "DATABASE_URL": f"sqlite:///{var / 'server.sqlite3'}",
+            "RAKSA_KEYSTORE_URL": f"sqlite:///{var / 'server-keys.sqlite3'}",
         }
         raksa = Path(sys.executable).with_name("raksa")
         with self.log.open("wb") as log:
