@@ -118,6 +118,16 @@ class PolicyGenerationTests(TestCase):
         with self.assertRaises(actions.PolicyFrozenError):
             actions.publish_policy_version(version=version, actor=None)
 
+    def test_it_records_acceptance_of_a_frozen_version_only_v1(self) -> None:
+        subject = Subject.objects.create()
+        version = publish(None)
+        self.assertEqual(policies.current_platform_policy(), version)
+        acceptance = actions.accept_policy(subject=subject, version=version, channel=Channel.APP)
+        self.assertEqual((acceptance.kind, acceptance.channel), (AcceptanceKind.ACCEPTED, "app"))
+        draft = actions.start_policy_draft(agency=None, actor=None)
+        with self.assertRaises(actions.PolicyFrozenError):
+            actions.accept_policy(subject=subject, version=draft)
+
     def test_it_numbers_versions_per_policy_and_audits_publication_v1(self) -> None:
         self.assertEqual(publish(None).number, 1)
         self.assertEqual(publish(self.minburi).number, 1)
@@ -185,6 +195,14 @@ class PolicyPageTests(TestCase):
         self.assertTrue(
             self.subject.policy_acceptances.filter(version=self.second, kind=AcceptanceKind.READ_CHANGES).exists()
         )
+        self.assertNotContains(self.client.get("/th/"), 'class="policy-notice"')
+
+    def test_it_reminds_a_visitor_who_allowed_preferences_of_the_changes_v1(self) -> None:
+        self.client.cookies["raksa_cookies"] = "1:preferences"
+        self.client.cookies["raksa_policy_seen"] = "1"
+        self.assertContains(self.client.get("/th/"), "เปลี่ยนบรรทัดหนึ่ง")
+        response = self.client.get("/th/privacy/")
+        self.assertEqual(response.cookies["raksa_policy_seen"].value, "2")
         self.assertNotContains(self.client.get("/th/"), 'class="policy-notice"')
 
     def test_it_shows_no_notice_to_someone_who_accepted_the_current_version_v1(self) -> None:
