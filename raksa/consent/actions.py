@@ -59,16 +59,11 @@ def _record_policy(action: str, version: PolicyVersion, actor: object) -> None:
 @transaction.atomic
 def start_policy_draft(*, agency: Agency | None, actor: object) -> PolicyVersion:
     """The open draft of this policy, or a new one starting from the text in force."""
-    draft = PolicyVersion.objects.filter(agency=agency, status=PolicyStatus.DRAFT).first()
+    draft = policies.open_draft(agency)
     if draft is not None:
         return draft
-    latest = policies.published_versions(agency).first()
-    draft = PolicyVersion.objects.create(
-        agency=agency,
-        introduction_th=latest.introduction_th if latest else "",
-        introduction_en=latest.introduction_en if latest else "",
-        effective_date=timezone.localdate(),
-    )
+    draft = policies.new_draft(agency)
+    draft.save()
     _record_policy("consent.policy_draft_started", draft, actor)
     return draft
 

@@ -152,6 +152,21 @@ def published_versions(agency: Agency | None) -> QuerySet[PolicyVersion]:
     return PolicyVersion.objects.filter(agency=agency, status=PolicyStatus.PUBLISHED).order_by("-number")
 
 
+def open_draft(agency: Agency | None) -> PolicyVersion | None:
+    return PolicyVersion.objects.filter(agency=agency, status=PolicyStatus.DRAFT).first()
+
+
+def new_draft(agency: Agency | None) -> PolicyVersion:
+    """An unsaved draft that starts from the introduction of the latest published version."""
+    latest = published_versions(agency).first()
+    return PolicyVersion(
+        agency=agency,
+        introduction_th=latest.introduction_th if latest else "",
+        introduction_en=latest.introduction_en if latest else "",
+        effective_date=timezone.localdate(),
+    )
+
+
 def current_policy(agency: Agency | None) -> PolicyVersion | None:
     """The published version in force today (its effective date has come), or None."""
     return published_versions(agency).filter(effective_date__lte=timezone.localdate()).first()
@@ -308,7 +323,7 @@ def generate_markdown(agency: Agency | None, introduction: str, language: str, i
     lines += ["", f"## {heading['rights']}", ""]
     lines += [f"- {_pick(right, language)}" for right in _RIGHTS]
     contact_url = _url("core:contact", language)
-    ask_url = _url("consent:ask", language)
+    ask_url = _url("consent:ask", language) + (f"?agency={agency.slug}" if agency else "")
     lines += [
         "",
         _pick(

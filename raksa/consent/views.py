@@ -209,9 +209,11 @@ def read_changes(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def policy_draft(request: HttpRequest, scope: str) -> HttpResponse:
     agency = access.dpo_for_scope(request, scope)
-    draft = actions.start_policy_draft(agency=agency, actor=request.user)
+    # Reading the page writes nothing: an unsaved draft starts from the text in force.
+    draft = policies.open_draft(agency) or policies.new_draft(agency)
     form = PolicyDraftForm(request.POST or None, instance=draft)
     if request.method == "POST" and form.is_valid():
+        draft = actions.start_policy_draft(agency=agency, actor=request.user)
         draft = actions.save_policy_draft(version=draft, actor=request.user, **form.cleaned_data)
         if "publish" in request.POST:
             published = actions.publish_policy_version(version=draft, actor=request.user)

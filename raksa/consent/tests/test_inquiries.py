@@ -83,6 +83,10 @@ class InquiryTests(RealSmtp, TestCase):
         with self.assertRaises(ValueError):
             actions.answer_inquiry(inquiry=inquiry, answer="again", actor=self.dpo, language="th")
 
+    def test_it_preselects_the_agency_the_policy_links_from_v2(self) -> None:
+        page = self.client.get("/th/contact/dpo/", {"agency": "minburi"})
+        self.assertContains(page, '<option value="minburi" selected>')
+
     def test_it_explains_field_errors_in_the_persons_language_v2(self) -> None:
         response = self.client.post("/en/contact/dpo/", {"agency": "minburi", "email": "not-an-address"})
         self.assertEqual(response.status_code, 400)

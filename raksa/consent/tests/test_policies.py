@@ -218,6 +218,7 @@ class PolicyPageTests(TestCase):
         self.assertEqual(self.client.get("/th/dpo/privacy/platform/").status_code, 404)
         page = self.client.get("/th/dpo/privacy/minburi/")
         self.assertContains(page, 'name="publish"')
+        self.assertFalse(PolicyVersion.objects.filter(agency=self.minburi).exists(), "reading the page wrote nothing")
         response = self.client.post(
             "/th/dpo/privacy/minburi/",
             {
