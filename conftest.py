@@ -2,10 +2,12 @@
 
 import logging
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from raksa.testing.mailbox import Mailbox
 
@@ -59,3 +61,11 @@ def mailbox(request: pytest.FixtureRequest) -> Mailbox:
     box = request.config.stash[_MAILBOX]
     box.clear()
     return box
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_active() -> Iterator[None]:
+    """A request to /en/… activates English in the test's own thread (LocaleMiddleware never resets
+    it); without this, a later test would run in English depending on the order tests ran in."""
+    yield
+    translation.deactivate()
