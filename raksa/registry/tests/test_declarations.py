@@ -110,3 +110,18 @@ class DeclarationTests(SimpleTestCase):
         self.assertEqual(self.registry.stores(), ())
         with self.assertRaises(KeyError):
             self.registry.purpose("tour")
+
+
+class SiteDeclarationsTests(SimpleTestCase):
+    def test_it_uses_every_stored_field_only_for_lawful_declared_purposes_u2(self) -> None:
+        """Everything the site stores about people is tied to the agency's own purposes and a legal basis."""
+        declarations = raksa.registry.registry.declarations()
+        self.assertGreater(len(declarations), 10)
+        known_bases = set(raksa.registry.registry.legal_bases())
+        for declaration in declarations:
+            where = f"{declaration.model}.{declaration.field}"
+            self.assertTrue(declaration.purposes, f"{where} has no purpose")
+            self.assertFalse([p for p in declaration.purposes if p.refused], f"{where} has a refused purpose")
+            self.assertIn(declaration.legal_basis, known_bases, where)
+            if declaration.category.sensitive:
+                self.assertTrue(declaration.legal_basis.is_consent, f"{where} is sensitive without explicit consent")
