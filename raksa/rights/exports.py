@@ -1,6 +1,7 @@
 """The download of one's data (R1, PDPA s31): asked for, produced in the background with its progress
 shown, fetched once through a link that expires. Asking, producing and downloading are audited."""
 
+import base64
 import hashlib
 import json
 import secrets
@@ -15,13 +16,18 @@ from raksa.audit import actions as audit
 from raksa.organisations.models import Controller
 from raksa.rights.export import assemble
 from raksa.rights.models import Export, ExportFormat, ExportStatus
+from raksa.rights.pdf import as_pdf
 from raksa.subjects.models import Subject
 from raksa.vault.actions import save_sealed
 from raksa.vault.keys import session
 from raksa.vault.openers import Opener
 
 LINK_LIFETIME: Final = timedelta(hours=24)
-CONTENT_TYPES: Final = {ExportFormat.JSON: "application/json", ExportFormat.HTML: "text/html; charset=utf-8"}
+CONTENT_TYPES: Final = {
+    ExportFormat.JSON: "application/json",
+    ExportFormat.HTML: "text/html; charset=utf-8",
+    ExportFormat.PDF: "application/pdf",
+}
 
 
 def _audit(export: Export, action: str, actor: object = None) -> None:
@@ -68,6 +74,9 @@ def produce(*, export: Export) -> str:
         with translation.override(export.language):
             if export.format == ExportFormat.HTML:
                 content = render_to_string("rights/export.html", {"data": data, "language": export.language})
+            elif export.format == ExportFormat.PDF:
+                # The vault seals text: the PDF's bytes travel as base64 until the download decodes them.
+                content = base64.b64encode(as_pdf(data)).decode("ascii")
             else:
                 content = json.dumps(data, ensure_ascii=False, indent=2)
     except Exception as error:
@@ -94,7 +103,7 @@ def issue_link_token(*, export: Export) -> str | None:
     return token
 
 
-def take_download(*, export: Export, token: str, actor: object) -> str | None:
+def take_download(*, export: Export, token: str, actor: object) -> bytes | None:
     """The content, once: the token must match, the link must not have expired or been used.
     The sealed copy is emptied at once, so nothing of it outlives the download."""
     with transaction.atomic():
@@ -115,4 +124,6 @@ def take_download(*, export: Export, token: str, actor: object) -> str | None:
         locked.downloaded_at = timezone.now()
         save_sealed(locked)
         _audit(locked, "download", actor)
-    return content if isinstance(content, str) else None
+    if not isinstance(content, str):
+        return None
+    return base64.b64decode(content) if locked.format == ExportFormat.PDF else content.encode()

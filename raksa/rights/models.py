@@ -75,6 +75,7 @@ class RequestEvent(models.Model):
 class ExportFormat(models.TextChoices):
     JSON = "json", _("JSON (machine-readable)")
     HTML = "html", _("web page (readable)")
+    PDF = "pdf", _("PDF document (readable, printable)")
 
 
 class ExportStatus(models.TextChoices):

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 from datetime import datetime, timedelta
+from shutil import which
 
 from django.db import connections
 from django.test import TestCase, TransactionTestCase, override_settings
@@ -79,6 +80,21 @@ class MyDataTests(TestCase):
         self.assertNotIn(token, redact_path(link))  # the access log never keeps the token
         actions_done = set(AuditEntry.objects.filter(object_id=str(export.id)).values_list("action", flat=True))
         self.assertEqual(actions_done, {"rights.export.request", "rights.export.produce", "rights.export.download"})
+
+    @override_settings(TASKS=IMMEDIATE_TASKS)
+    def test_it_downloads_a_pdf_in_the_persons_language_r1(self) -> None:
+        user = _person()
+        export, token = self.export(user, "pdf")
+        response = self.client.get(reverse("rights:export_download", args=[export.id, token]))
+        self.assertEqual(response["Content-Type"], "application/pdf")
+        self.assertTrue(response.content.startswith(b"%PDF-"))
+        if which("pdftotext") is None:
+            self.skipTest("poppler-utils (pdftotext) is not installed: the PDF's text cannot be read back")
+        text = subprocess.run(
+            ["pdftotext", "-", "-"], input=response.content, capture_output=True, check=True
+        ).stdout.decode()
+        self.assertIn("ข้อมูลของฉัน", text)  # the Thai title, written with an embedded Thai font
+        self.assertIn(CANARY_EMAIL, text)
 
     @override_settings(TASKS=IMMEDIATE_TASKS)
     def test_it_refuses_an_expired_link_and_another_persons_export(self) -> None:
