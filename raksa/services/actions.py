@@ -1,9 +1,10 @@
 """Writes of the services app: each one transaction, each with its audit entry.
 
-Declaring: `create_service`, `declare_field` (refuses what the registry does not allow),
-`assign_officer`, `current_notice`. Registering: `register` (one registration per submitted form,
-seats and waiting list), `cancel_registration` (by the person; promotes the next on the waiting
-list). Officers: `change_status`, `add_note`, `notify_person`. Retention: `erase_expired_registrations`.
+Declaring: `create_service`, `change_service` (a capacity that grows promotes the waiting list),
+`declare_field` (refuses what the registry does not allow), `assign_officer`, `current_notice`.
+Registering: `register` (one registration per submitted form, seats and waiting list),
+`cancel_registration` (by the person; promotes the next on the waiting list).
+Officers: `change_status`, `add_note`, `notify_person`. Retention: `erase_expired_registrations`.
 """
 
 import datetime
@@ -19,6 +20,7 @@ from raksa.audit.actions import record
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.registry import EXPLICIT_CONSENT, PurposeRefusedError, registry
 from raksa.services import notice as notices
+from raksa.services import publishing
 from raksa.services.columns import COLUMNS
 from raksa.services.models import (
     CLOSED_STATUSES,
@@ -60,6 +62,18 @@ class NoticeChangedError(RegistrationRefusedError):
     """The declaration changed after the person read the notice: they must read the new one."""
 
 
+class StatusRefusedError(ValueError):
+    """An officer's status change that the case cannot take (cancelled by the person, or no seat left)."""
+
+
+class CancelledByPersonError(StatusRefusedError):
+    pass
+
+
+class NoSeatLeftError(StatusRefusedError):
+    """A waiting-list registration cannot take a seat the activity does not have."""
+
+
 # Declaring ----------------------------------------------------------------------------------------
 def check_field(*, category: str, purpose: str, legal_basis: str) -> None:
     """Raises DeclarationError unless a service may ask for this category, for this purpose, on this basis."""
@@ -97,7 +111,37 @@ def create_service(*, agency: Agency, slug: str, actor: object, **details: Any) 
         object_type="services.service",
         object_id=service.pk,
     )
+    publishing.index_service(service=service)
     return service
+
+
+@transaction.atomic
+def change_service(*, service: Service, actor: object, **changes: Any) -> Service:
+    """Saves an administrator's changes; seats added to an activity go to its waiting list at once."""
+    locked = Service.objects.select_for_update().get(pk=service.pk)
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    if locked.is_activity:
+        taken = seats_taken(locked)
+        if (locked.capacity or 0) < taken:
+            raise DeclarationError(f"{taken} seats are already taken: the capacity cannot be lower")
+    locked.save()
+    record(
+        action="services.service_changed",
+        actor=actor,
+        agency_id=locked.agency_id,
+        object_type="services.service",
+        object_id=locked.pk,
+        fields=sorted(changes),
+    )
+    if locked.is_activity:
+        _promote_waiting(locked)
+    publishing.index_service(service=locked)
+    return locked
+
+
+def seats_taken(service: Service) -> int:
+    return Registration.objects.filter(service=service, status__in=SEAT_STATUSES).count()
 
 
 @transaction.atomic
@@ -256,8 +300,7 @@ def _register(
         raise NoticeChangedError("the notice at collection changed; it must be read again")
     status = Status.RECEIVED
     if service.is_activity:
-        taken = Registration.objects.filter(service=service, status__in=SEAT_STATUSES).count()
-        status = Status.RECEIVED if taken < (service.capacity or 0) else Status.WAITLISTED
+        status = Status.RECEIVED if seats_taken(service) < (service.capacity or 0) else Status.WAITLISTED
     registration = Registration(
         service=service,
         subject=subject,
@@ -318,8 +361,7 @@ def cancel_registration(*, registration: Registration, actor: object) -> Registr
 
 def _promote_waiting(service: Service) -> None:
     """Gives free seats to the waiting list, first come first served, and tells those promoted."""
-    taken = Registration.objects.filter(service=service, status__in=SEAT_STATUSES).count()
-    free = (service.capacity or 0) - taken
+    free = (service.capacity or 0) - seats_taken(service)
     if free <= 0:
         return
     waiting = list(
@@ -350,7 +392,10 @@ def change_status(*, registration: Registration, staff: StaffMembership, status:
     service = Service.objects.select_for_update().get(pk=registration.service_id)
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if registration.status == Status.CANCELLED:
-        raise ValueError("the person cancelled this registration")
+        raise CancelledByPersonError("the person cancelled this registration")
+    takes_seat = service.is_activity and status in SEAT_STATUSES and not registration.holds_seat
+    if takes_seat and seats_taken(service) >= (service.capacity or 0):
+        raise NoSeatLeftError("the activity has no seat left for a registration on its waiting list")
     freed = registration.holds_seat and status not in SEAT_STATUSES
     registration.status = status
     registration.closed_at = timezone.now() if status in CLOSED_STATUSES else None

@@ -6,7 +6,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,9 +21,10 @@ from raksa.core.templatetags.thai_dates import local_date
 from raksa.services import access, actions, ical, thai
 from raksa.services import notice as notices
 from raksa.services.forms import NoteForm, RegistrationForm, StatusForm
-from raksa.services.models import SEAT_STATUSES, Kind, NoteKind, Registration, Service, Status
+from raksa.services.models import Kind, NoteKind, Registration, Service, Status
 from raksa.services.prefill import prefill_offer
 from raksa.services.processing import fields_in_force
+from raksa.services.publishing import upcoming_activities, with_seats_taken
 from raksa.vault import crypto, keys
 from raksa.vault.openers import Opener
 from raksa.vault.sealed import Sealed
@@ -52,8 +53,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
 def _seats_left(service: Service) -> int | None:
     if not service.is_activity:
         return None
-    taken = service.registrations.filter(status__in=SEAT_STATUSES).count()
-    return max((service.capacity or 0) - taken, 0)
+    return max((service.capacity or 0) - actions.seats_taken(service), 0)
 
 
 def _render_service(
@@ -257,13 +257,8 @@ def calendar_month(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def calendar_list(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    activities = (
-        Service.objects.filter(kind=Kind.ACTIVITY, ends_at__gte=now)
-        .select_related("agency")
-        .annotate(taken=Count("registrations", filter=Q(registrations__status__in=SEAT_STATUSES)))
-    )
-    return render(request, "services/calendar_list.html", {"activities": activities.order_by("starts_at")})
+    activities = with_seats_taken(upcoming_activities())
+    return render(request, "services/calendar_list.html", {"activities": activities})
 
 
 @require_GET
@@ -378,8 +373,11 @@ def case_status(request: HttpRequest, registration_id: uuid.UUID) -> HttpRespons
             status=form.cleaned_data["status"],
             reason=form.cleaned_data["reason"],
         )
-    except ValueError:
+    except actions.CancelledByPersonError:
         messages.error(request, _("The person cancelled this registration; its status cannot change."))
+        return redirect("services:case", registration_id=registration.pk)
+    except actions.NoSeatLeftError:
+        messages.error(request, _("The activity is full: this registration stays on the waiting list."))
         return redirect("services:case", registration_id=registration.pk)
     messages.success(request, _("The status is changed."))
     return redirect("services:case", registration_id=registration.pk)

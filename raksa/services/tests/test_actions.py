@@ -1,11 +1,15 @@
 import uuid
 
+from django.contrib.admin import site
 from django.core.exceptions import ImproperlyConfigured
-from django.test import TestCase, override_settings
+from django.test import RequestFactory, TestCase, override_settings
+from django.utils import translation
 
+from raksa.accounts.models import User
 from raksa.audit.models import AuditEntry
 from raksa.services import actions
-from raksa.services.models import CaseNote, NoticeVersion, Registration, Status
+from raksa.services.admin import ServiceAdmin, ServiceForm
+from raksa.services.models import CaseNote, NoticeVersion, Registration, Service, Status
 from raksa.services.tests import builders
 from raksa.vault.openers import Opener
 
@@ -207,6 +211,33 @@ class WaitingListTests(TestCase):
         first = builders.registration(self.workshop, self.people[0])
         self.assertEqual(builders.registration(self.workshop, self.people[0]).pk, first.pk)
 
+    def test_it_promotes_the_waiting_list_when_seats_are_added(self) -> None:
+        registrations = [builders.registration(self.workshop, person) for person in self.people]
+        with self.captureOnCommitCallbacks(execute=True):
+            actions.change_service(service=self.workshop, actor=None, capacity=3)
+        statuses = [Registration.objects.get(pk=r.pk).status for r in registrations]
+        self.assertEqual(statuses, [Status.RECEIVED, Status.RECEIVED, Status.RECEIVED, Status.WAITLISTED])
+        self.assertTrue(AuditEntry.objects.filter(action="services.service_changed", fields="capacity").exists())
+
+    def test_it_refuses_a_capacity_below_the_seats_taken(self) -> None:
+        for person in self.people[:2]:
+            builders.registration(self.workshop, person)
+        with self.assertRaises(actions.DeclarationError):
+            actions.change_service(service=self.workshop, actor=None, capacity=1)
+        self.workshop.refresh_from_db()
+        self.assertEqual(self.workshop.capacity, 2)
+
+    def test_it_keeps_a_waiting_registration_waiting_while_the_activity_is_full(self) -> None:
+        registrations = [builders.registration(self.workshop, person) for person in self.people[:3]]
+        officer = builders.officer("officer", self.workshop.agency)
+        with self.assertRaises(actions.NoSeatLeftError):
+            actions.change_status(registration=registrations[2], staff=officer, status=Status.APPROVED)
+        self.assertEqual(Registration.objects.get(pk=registrations[2].pk).status, Status.WAITLISTED)
+        actions.change_status(registration=registrations[0], staff=officer, status=Status.REJECTED, reason="ซ้ำ")
+        self.assertEqual(Registration.objects.get(pk=registrations[2].pk).status, Status.RECEIVED)
+        actions.change_status(registration=registrations[2], staff=officer, status=Status.APPROVED)
+        self.assertEqual(Registration.objects.get(pk=registrations[2].pk).status, Status.APPROVED)
+
 
 class RetentionTests(TestCase):
     databases = "__all__"
@@ -231,3 +262,43 @@ class RetentionTests(TestCase):
         self.assertIsNone(erased.phone)
         self.assertIsNotNone(erased.erased_at)
         self.assertFalse(CaseNote.objects.filter(registration=registration).exists())
+
+
+class AdministeringTests(TestCase):
+    """The admin's service form saves through the actions: audited, indexed, and the waiting list promoted."""
+
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        self.workshop = builders.activity(builders.agency(), capacity=1)
+        self.people = [builders.citizen(f"person{index}") for index in range(2)]
+        self.registrations = [builders.registration(self.workshop, person) for person in self.people]
+        self.admin = User.objects.create_superuser("admin", "admin-password")
+        self.model_admin = ServiceAdmin(Service, site)
+
+    def _form(self, **changes: object) -> ServiceForm:
+        data = {name: getattr(self.workshop, name) for name in ServiceForm.Meta.fields if name != "officers"}
+        data |= {"agency": self.workshop.agency_id, "officers": [], **changes}
+        return ServiceForm(data, instance=self.workshop)
+
+    def test_it_promotes_the_waiting_list_when_an_administrator_adds_seats(self) -> None:
+        form = self._form(capacity=2)
+        self.assertTrue(form.is_valid(), form.errors)
+        request = RequestFactory().post("/admin/")
+        request.user = self.admin
+        with self.captureOnCommitCallbacks(execute=True):
+            self.model_admin.save_model(request, form.save(commit=False), form, change=True)
+        self.assertEqual(Registration.objects.get(pk=self.registrations[1].pk).status, Status.RECEIVED)
+        self.assertEqual(AuditEntry.objects.get(action="services.service_changed").actor_id, self.admin.pk)
+
+    def test_it_explains_a_capacity_below_the_seats_taken_on_its_field(self) -> None:
+        with translation.override("th"):
+            form = self._form(capacity=0)
+            self.assertFalse(form.is_valid())
+        self.assertIn("ที่นั่ง", form.errors["capacity"][0])
+
+    def test_it_refuses_an_officer_of_another_agency(self) -> None:
+        stranger = builders.officer("stranger", builders.agency("other", "other"))
+        form = self._form(officers=[stranger.pk])
+        self.assertFalse(form.is_valid())
+        self.assertIn("officers", form.errors)
