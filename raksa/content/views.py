@@ -1,4 +1,6 @@
+import mimetypes
 import posixpath
+from pathlib import Path
 from typing import cast
 from urllib.parse import urlsplit
 
@@ -12,7 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views import static
 from django.views.decorators.http import require_GET
 
-from raksa.content import defaults, search
+from raksa.content import defaults, ranges, search
 from raksa.content.cards import news_cards
 from raksa.content.models import NewsItem, Page, RecommendedLink, Video
 from raksa.core.caching import public_page
@@ -111,7 +113,19 @@ def media(request: HttpRequest, name: str) -> HttpResponseBase:
     name = posixpath.normpath(name)
     if not name.startswith("content/"):
         raise Http404
-    response = static.serve(request, name, document_root=str(settings.MEDIA_ROOT))
+    if name.startswith("content/videos/"):
+        response = _video(request, name)
+    else:
+        response = static.serve(request, name, document_root=str(settings.MEDIA_ROOT))
     named_by_content = name.startswith(("content/pictures/", "content/thumbnails/"))
     response["Cache-Control"] = "public, max-age=31536000, immutable" if named_by_content else "public, max-age=3600"
     return response
+
+
+def _video(request: HttpRequest, name: str) -> HttpResponseBase:
+    """A self-hosted video, in the byte ranges players ask for (seeking; Safari plays nothing without)."""
+    root = Path(settings.MEDIA_ROOT).resolve()
+    path = (root / name).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise Http404
+    return ranges.serve(request, path, mimetypes.guess_type(path.name)[0] or "application/octet-stream")

@@ -120,6 +120,30 @@ class VideoTests(TemporaryMedia, TestCase):
         self.assertContains(response, '<source src="/media/content/videos/clip')
         self.assertEqual(self.client.get(f"/th/videos/{self.own.pk}/play/").status_code, 404)
 
+    def test_it_serves_its_own_videos_in_byte_ranges_for_seeking(self) -> None:
+        address = self.own.file.url
+        whole = b"".join(self.client.get(address).streaming_content)
+        self.assertEqual(whole, b"\x00\x00\x00\x18ftypmp42")
+        part = self.client.get(address, headers={"Range": "bytes=4-7"})
+        self.assertEqual(part.status_code, 206)
+        self.assertEqual(b"".join(part.streaming_content), b"ftyp")
+        self.assertEqual(part["Content-Range"], f"bytes 4-7/{len(whole)}")
+        self.assertEqual(part["Content-Type"], "video/mp4")
+        self.assertEqual(part["Accept-Ranges"], "bytes")
+        tail = self.client.get(address, headers={"Range": "bytes=-4"})
+        self.assertEqual(b"".join(tail.streaming_content), b"mp42")
+        open_ended = self.client.get(address, headers={"Range": "bytes=8-"})
+        self.assertEqual(b"".join(open_ended.streaming_content), b"mp42")
+        beyond = self.client.get(address, headers={"Range": f"bytes={len(whole)}-"})
+        self.assertEqual(beyond.status_code, 416)
+        self.assertEqual(beyond["Content-Range"], f"bytes */{len(whole)}")
+
+    def test_it_sends_the_whole_video_when_it_changed_since_the_first_part(self) -> None:
+        stale = self.client.get(
+            self.own.file.url, headers={"Range": "bytes=4-7", "If-Range": "Mon, 01 Jan 2024 00:00:00 GMT"}
+        )
+        self.assertEqual(stale.status_code, 200)
+
     def test_it_refuses_a_video_with_two_sources_or_none(self) -> None:
         from django.core.exceptions import ValidationError
 
