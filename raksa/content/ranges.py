@@ -21,24 +21,34 @@ CHUNK = 64 * 1024
 def serve(request: HttpRequest, path: Path, content_type: str) -> HttpResponseBase:
     """The file, or the part of it the request's Range asks for (206), or 416 for a range past its end."""
     stat = path.stat()
-    size = stat.st_size
-    wanted = _range(request, size, last_modified=int(stat.st_mtime))
-    if wanted is None:
-        response: HttpResponseBase = FileResponse(path.open("rb"), content_type=content_type)
-    elif wanted == "unsatisfiable":
-        response = HttpResponse(status=416, content_type=content_type)
-        response["Content-Range"] = f"bytes */{size}"
-    else:
-        start, end = wanted
-        response = StreamingHttpResponse(_part(path.open("rb"), start, end), status=206, content_type=content_type)
-        response["Content-Range"] = f"bytes {start}-{end}/{size}"
-        response["Content-Length"] = str(end - start + 1)
+    response = _answer(request, path, content_type, size=stat.st_size, last_modified=int(stat.st_mtime))
     response["Accept-Ranges"] = "bytes"
     response["Last-Modified"] = http_date(stat.st_mtime)
     return response
 
 
-def _range(request: HttpRequest, size: int, *, last_modified: int) -> tuple[int, int] | str | None:
+def _answer(request: HttpRequest, path: Path, content_type: str, *, size: int, last_modified: int) -> HttpResponseBase:
+    try:
+        wanted = _range(request, size, last_modified=last_modified)
+    except UnsatisfiableRangeError:
+        unsatisfiable = HttpResponse(status=416, content_type=content_type)
+        unsatisfiable["Content-Range"] = f"bytes */{size}"
+        return unsatisfiable
+    if wanted is None:
+        return FileResponse(path.open("rb"), content_type=content_type)
+    first, last = wanted
+    part = StreamingHttpResponse(_part(path.open("rb"), first, last), status=206, content_type=content_type)
+    part["Content-Range"] = f"bytes {first}-{last}/{size}"
+    part["Content-Length"] = str(last - first + 1)
+    return part
+
+
+class UnsatisfiableRangeError(Exception):
+    pass
+
+
+def _range(request: HttpRequest, size: int, *, last_modified: int) -> tuple[int, int] | None:
+    """The (first, last) byte asked for, None for the whole file; past the end raises."""
     header = request.headers.get("Range", "").replace(" ", "")
     match = SINGLE_RANGE.match(header)
     if match is None or not any(match.groups()):
@@ -55,7 +65,7 @@ def _range(request: HttpRequest, size: int, *, last_modified: int) -> tuple[int,
     else:
         start, end = max(size - int(last), 0), size - 1  # the last N bytes
     if start >= size or size == 0:
-        return "unsatisfiable"
+        raise UnsatisfiableRangeError
     return start, end
 
 
