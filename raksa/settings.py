@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "raksa.services",
     "raksa.disclosures",
     "raksa.rights",
+    "raksa.api",
+    # Only for the interactive API documentation's own script and style files (served from this site).
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Inside the locale middleware: every error under /api/ as a problem document in the person's language.
+    "raksa.api.middleware.problem_documents",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -232,6 +237,10 @@ RAKSA_RESET_LINK_MINUTES = env_int("RAKSA_RESET_LINK_MINUTES", 60, minimum=5)
 RAKSA_CONFIRM_LINK_HOURS = env_int("RAKSA_CONFIRM_LINK_HOURS", 48, minimum=1)
 RAKSA_INVITATION_LINK_HOURS = env_int("RAKSA_INVITATION_LINK_HOURS", 72, minimum=1)
 RAKSA_PASSWORD_REMINDER_DAYS = env_int("RAKSA_PASSWORD_REMINDER_DAYS", 365, minimum=1)
+# The JSON API for the mobile application (docs/api.md).
+RAKSA_APP_TOKEN_HOURS = env_int("RAKSA_APP_TOKEN_HOURS", 720, minimum=1)
+RAKSA_API_REQUESTS_PER_MINUTE = env_int("RAKSA_API_REQUESTS_PER_MINUTE", 120, minimum=1)
+RAKSA_API_ACCOUNT_REQUESTS_PER_MINUTE = env_int("RAKSA_API_ACCOUNT_REQUESTS_PER_MINUTE", 10, minimum=1)
 # Django's own reset tokens are not used, but nothing should live three days.
 PASSWORD_RESET_TIMEOUT = 3600
 

@@ -17,6 +17,8 @@ urlpatterns = [
     path(settings.RAKSA_ADMIN_URL, admin.site.urls),
     path("sitemap.xml", sitemap_view, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("media/<path:name>", content_views.media, name="media"),
+    # The JSON API has no language prefix: it answers in the language of Accept-Language.
+    path("api/v1/", include("raksa.api.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", include("raksa.core.urls")),

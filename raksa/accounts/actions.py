@@ -14,12 +14,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from raksa.accounts import addresses, throttle, tokens
+from raksa.accounts import addresses, apptokens, throttle, tokens
 from raksa.accounts.devices import describe
 from raksa.accounts.mfa import MFA_VERIFIED, PENDING_LOGIN, confirmed_device
 from raksa.accounts.middleware import idle_seconds
 from raksa.accounts.models import (
     AccountToken,
+    AppToken,
     LoginThrottle,
     PasswordHistory,
     RecoveryCode,
@@ -83,6 +84,8 @@ def _set_password(user: User, encoded: str) -> None:
 
 
 def _end_sessions(user: User, *, keep: str | None = None) -> int:
+    """Every web session but `keep`, and every log-in of the mobile application."""
+    AppToken.objects.filter(user=user).delete()
     sessions = Session.objects.filter(user=user)
     if keep:
         sessions = sessions.exclude(session_key=keep)
@@ -94,7 +97,14 @@ def _end_sessions(user: User, *, keep: str | None = None) -> int:
 
 
 def create_account(
-    *, username: str, email: str, password: str, policy: PolicyVersion, origin: str, language: str
+    *,
+    username: str,
+    email: str,
+    password: str,
+    policy: PolicyVersion,
+    origin: str,
+    language: str,
+    channel: str = Channel.WEB,
 ) -> None:
     """Create a citizen account, record its acceptance of the frozen policy version shown, mail a link.
 
@@ -103,13 +113,21 @@ def create_account(
     """
     # Hashed before the transaction (see check_login); for a known address too, so both take as long.
     encoded = make_password(password)
-    _create_account(username=username, email=email, encoded=encoded, policy=policy, origin=origin, language=language)
+    _create_account(
+        username=username,
+        email=email,
+        encoded=encoded,
+        policy=policy,
+        origin=origin,
+        language=language,
+        channel=channel,
+    )
 
 
 @transaction.atomic
 @transaction.atomic(using=KEYSTORE)  # the address's blind index and key: kept only if the account is
 def _create_account(
-    *, username: str, email: str, encoded: str, policy: PolicyVersion, origin: str, language: str
+    *, username: str, email: str, encoded: str, policy: PolicyVersion, origin: str, language: str, channel: str
 ) -> None:
     owner = addresses.find_user(email)
     if owner is not None:
@@ -121,7 +139,7 @@ def _create_account(
     user.save()
     addresses.store(user, email)
     _event("accounts.account_created", user, actor=user)
-    accept_policy(subject=subject, version=policy, channel=Channel.WEB)
+    accept_policy(subject=subject, version=policy, channel=channel)
     send_account_mail.enqueue(user_id=str(user.pk), kind=TokenPurpose.CONFIRM_EMAIL, origin=origin, language=language)
 
 
@@ -135,6 +153,27 @@ def confirm_email(*, token: AccountToken) -> bool:
         user.save(update_fields=["email_confirmed_at"])
     _event("accounts.email_confirmed", user, actor=user)
     return True
+
+
+@transaction.atomic
+@transaction.atomic(using=KEYSTORE)
+def change_email(*, user: User, email: str, origin: str, language: str) -> None:
+    """Rectify the account's address; it counts as unconfirmed until the link mailed to it is followed.
+
+    An address that another account has is not taken, and its owner gets a notice instead: the
+    person sees the same answer either way, as at sign-up.
+    """
+    owner = addresses.find_user(email)
+    if owner is not None and owner.pk != user.pk:
+        record(action="accounts.email_change_existing", subject_id=owner.subject_id, outcome="denied")
+        send_account_mail.enqueue(user_id=str(owner.pk), kind="signup_notice", origin=origin, language=language)
+        return
+    if owner is None:
+        addresses.replace(user, email)
+        user.email_confirmed_at = None
+        user.save(update_fields=["email_confirmed_at"])
+    _event("accounts.email_changed", user, actor=user)
+    send_account_mail.enqueue(user_id=str(user.pk), kind=TokenPurpose.CONFIRM_EMAIL, origin=origin, language=language)
 
 
 @transaction.atomic
@@ -214,6 +253,21 @@ def log_out(request: HttpRequest) -> None:
 
 
 @transaction.atomic
+def log_in_app(*, user: User) -> tuple[str, datetime]:
+    """Start a log-in of the mobile application: a bearer token (shown once) and when it expires."""
+    issued = apptokens.issue(user=user)
+    _event("accounts.app_login", user, actor=user)
+    return issued
+
+
+@transaction.atomic
+def log_out_app(*, token: AppToken) -> None:
+    """End one log-in of the mobile application: its token no longer opens anything."""
+    token.delete()
+    _event("accounts.app_logout", token.user, actor=token.user)
+
+
+@transaction.atomic
 def end_session(*, user: User, session: Session) -> None:
     session.delete()
     _event("accounts.session_ended", user, actor=user)
@@ -270,6 +324,19 @@ def _change_password(request: HttpRequest, *, user: User, encoded: str) -> None:
     _set_password(user, encoded)
     update_session_auth_hash(request, user)
     _end_sessions(user, keep=request.session.session_key)
+    _event("accounts.password_changed", user, actor=user)
+
+
+def change_password_everywhere(*, user: User, password: str) -> None:
+    """Change the password from the mobile application: every session and application log-in ends,
+    the one asking included (a bearer token, unlike a session, cannot move to a new key)."""
+    _change_password_everywhere(user=user, encoded=make_password(password))
+
+
+@transaction.atomic
+def _change_password_everywhere(*, user: User, encoded: str) -> None:
+    _set_password(user, encoded)
+    _end_sessions(user)
     _event("accounts.password_changed", user, actor=user)
 
 

@@ -20,6 +20,16 @@ def store(user: User, email: str) -> None:
     save_sealed(row)
 
 
+def replace(user: User, email: str) -> None:
+    """Seal a new address for an account, in place of its old one (call inside the action's transaction)."""
+    row = AccountEmail.objects.filter(user=user).first()
+    if row is None:
+        store(user, email)
+        return
+    row.email = email
+    save_sealed(row)
+
+
 def find_user(email: str) -> User | None:
     """The account with this address (compared trimmed and without regard to case), or None."""
     ids = [match.object_id for match in find("email", email) if match.store == AccountEmail.vault_store]

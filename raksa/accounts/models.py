@@ -135,6 +135,26 @@ class AccountToken(models.Model):
         return f"{self.purpose} link of {self.user_id}"
 
 
+class AppToken(models.Model):
+    """A log-in of the mobile application: an opaque bearer token of which only the SHA-256 is stored.
+
+    It ends at its expiry, at log-out, and wherever the account's sessions end (password change or
+    reset, deactivation, "end all other sessions").
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="app_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("application log-in")
+        verbose_name_plural = _("application log-ins")
+
+    def __str__(self) -> str:
+        return f"application log-in of {self.user_id}"
+
+
 class PasswordHistory(models.Model):
     """Hashes of an account's earlier passwords, so a reused one can be refused."""
 
