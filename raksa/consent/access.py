@@ -2,7 +2,7 @@
 
 from django.http import Http404, HttpRequest
 
-from raksa.consent.models import PolicyVersion
+from raksa.consent.models import Inquiry, PolicyVersion
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.subjects.models import Subject
 
@@ -34,6 +34,15 @@ def dpo_membership(request: HttpRequest) -> StaffMembership:
     if membership is None:
         raise Http404
     return membership
+
+
+def agency_inquiry(request: HttpRequest, reference: str) -> tuple[StaffMembership, Inquiry]:
+    """A question sent to the requesting DPO's own agency; 404 for another agency's and for anyone else."""
+    membership = dpo_membership(request)
+    inquiry = Inquiry.objects.filter(reference=reference, agency_id=membership.agency_id).first()
+    if inquiry is None:
+        raise Http404
+    return membership, inquiry
 
 
 def mailing_sender(request: HttpRequest) -> StaffMembership:

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from raksa import registry
 from raksa.audit.actions import record
-from raksa.consent import policies, tasks
+from raksa.consent import policies, recipients, tasks
 from raksa.consent.models import (
     AcceptanceKind,
     Channel,
@@ -147,21 +147,31 @@ def grant_consent(
     minor: bool,
     guardian_consents: bool = False,
     email: str = "",
+    recipient: str = "",
     actor: object = None,
 ) -> Consent:
     """Records a separate, explicit consent; a person under 20 needs a parent's or guardian's (PDPA s20).
 
-    For a purpose delivered by e-mail, `email` is where to send it; it is sealed by the vault.
+    For a purpose delivered by e-mail, `email` is where to send it; it is sealed by the vault. With a
+    `recipient` (a key from raksa.consent.recipients) the consent is to disclosure to that recipient
+    only, for that purpose.
     """
-    if purpose not in {p.code for p in consent_purposes(agency)}:
+    if recipient:
+        if recipients.offered(agency, recipient, purpose) is None:
+            raise ConsentRefusedError("this recipient is not one a person may consent to for this purpose")
+    elif purpose not in {p.code for p in consent_purposes(agency)}:
         raise ConsentRefusedError(f"{purpose!r} is not processed on consent")
     registry.usable_purpose(purpose)  # a refused purpose (marketing, D2) raises
     if minor and not guardian_consents:
         raise ConsentRefusedError("a person under 20 can consent only with a parent's or guardian's consent")
-    if (purpose in BY_EMAIL) != bool(email):
+    if (purpose in BY_EMAIL and not recipient) != bool(email):
         raise ConsentRefusedError("an e-mail address is needed for, and only for, a purpose delivered by e-mail")
     consent, _created = Consent.objects.select_for_update().get_or_create(
-        subject=subject, agency=agency, purpose=purpose, defaults={"controller_id": agency.controller_id}
+        subject=subject,
+        agency=agency,
+        purpose=purpose,
+        recipient=recipient,
+        defaults={"controller_id": agency.controller_id},
     )
     consent.granted = True
     consent.email = email or None
@@ -171,9 +181,13 @@ def grant_consent(
 
 
 @transaction.atomic
-def withdraw_consent(*, subject: Subject, agency: Agency, purpose: str, channel: str, actor: object = None) -> Consent:
+def withdraw_consent(
+    *, subject: Subject, agency: Agency, purpose: str, channel: str, recipient: str = "", actor: object = None
+) -> Consent:
     """Withdrawal takes effect at once: processing asks for live consent each time. The history stays."""
-    consent = Consent.objects.select_for_update().get(subject=subject, agency=agency, purpose=purpose)
+    consent = Consent.objects.select_for_update().get(
+        subject=subject, agency=agency, purpose=purpose, recipient=recipient
+    )
     if consent.granted:
         consent.granted = False
         # The address was given for this purpose only: it goes with the consent.
@@ -203,9 +217,14 @@ def _event(consent: Consent, action: str, channel: str, given_by: str, actor: ob
     return event
 
 
-def has_live_consent(*, subject: Subject, agency: Agency, purpose: str) -> bool:
-    """What processing asks, every time, right before it acts on consent."""
-    return Consent.objects.filter(subject=subject, agency=agency, purpose=purpose, granted=True).exists()
+def has_live_consent(*, subject: Subject, agency: Agency, purpose: str, recipient: str = "") -> bool:
+    """What processing asks, every time, right before it acts on consent.
+
+    With a `recipient`, only a consent to that recipient counts; the agency's own consent does not.
+    """
+    return Consent.objects.filter(
+        subject=subject, agency=agency, purpose=purpose, recipient=recipient, granted=True
+    ).exists()
 
 
 # Mailings (U1) ---------------------------------------------------------------------------------------
@@ -244,7 +263,7 @@ def deliver_mailing(*, mailing: Mailing) -> int:
     sent = 0
     with session(), mail.mailers.default as connection:
         for consent_id in Consent.objects.filter(
-            agency=mailing.agency, purpose=mailing.purpose, granted=True
+            agency=mailing.agency, purpose=mailing.purpose, recipient="", granted=True
         ).values_list("pk", flat=True):
             consent = Consent.objects.filter(pk=consent_id, granted=True).first()
             address = opener.open_field(consent, "email") if consent else None
@@ -305,6 +324,7 @@ def submit_inquiry(
         agency=agency,
         kind=kind,
         reference=_new_reference(),
+        language=language,
     )
     inquiry.name, inquiry.email, inquiry.message = name, email, message
     inquiry.save()
@@ -324,8 +344,9 @@ def submit_inquiry(
 
 
 @transaction.atomic
-def answer_inquiry(*, inquiry: Inquiry, answer: str, actor: object, language: str) -> Inquiry:
-    """Stores the DPO's answer and e-mails it; if the mail cannot be sent, nothing is recorded as answered."""
+def answer_inquiry(*, inquiry: Inquiry, answer: str, actor: object) -> Inquiry:
+    """Stores the DPO's answer and e-mails it in the sender's language; if the mail cannot be sent, nothing is
+    recorded as answered."""
     inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
     if inquiry.status == InquiryStatus.ANSWERED:
         raise ValueError("this inquiry is already answered")
@@ -347,7 +368,7 @@ def answer_inquiry(*, inquiry: Inquiry, answer: str, actor: object, language: st
         legal_basis=registry.PUBLIC_TASK.code,
     )
     # Sent here, not queued: the answer is personal data, and task arguments are stored in plaintext.
-    send_inquiry_mail(inquiry=inquiry, kind="answer", language=language, answer=answer)
+    send_inquiry_mail(inquiry=inquiry, kind="answer", language=inquiry.language, answer=answer)
     return inquiry
 
 

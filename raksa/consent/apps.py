@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 
 
 class ConsentConfig(AppConfig):
@@ -8,4 +8,11 @@ class ConsentConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the consent app's own purpose (pre-filling forms) with the registry.
-        from raksa.consent import purposes  # noqa: F401
+        from raksa.consent import policy, purposes  # noqa: F401
+
+        policy.register()
+
+        if apps.is_installed("raksa.services"):
+            from raksa.consent import prefill
+
+            prefill.register()

@@ -80,6 +80,7 @@ class ConsentGrantForm(forms.Form):
 class ConsentWithdrawForm(forms.Form):
     purpose = forms.CharField(widget=forms.HiddenInput)
     agency = forms.SlugField(widget=forms.HiddenInput)
+    recipient = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
 
 
 class InquiryForm(forms.Form):

@@ -1,9 +1,12 @@
 """Policy versions and their acceptances, consents with their history, consent-based mailings."""
 
 import uuid
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -128,7 +131,8 @@ class ConsentAction(models.TextChoices):
 
 
 class Consent(models.Model):
-    """The live state of one person's consent to one agency for one purpose; its history is ConsentEvent.
+    """The live state of one person's consent to one agency (or to one of its recipients) for one purpose;
+    its history is ConsentEvent.
 
     For purposes delivered by e-mail (news, surveys) it holds the address the person gave for them,
     sealed by the vault and cleared when the consent is withdrawn.
@@ -140,6 +144,9 @@ class Consent(models.Model):
     # The agency's controller: the legal person the consent is given to, whose keys seal the address.
     controller = models.ForeignKey("organisations.Controller", on_delete=models.PROTECT, related_name="+")
     purpose = models.CharField(_("purpose"), max_length=64)
+    # Empty for the agency itself; otherwise the one recipient this consent lets the agency disclose
+    # to for the purpose (raksa.consent.recipients), e.g. "disclosures.recipient:12".
+    recipient = models.CharField(_("recipient"), max_length=100, blank=True, default="")
     granted = models.BooleanField(_("granted"), default=False)
     email = EncryptedField(_("e-mail address for this purpose"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -152,7 +159,9 @@ class Consent(models.Model):
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
         constraints = [
-            models.UniqueConstraint(fields=["subject", "agency", "purpose"], name="one_consent_per_purpose"),
+            models.UniqueConstraint(
+                fields=["subject", "agency", "purpose", "recipient"], name="one_consent_per_purpose_and_recipient"
+            ),
         ]
         indexes = [models.Index(fields=["agency", "purpose", "granted"])]
 
@@ -214,6 +223,10 @@ class InquiryStatus(models.TextChoices):
     ANSWERED = "answered", _("Answered")
 
 
+# The DPO answers within the 30 days PDPA s30 gives a request to see one's data: the same promise of speed.
+INQUIRY_ANSWER_PERIOD = timedelta(days=30)
+
+
 class Inquiry(VaultModel):
     """A question, suggestion or complaint about the policy, sent to an agency's DPO (V2)."""
 
@@ -230,6 +243,8 @@ class Inquiry(VaultModel):
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     answered_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The language the sender wrote in: the receipt and the answer are mailed in it.
+    language = models.CharField(_("language"), max_length=2, choices=settings.LANGUAGES, default="th")
 
     class Meta:
         verbose_name = _("question to the DPO")
@@ -238,3 +253,11 @@ class Inquiry(VaultModel):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def due_date(self) -> date:
+        return timezone.localdate(self.received_at) + INQUIRY_ANSWER_PERIOD
+
+    @property
+    def overdue(self) -> bool:
+        return self.status == InquiryStatus.RECEIVED and timezone.localdate() > self.due_date

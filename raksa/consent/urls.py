@@ -13,6 +13,7 @@ urlpatterns = [
     path("contact/email/", views.email, name="email"),
     path("contact/dpo/", views.ask, name="ask"),
     path("dpo/inquiries/", views.inquiries, name="inquiries"),
+    path("dpo/inquiries/<str:reference>/", views.inquiry, name="inquiry"),
     path("staff/mailings/", views.mailings, name="mailings"),
     path("consents/", views.consents, name="consents"),
     path("consents/grant/", views.grant, name="grant"),

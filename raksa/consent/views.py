@@ -1,3 +1,4 @@
+import smtplib
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -6,12 +7,16 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from raksa.consent import access, actions, policies
+from raksa import registry
+from raksa.accounts.mfa import staff_mfa_required
+from raksa.audit import gateway
+from raksa.consent import access, actions, policies, recipients
 from raksa.consent.cookies import (
     CATEGORY_DESCRIPTIONS,
     CATEGORY_LABELS,
@@ -30,6 +35,7 @@ from raksa.consent.forms import (
     ConsentWithdrawForm,
     CookieChoiceForm,
     DiffForm,
+    InquiryAnswerForm,
     InquiryForm,
     MailingForm,
     PolicyDraftForm,
@@ -40,14 +46,18 @@ from raksa.consent.models import (
     Consent,
     ConsentEvent,
     Inquiry,
+    InquiryStatus,
     Mailing,
     PolicyStatus,
     PolicyVersion,
 )
+from raksa.consent.policy import INQUIRY_FIELDS
 from raksa.consent.purposes import BY_EMAIL, consent_purposes
 from raksa.consent.purposes import description as describe_purpose
+from raksa.consent.recipients import ConsentRecipient
 from raksa.consent.rendering import diff_lines, render_markdown
 from raksa.organisations.models import Agency, Controller
+from raksa.registry import RIGHTS_REQUESTS, Purpose
 from raksa.subjects.models import Subject
 
 
@@ -237,36 +247,63 @@ def policy_draft(request: HttpRequest, scope: str) -> HttpResponse:
 
 
 # Consents (PDPA s19, s20) ----------------------------------------------------------------------------
-def _consent_blocks(subject: Subject, forms_by_key: dict[tuple[str, str], ConsentGrantForm] | None = None) -> list:
+def _anchor(agency: Agency, purpose: str, recipient: str = "") -> str:
+    """The HTML id and form prefix of one choice: "minburi-news_and_pr", "minburi-contact-disclosuresrecipient3"."""
+    return f"{agency.slug}-{purpose}" + (f"-{slugify(recipient)}" if recipient else "")
+
+
+def _consent_row(
+    agency: Agency,
+    purpose: Purpose,
+    state: Consent | None,
+    history: list[ConsentEvent],
+    forms_by_anchor: dict[str, ConsentGrantForm],
+    recipient: ConsentRecipient | None = None,
+) -> dict:
     language = get_language() or "th"
-    states = {(c.agency_id, c.purpose): c for c in Consent.objects.filter(subject=subject)}
+    key = recipient.key if recipient else ""
+    anchor = _anchor(agency, purpose.code, key)
+    label = purpose.label_en if language == "en" else purpose.label_th
+    return {
+        "anchor": anchor,
+        "purpose": purpose,
+        "recipient": recipient,
+        "label": label,
+        "description": describe_purpose(purpose, language) if recipient is None else "",
+        "categories": [registry.category(code).label for code in recipient.categories] if recipient else [],
+        "granted": bool(state and state.granted),
+        "history": history,
+        "form": forms_by_anchor.get(anchor)
+        or ConsentGrantForm(
+            initial={"purpose": purpose.code, "agency": agency.slug},
+            needs_email=purpose.code in BY_EMAIL and recipient is None,
+            prefix=anchor,
+        ),
+    }
+
+
+def _consent_blocks(subject: Subject, forms_by_anchor: dict[str, ConsentGrantForm] | None = None) -> list:
+    """Per agency: its own consent purposes, then each recipient a person may consent to, per purpose."""
+    forms_by_anchor = forms_by_anchor or {}
+    states = {(c.agency_id, c.purpose, c.recipient): c for c in Consent.objects.filter(subject=subject)}
     events = ConsentEvent.objects.filter(consent__subject=subject).select_related("consent", "policy_version")
-    history: dict[tuple[int, str], list[ConsentEvent]] = {}
+    history: dict[tuple[int, str, str], list[ConsentEvent]] = {}
     for event in events:
-        history.setdefault((event.consent.agency_id, event.consent.purpose), []).append(event)
+        history.setdefault((event.consent.agency_id, event.consent.purpose, event.consent.recipient), []).append(event)
     blocks = []
     for agency in Agency.objects.select_related("controller"):
-        rows = []
-        for purpose in consent_purposes(agency):
-            key = (agency.pk, purpose.code)
-            state = states.get(key)
-            form_key = (agency.slug, purpose.code)
-            rows.append(
-                {
-                    "purpose": purpose,
-                    "label": purpose.label_en if language == "en" else purpose.label_th,
-                    "description": describe_purpose(purpose, language),
-                    "granted": bool(state and state.granted),
-                    "history": history.get(key, []),
-                    "form": (forms_by_key or {}).get(form_key)
-                    or ConsentGrantForm(
-                        initial={"purpose": purpose.code, "agency": agency.slug},
-                        needs_email=purpose.code in BY_EMAIL,
-                        prefix=f"{agency.slug}-{purpose.code}",
-                    ),
-                }
-            )
-        blocks.append({"agency": agency, "rows": rows})
+        rows = [
+            _consent_row(agency, purpose, states.get(key), history.get(key, []), forms_by_anchor)
+            for purpose in consent_purposes(agency)
+            for key in [(agency.pk, purpose.code, "")]
+        ]
+        disclosures = [
+            _consent_row(agency, purpose, states.get(key), history.get(key, []), forms_by_anchor, recipient)
+            for recipient in recipients.recipients_for(agency)
+            for purpose in map(registry.purpose, recipient.purposes)
+            for key in [(agency.pk, purpose.code, recipient.key)]
+        ]
+        blocks.append({"agency": agency, "rows": rows, "disclosures": disclosures})
     return blocks
 
 
@@ -278,22 +315,35 @@ def consents(request: HttpRequest) -> HttpResponse:
     return render(request, "consent/consents.html", {"blocks": _consent_blocks(subject)})
 
 
+def _chosen(request: HttpRequest) -> tuple[Agency, str, str]:
+    """The agency, purpose and recipient a consent form names; 404 unless a person may consent to them."""
+    agency = access.policy_scope(request.POST.get("agency", ""))
+    purpose = request.POST.get("purpose", "")
+    recipient = request.POST.get("recipient", "")
+    if agency is None:
+        raise Http404
+    if recipient:
+        if recipients.offered(agency, recipient, purpose) is None:
+            raise Http404
+    elif purpose not in {p.code for p in consent_purposes(agency)}:
+        raise Http404
+    return agency, purpose, recipient
+
+
 @require_POST
 def grant(request: HttpRequest) -> HttpResponse:
     subject = access.own_subject(request)
-    agency = access.policy_scope(request.POST.get("agency", ""))
-    purpose = request.POST.get("purpose", "")
-    if agency is None or purpose not in {p.code for p in consent_purposes(agency)}:
-        raise Http404
-    prefix = f"{agency.slug}-{purpose}"
-    form = ConsentGrantForm(request.POST, needs_email=purpose in BY_EMAIL, prefix=prefix)
+    agency, purpose, recipient = _chosen(request)
+    anchor = _anchor(agency, purpose, recipient)
+    form = ConsentGrantForm(request.POST, needs_email=purpose in BY_EMAIL and not recipient, prefix=anchor)
     if not form.is_valid():
-        blocks = _consent_blocks(subject, {(agency.slug, purpose): form})
+        blocks = _consent_blocks(subject, {anchor: form})
         return render(request, "consent/consents.html", {"blocks": blocks}, status=400)
     actions.grant_consent(
         subject=subject,
         agency=agency,
         purpose=purpose,
+        recipient=recipient,
         channel=Channel.WEB,
         minor=form.cleaned_data["age_group"] == AgeGroup.MINOR,
         guardian_consents=form.cleaned_data["guardian_consents"],
@@ -301,7 +351,7 @@ def grant(request: HttpRequest) -> HttpResponse:
         actor=request.user,
     )
     messages.success(request, _("Your consent is recorded. You can withdraw it here at any time."))
-    return redirect(f"{reverse('consent:consents')}#{prefix}")
+    return redirect(f"{reverse('consent:consents')}#{anchor}")
 
 
 @require_POST
@@ -311,14 +361,22 @@ def withdraw(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         raise Http404
     agency = access.policy_scope(form.cleaned_data["agency"])
-    consent = Consent.objects.filter(subject=subject, agency=agency, purpose=form.cleaned_data["purpose"]).first()
+    recipient = form.cleaned_data["recipient"]
+    consent = Consent.objects.filter(
+        subject=subject, agency=agency, purpose=form.cleaned_data["purpose"], recipient=recipient
+    ).first()
     if consent is None or agency is None:
         raise Http404
     actions.withdraw_consent(
-        subject=subject, agency=agency, purpose=consent.purpose, channel=Channel.WEB, actor=request.user
+        subject=subject,
+        agency=agency,
+        purpose=consent.purpose,
+        recipient=recipient,
+        channel=Channel.WEB,
+        actor=request.user,
     )
     messages.success(request, _("Your consent is withdrawn. It took effect at once."))
-    return redirect(f"{reverse('consent:consents')}#{agency.slug}-{consent.purpose}")
+    return redirect(f"{reverse('consent:consents')}#{_anchor(agency, consent.purpose, recipient)}")
 
 
 # Contact (V2, V3) ------------------------------------------------------------------------------------
@@ -378,6 +436,26 @@ def inquiries(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@staff_mfa_required
+def inquiry(request: HttpRequest, reference: str) -> HttpResponse:
+    """One question: the DPO reads it through the gateway (audited) and answers it by e-mail (V2)."""
+    _membership, found = access.agency_inquiry(request, reference)
+    form = InquiryAnswerForm(request.POST or None)
+    mail_failed = False
+    if request.method == "POST" and form.is_valid() and found.status == InquiryStatus.RECEIVED:
+        try:
+            actions.answer_inquiry(inquiry=found, answer=form.cleaned_data["answer"], actor=request.user)
+        except (OSError, smtplib.SMTPException):
+            mail_failed = True
+        else:
+            messages.success(request, _("The answer is sent by e-mail and the question is closed."))
+            return redirect("consent:inquiry", reference=found.reference)
+    opened = gateway.read(request, record=found, fields=sorted(INQUIRY_FIELDS), purpose=RIGHTS_REQUESTS.code)
+    context = {"inquiry": found, "opened": opened, "form": form, "mail_failed": mail_failed}
+    return render(request, "consent/inquiry.html", context, status=400 if form.errors or mail_failed else 200)
+
+
+@require_http_methods(["GET", "POST"])
 def mailings(request: HttpRequest) -> HttpResponse:
     """An agency's news and surveys: written here, sent in the background to whoever consents then (U1)."""
     membership = access.mailing_sender(request)
@@ -393,7 +471,9 @@ def mailings(request: HttpRequest) -> HttpResponse:
         "agency": membership.agency,
         "mailings": Mailing.objects.filter(agency=membership.agency).order_by("-created_at")[:50],
         "audience": {
-            purpose: Consent.objects.filter(agency=membership.agency, purpose=purpose, granted=True).count()
+            purpose: Consent.objects.filter(
+                agency=membership.agency, purpose=purpose, recipient="", granted=True
+            ).count()
             for purpose in sorted(BY_EMAIL)
         },
     }

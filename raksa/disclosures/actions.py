@@ -27,6 +27,7 @@ from raksa.accounts.models import User
 from raksa.audit.actions import record, record_committed
 from raksa.audit.models import Outcome
 from raksa.consent.actions import has_live_consent
+from raksa.disclosures import processing
 from raksa.disclosures.models import Basis, Breach, BreachAction, Disclosure, Export, Recipient, RecipientKind
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.registry import registry
@@ -75,7 +76,7 @@ class ExportRefusedError(PermissionError):
 
 @dataclass(frozen=True)
 class ConsentBasis:
-    """(a) The person's live consent for the purpose, asked at the moment of disclosure."""
+    """(a) The person's live consent to this recipient for the purpose, asked at the moment of disclosure."""
 
 
 @dataclass(frozen=True)
@@ -167,11 +168,15 @@ def disclose(
         raise refuse("the recipient may not receive these fields")
     if not recipient.contract_live():
         raise refuse("the recipient's contract or agreement has expired")
+    if not processing.covered(recipient, purpose=purpose, fields=fields):
+        raise refuse("the privacy policy in force does not cover this recipient yet")
     values: dict[str, object] = {}
     match basis:
         case ConsentBasis():
-            if not has_live_consent(subject=subject, agency=recipient.agency, purpose=purpose):
-                raise refuse("no live consent for this purpose")
+            if not has_live_consent(
+                subject=subject, agency=recipient.agency, purpose=purpose, recipient=processing.consent_key(recipient)
+            ):
+                raise refuse("no live consent to this recipient for this purpose")
         case RequestBasis(reference=reference):
             if not _transaction_belongs(reference, subject, recipient.agency):
                 raise refuse("no such request or registration of this person")
@@ -277,6 +282,8 @@ def prepare_export(*, recipient: Recipient, purpose: str, store: str, actor: Use
         registry.declaration(store, field).category.code in DIRECT_IDENTIFIERS for field in fields
     ):
         raise _deny_export(recipient, actor, "", "a pseudonymised contract cannot receive direct identifiers")
+    if not processing.covered(recipient, purpose=purpose, fields=[f"{store.lower()}.{field}" for field in fields]):
+        raise _deny_export(recipient, actor, "", "the privacy policy in force does not cover this processor yet")
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         export = Export.objects.create(

@@ -5,3 +5,8 @@ class DisclosuresConfig(AppConfig):
     name = "raksa.disclosures"
     verbose_name = "Disclosures"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from raksa.disclosures import processing
+
+        processing.register()

@@ -250,3 +250,35 @@ class DemoPolicyTests(TestCase):
         self.assertIn("สำนักงานเขตมีนบุรีจัดทำนโยบาย", minburi.markdown_th)
         self.assertIn("raksa_cookies", minburi.markdown_th)
         self.assertEqual(policies.pending_changes(minburi.agency), [])
+
+
+class ServiceSourceTests(TestCase):
+    """The services app reports each service's declared fields to its agency's policy (V1)."""
+
+    databases = "__all__"
+
+    def collected(self, markdown: str) -> str:
+        """The policy's "what we collect" section."""
+        return markdown.split("## ข้อมูลที่เราเก็บ")[1].split("\n## ")[0]
+
+    def test_it_lists_a_services_declared_fields_in_its_agencys_policy_and_nowhere_else_v1(self) -> None:
+        from raksa.services import actions as services
+        from raksa.services.tests import builders
+
+        office, elsewhere = builders.agency(), builders.agency("lat-krabang", controller_slug="bma")
+        service = builders.certificate(office, fields=("name", "phone"))
+        section = self.collected(policies.current_policy(office).markdown_th)  # type: ignore[union-attr]
+        listed = section.split(f"### {service.title_th}")[1].split("###")[0]
+        self.assertIn(registry.NAME.label_th, listed)
+        self.assertIn(registry.PHONE.label_th, listed)
+        self.assertNotIn(registry.NATIONAL_ID.label_th, listed)
+        # Another agency's policy does not claim this service's processing.
+        self.assertNotIn(service.title_th, self.collected(publish(elsewhere).markdown_th))
+
+        services.declare_field(
+            service=service, category="national_id", purpose="service_delivery", legal_basis="pdpa_24_4", actor=None
+        )
+        self.assertEqual([item.category for item in policies.pending_changes(office)], ["national_id"])
+        republished = publish(office)
+        listed = self.collected(republished.markdown_th).split(f"### {service.title_th}")[1].split("###")[0]
+        self.assertIn(registry.NATIONAL_ID.label_th, listed)

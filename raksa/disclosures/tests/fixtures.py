@@ -6,7 +6,10 @@ from raksa.consent.models import Inquiry
 from raksa.disclosures.actions import LegalDuty
 from raksa.disclosures.models import Recipient, RecipientKind
 from raksa.organisations.models import Agency
+from raksa.services.tests.builders import publish_policy
 from raksa.subjects.models import Subject
+
+__all__ = ["ORDER", "court_order", "inquiry", "publish_policy", "thai_post"]
 
 ORDER = b"%PDF-1.4 court order"
 

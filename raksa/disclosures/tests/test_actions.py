@@ -1,19 +1,21 @@
 import csv
 import io
 from datetime import date, timedelta
+from typing import Any
 
 from django.test import TestCase
 from django.utils import timezone
 
 from raksa.accounts.models import User
 from raksa.audit.models import AuditEntry, Outcome
+from raksa.consent import policies
 from raksa.consent.actions import grant_consent, withdraw_consent
 from raksa.consent.models import Inquiry
 from raksa.core import demo
-from raksa.disclosures import actions, ropa
+from raksa.disclosures import actions, processing, ropa
 from raksa.disclosures.actions import ConsentBasis, LegalDuty, RequestBasis
 from raksa.disclosures.models import Basis, Breach, Disclosure, Export, Recipient, RecipientKind, RiskLevel
-from raksa.disclosures.tests.fixtures import court_order, inquiry, thai_post
+from raksa.disclosures.tests.fixtures import court_order, inquiry, publish_policy, thai_post
 from raksa.organisations.models import Agency, StaffRole
 from raksa.subjects.models import Subject
 from raksa.testing import accounts as personas
@@ -44,6 +46,18 @@ class DisclosureTests(TestCase):
             purposes=["opinion_surveys", "rights_requests", "marketing"],
             fields=["consent.inquiry.name", "consent.inquiry.email"],
         )
+        publish_policy(cls.minburi)
+
+    def consent_to_partner(self, purpose: str = "opinion_surveys") -> dict[str, Any]:
+        consent: dict[str, Any] = {
+            "subject": self.person,
+            "agency": self.minburi,
+            "purpose": purpose,
+            "channel": "web",
+            "recipient": processing.consent_key(self.partner),
+        }
+        grant_consent(**consent, minor=False)
+        return consent
 
     def disclose(
         self, basis: actions.DisclosureBasis, purpose: str = "opinion_surveys", hold_until: date | None = None
@@ -61,7 +75,19 @@ class DisclosureTests(TestCase):
     def denials(self, action: str = "disclosures.refused") -> int:
         return AuditEntry.objects.filter(action=action, outcome=Outcome.DENIED, subject_id=self.person.pk).count()
 
-    def test_it_discloses_with_live_consent_and_refuses_after_withdrawal_d1(self) -> None:
+    def test_it_discloses_with_live_consent_to_the_recipient_and_refuses_after_withdrawal_d1(self) -> None:
+        consent = self.consent_to_partner()
+        disclosure = self.disclose(ConsentBasis())
+        self.assertEqual(disclosure.basis, Basis.CONSENT)
+        self.assertTrue(
+            AuditEntry.objects.filter(action="disclosures.disclosed", object_id=str(disclosure.pk)).exists()
+        )
+        withdraw_consent(**consent)
+        with self.assertRaises(actions.DisclosureRefusedError):
+            self.disclose(ConsentBasis())
+        self.assertEqual(self.denials(), 1)
+
+    def test_it_takes_neither_the_agencys_own_consent_nor_another_recipients_for_this_one_d1(self) -> None:
         grant_consent(
             subject=self.person,
             agency=self.minburi,
@@ -70,15 +96,62 @@ class DisclosureTests(TestCase):
             minor=False,
             email="malee@example.org",
         )
-        disclosure = self.disclose(ConsentBasis())
-        self.assertEqual(disclosure.basis, Basis.CONSENT)
-        self.assertTrue(
-            AuditEntry.objects.filter(action="disclosures.disclosed", object_id=str(disclosure.pk)).exists()
+        other = Recipient.objects.create(
+            agency=self.minburi,
+            slug="stats-office",
+            name_th="สำนักงานสถิติ",
+            name_en="Statistics office",
+            kind=RecipientKind.AGENCY,
+            purposes=["opinion_surveys"],
+            fields=["consent.inquiry.name"],
         )
-        withdraw_consent(subject=self.person, agency=self.minburi, purpose="opinion_surveys", channel="web")
+        publish_policy(self.minburi)
+        grant_consent(
+            subject=self.person,
+            agency=self.minburi,
+            purpose="opinion_surveys",
+            channel="web",
+            minor=False,
+            recipient=processing.consent_key(other),
+        )
         with self.assertRaises(actions.DisclosureRefusedError):
             self.disclose(ConsentBasis())
         self.assertEqual(self.denials(), 1)
+
+    def test_it_refuses_a_recipient_the_policy_in_force_does_not_cover_until_it_is_republished_d1(self) -> None:
+        court = Recipient.objects.create(
+            agency=self.minburi,
+            slug="civil-court",
+            name_th="ศาลแพ่ง",
+            name_en="Civil Court",
+            kind=RecipientKind.COURT,
+            purposes=["rights_requests"],
+            fields=["consent.inquiry.name"],
+        )
+        pending = policies.pending_changes(self.minburi)
+        self.assertEqual({item.activity for item in pending}, {"disclosures.recipient:civil-court"})
+        self.assertIn("ศาลแพ่ง (Civil Court)", pending[0].recipients)
+        order: dict[str, Any] = {
+            "subject": self.person,
+            "recipient": court,
+            "purpose": "rights_requests",
+            "actor": self.dpo,
+        }
+        with self.assertRaises(actions.DisclosureRefusedError):
+            actions.disclose(**order, fields=["consent.inquiry.name"], basis=court_order())
+        self.assertEqual(self.denials(), 1)
+        publish_policy(self.minburi)
+        self.assertEqual(policies.pending_changes(self.minburi), [])
+        current = policies.current_policy(self.minburi)
+        assert current is not None
+        self.assertIn("ศาลแพ่ง (Civil Court)", current.markdown_th)
+        actions.disclose(**order, fields=["consent.inquiry.name"], basis=court_order())
+        # Gaining a field is a change of its own: pending again, and refused until published.
+        Recipient.objects.filter(pk=court.pk).update(fields=["consent.inquiry.name", "consent.inquiry.email"])
+        court.refresh_from_db()
+        self.assertEqual([item.category for item in policies.pending_changes(self.minburi)], ["email"])
+        with self.assertRaises(actions.DisclosureRefusedError):
+            actions.disclose(**order, fields=["consent.inquiry.email"], basis=court_order())
 
     def test_it_refuses_consent_basis_without_consent_and_audits_it_d1(self) -> None:
         with self.assertRaises(actions.DisclosureRefusedError):
@@ -135,14 +208,7 @@ class DisclosureTests(TestCase):
             self.disclose(court_order(), purpose="news_and_pr")
 
     def test_it_refuses_marketing_with_every_basis_d2(self) -> None:
-        grant_consent(
-            subject=self.person,
-            agency=self.minburi,
-            purpose="opinion_surveys",
-            channel="web",
-            minor=False,
-            email="a@b.th",
-        )
+        self.consent_to_partner()
         for basis in (ConsentBasis(), RequestBasis(f"consent.inquiry:{self.inquiry.pk}"), court_order()):
             with self.subTest(basis), self.assertRaises(actions.MarketingRefusedError):
                 self.disclose(basis, purpose="marketing")
@@ -178,6 +244,7 @@ class ProcessorExportTests(TestCase):
         inquiry(cls.most, Subject.objects.create(), name="คนนอก", email="outsider@example.org")
         cls.post = thai_post(cls.minburi, contract_expires=timezone.localdate() + timedelta(days=10))
         cls.post.accounts.add(cls.contractor)
+        publish_policy(cls.minburi)
 
     def export(self, recipient: Recipient | None = None, actor: User | None = None) -> str:
         _export, token = actions.prepare_export(
@@ -241,6 +308,7 @@ class ProcessorExportTests(TestCase):
             pseudonymised=True,
         )
         stats.accounts.add(self.contractor)
+        publish_policy(self.minburi)
         _export, content = actions.download_export(token=self.export(stats), actor=self.contractor)
         for person in self.people:
             self.assertNotIn(str(person.pk), content)

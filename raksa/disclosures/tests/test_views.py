@@ -5,15 +5,18 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 from shutil import which
+from typing import Any
 from unittest import skipUnless
 
 from django.test import TestCase
 from django.utils import timezone
+from django.utils.text import slugify
 
+from raksa.consent.actions import has_live_consent
 from raksa.core import demo
-from raksa.disclosures import actions
+from raksa.disclosures import actions, processing
 from raksa.disclosures.models import Breach, Disclosure, Recipient, RecipientKind, RiskLevel
-from raksa.disclosures.tests.fixtures import court_order, inquiry, thai_post
+from raksa.disclosures.tests.fixtures import court_order, inquiry, publish_policy, thai_post
 from raksa.organisations.models import Agency, StaffRole
 from raksa.subjects.models import Subject
 from raksa.testing import accounts as personas
@@ -35,6 +38,7 @@ class StaffViewTests(TestCase):
         for person in cls.people:
             inquiry(cls.minburi, person)
         cls.post = thai_post(cls.minburi, contract_expires=timezone.localdate() + timedelta(days=5))
+        publish_policy(cls.minburi)
 
     def sign_in(self, username: str, role: str) -> None:
         user = personas.staff(username, agency=self.minburi, role=role)
@@ -135,6 +139,7 @@ class LedgerPageTests(TestCase):
             fields=["consent.inquiry.name"],
         )
         inquiry(minburi, subject)
+        publish_policy(minburi)
         for reference, hold in (("คำสั่ง 1/2569", None), ("คำสั่งลับ 2/2569", timezone.localdate() + timedelta(days=9))):
             actions.disclose(
                 subject=subject,
@@ -152,3 +157,55 @@ class LedgerPageTests(TestCase):
         self.assertEqual(Disclosure.objects.count(), 2)
         self.client.logout()
         self.assertEqual(self.client.get("/th/me/disclosures/").status_code, 404)
+
+
+class RecipientConsentPageTests(TestCase):
+    """A person consents to one recipient for one purpose on their consents page, and withdraws it there."""
+
+    databases = "__all__"
+
+    def test_it_offers_each_recipient_and_purpose_separately_and_withdraws_at_once_d1(self) -> None:
+        minburi = demo.load_organisations()[1]
+        citizen = personas.citizen()
+        subject = citizen.subject
+        assert subject is not None
+        health = Recipient.objects.create(
+            agency=minburi,
+            slug="health-centre",
+            name_th="ศูนย์บริการสาธารณสุข",
+            name_en="Public health centre",
+            kind=RecipientKind.AGENCY,
+            purposes=["opinion_surveys", "marketing"],
+            fields=["consent.inquiry.name", "consent.inquiry.email"],
+        )
+        thai_post(minburi)  # a processor: it works for the agency and is never a consent choice
+        publish_policy(minburi)
+        key = processing.consent_key(health)
+        self.client.force_login(citizen)
+        page = self.client.get("/en/consents/")
+        self.assertContains(page, "Disclose to Public health centre for opinion surveys")
+        self.assertContains(page, f'value="{key}"')
+        self.assertNotContains(page, "Thailand Post")
+        self.assertNotContains(page, "for marketing")
+        anchor = f"minburi-opinion_surveys-{slugify(key)}"
+        chosen = {"agency": "minburi", "purpose": "opinion_surveys", "recipient": key}
+        response = self.client.post("/th/consents/grant/", {**chosen, f"{anchor}-age_group": "adult"})
+        self.assertRedirects(response, f"/th/consents/#{anchor}")
+        consent: dict[str, Any] = {"subject": subject, "agency": minburi, "purpose": "opinion_surveys"}
+        self.assertTrue(has_live_consent(**consent, recipient=key))
+        self.assertFalse(has_live_consent(**consent), "the agency's own consent is a separate choice")
+        disclose: dict[str, Any] = {
+            "subject": subject,
+            "recipient": health,
+            "purpose": "opinion_surveys",
+            "fields": ["consent.inquiry.name"],
+            "actor": None,
+        }
+        actions.disclose(**disclose, basis=actions.ConsentBasis())
+        self.client.post("/th/consents/withdraw/", chosen)
+        self.assertFalse(has_live_consent(**consent, recipient=key))
+        with self.assertRaises(actions.DisclosureRefusedError):
+            actions.disclose(**disclose, basis=actions.ConsentBasis())
+        self.assertContains(self.client.get("/en/consents/"), "withdrawn")
+        marketing = {**chosen, "purpose": "marketing", "minburi-marketing-disclosuresrecipient1-age_group": "adult"}
+        self.assertEqual(self.client.post("/th/consents/grant/", marketing).status_code, 404)

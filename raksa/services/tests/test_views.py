@@ -362,10 +362,15 @@ class PrefillTests(TestCase):
     def setUp(self) -> None:
         self.service = builders.certificate(builders.agency(), fields=("name", "email"))
         self.client.force_login(builders.citizen())
+        # These tests plug in their own source and check; the apps' registrations come back after.
+        self.registered = (dict(prefill._SOURCES), list(prefill._CONSENT_CHECKS))
+        prefill._SOURCES.clear()
+        prefill._CONSENT_CHECKS.clear()
 
     def tearDown(self) -> None:
         prefill._SOURCES.clear()
-        prefill._CONSENT_CHECKS.clear()
+        prefill._SOURCES.update(self.registered[0])
+        prefill._CONSENT_CHECKS[:] = self.registered[1]
 
     def test_it_prefills_from_the_profile_only_with_consent(self) -> None:
         prefill.register_source("email", lambda request: "profile@example.org")
