@@ -139,7 +139,8 @@ def _subject(request: HttpRequest) -> Subject:
 
 def _consents(subject: Subject) -> list[ConsentOut]:
     language = get_language() or "th"
-    granted = {(c.agency_id, c.purpose) for c in Consent.objects.filter(subject=subject, granted=True)}
+    # The agency's own consents; consents to one of its recipients are separate choices (raksa.consent.recipients).
+    granted = {(c.agency_id, c.purpose) for c in Consent.objects.filter(subject=subject, recipient="", granted=True)}
     return [
         ConsentOut(
             agency=agency.slug,
@@ -179,7 +180,7 @@ def set_consent(request: HttpRequest, purpose: str, payload: ConsentIn) -> Conse
         raise Problem("not-found")
     if payload.granted:
         _grant(request, subject, agency, purpose, payload)
-    elif Consent.objects.filter(subject=subject, agency=agency, purpose=purpose).exists():
+    elif Consent.objects.filter(subject=subject, agency=agency, purpose=purpose, recipient="").exists():
         actions.withdraw_consent(
             subject=subject, agency=agency, purpose=purpose, channel=Channel.APP, actor=request.user
         )
