@@ -241,6 +241,8 @@ RAKSA_PASSWORD_REMINDER_DAYS = env_int("RAKSA_PASSWORD_REMINDER_DAYS", 365, mini
 RAKSA_APP_TOKEN_HOURS = env_int("RAKSA_APP_TOKEN_HOURS", 720, minimum=1)
 RAKSA_API_REQUESTS_PER_MINUTE = env_int("RAKSA_API_REQUESTS_PER_MINUTE", 120, minimum=1)
 RAKSA_API_ACCOUNT_REQUESTS_PER_MINUTE = env_int("RAKSA_API_ACCOUNT_REQUESTS_PER_MINUTE", 10, minimum=1)
+# Erasure, closing the account and a full download ask for the password if it is older than this.
+RAKSA_REAUTH_MINUTES = env_int("RAKSA_REAUTH_MINUTES", 10, minimum=1)
 # Django's own reset tokens are not used, but nothing should live three days.
 PASSWORD_RESET_TIMEOUT = 3600
 

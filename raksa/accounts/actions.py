@@ -28,6 +28,7 @@ from raksa.accounts.models import (
     TokenPurpose,
     User,
 )
+from raksa.accounts.reauth import mark_reauthenticated
 from raksa.accounts.sessions import BROWSER, DEVICE, PLATFORM, SEEN, STAFF, STARTED
 from raksa.accounts.tasks import send_account_mail
 from raksa.audit.actions import record
@@ -482,3 +483,17 @@ def forget_stale_records() -> tuple[int, int]:
         .delete()
     )
     return tokens_deleted, throttles_deleted
+
+
+# --- Re-authentication ---------------------------------------------------------------------------
+
+
+def reauthenticate(request: HttpRequest, *, user: User, password: str) -> LoginAttempt:
+    """The signed-in person gives their password again (throttled like a log-in); the session remembers when."""
+    attempt = check_login(request, identifier=user.username, password=password)
+    if attempt.user is not None and attempt.user.pk == user.pk:
+        with transaction.atomic():
+            mark_reauthenticated(request)
+            _event("accounts.reauthenticated", user, actor=user)
+        return attempt
+    return LoginAttempt(user=None, retry_at=attempt.retry_at)

@@ -143,6 +143,12 @@ class PasswordCheckForm(forms.Form):
         return password
 
 
+class ReauthenticateForm(forms.Form):
+    """The password again, before an act that cannot be undone (checked and throttled by the action)."""
+
+    password = _password_field(_("Password"), autocomplete="current-password")
+
+
 class TotpForm(forms.Form):
     code = forms.RegexField(
         label=_("Code from the app"),

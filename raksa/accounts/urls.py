@@ -15,6 +15,7 @@ urlpatterns = [
     path("logged-out/", views.logged_out, name="logged_out"),
     path("", views.account, name="account"),
     path("password/", views.password_change, name="password_change"),
+    path("password/confirm/", views.reauthenticate, name="reauthenticate"),
     path("password/forgot/", views.forgot_password, name="forgot_password"),
     path("password/forgot/sent/", views.forgot_password_done, name="forgot_password_done"),
     path("password/reset/<str:token>/", views.reset_link, name="reset_link"),

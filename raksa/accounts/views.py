@@ -27,6 +27,7 @@ from raksa.accounts.forms import (
     ForgotPasswordForm,
     LoginForm,
     PasswordCheckForm,
+    ReauthenticateForm,
     SecondFactorForm,
     SetPasswordForm,
     SignupForm,
@@ -236,6 +237,24 @@ def password_change(request: HttpRequest) -> HttpResponse:
         actions.change_password(request, user=user, password=form.cleaned_data["password"])
         return render(request, "accounts/password_changed.html")
     return render(request, "accounts/password_change.html", {"form": form})
+
+
+@never_cache
+@sensitive_post_parameters("password")
+@login_required
+@require_http_methods(["GET", "POST"])
+def reauthenticate(request: HttpRequest) -> HttpResponse:
+    """The password again, then back to the page that asked for it (erasure, closing the account, a download)."""
+    next_url = _next_url(request)
+    form = ReauthenticateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        attempt = actions.reauthenticate(request, user=_user(request), password=form.cleaned_data["password"])
+        if attempt.user is not None:
+            return HttpResponseRedirect(next_url)
+        form.add_error("password", _("This is not your current password."))
+        if attempt.retry_at is not None:
+            form.add_error(None, _wait_message(attempt.retry_at))
+    return render(request, "accounts/reauthenticate.html", {"form": form, "next": next_url})
 
 
 # --- Forgotten passwords -------------------------------------------------------------------------

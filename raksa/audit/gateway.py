@@ -39,7 +39,8 @@ from raksa.vault.sealed import Opened
 # What each role may read personal data for. Auditors verify the log and contractors receive
 # scoped exports (disclosures): neither ever reads a citizen's values through the gateway.
 ROLE_PURPOSES: dict[str, frozenset[str]] = {
-    StaffRole.OFFICER: frozenset({"service_delivery", "contact"}),
+    # Rights requests: only a case assigned to the officer (raksa.rights.policy).
+    StaffRole.OFFICER: frozenset({"service_delivery", "contact", "rights_requests"}),
     StaffRole.DPO: frozenset({"rights_requests", "service_delivery", "contact"}),
     StaffRole.INVESTIGATOR: frozenset({"incident_investigation"}),
     StaffRole.ADMINISTRATOR: frozenset(),

@@ -4,18 +4,26 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
+from raksa.accounts.actions import deactivate_account
 from raksa.accounts.models import User
 from raksa.audit import actions as audit
-from raksa.organisations.models import Controller
+from raksa.consent.actions import withdraw_consent
+from raksa.consent.models import Channel
+from raksa.organisations.models import Agency, Controller
 from raksa.registry import RetentionClass, registry
-from raksa.rights import finders
-from raksa.rights.models import CLOSED, RequestEvent, RequestType, RightsRequest, Status
+from raksa.rights import finders, mail
+from raksa.rights.models import CLOSED, IdentityMethod, RequestEvent, RequestType, RightsRequest, Status, Step
+from raksa.subjects.actions import create_subject
 from raksa.subjects.models import Subject
 from raksa.vault.actions import save_sealed, shred
+from raksa.vault.fields import EncryptedField
 from raksa.vault.models import DataKey
 from raksa.vault.routers import KEYSTORE
 
@@ -23,18 +31,34 @@ from raksa.vault.routers import KEYSTORE
 DEFAULT_DUE_DAYS: dict[str, int] = dict.fromkeys(RequestType.values, 30)
 
 # Legal reasons a request may be refused for (codes go into the RoPA, s39).
-REFUSAL_REASONS: dict[str, str] = {
-    "pdpa_s30_law_or_court_order": "PDPA s30 paragraph 2: the law or a court order allows the refusal",
-    "pdpa_s30_harms_others": "PDPA s30 paragraph 2: answering would harm the rights of others",
-    "pdpa_s33_legal_obligation": "PDPA s33 paragraph 2: kept to comply with the law",
-    "pdpa_s33_legal_claims": "PDPA s33 paragraph 2: kept for legal claims",
-    "pdpa_s32_compelling_grounds": "PDPA s32: compelling legitimate grounds or a public task",
-    "oia_s25_exempt": "Official Information Act B.E. 2540 s15/s25: exempt official information",
+REFUSAL_REASONS: dict[str, Promise] = {
+    "pdpa_s30_law_or_court_order": _("PDPA s30 paragraph 2: the law or a court order allows the refusal"),
+    "pdpa_s30_harms_others": _("PDPA s30 paragraph 2: answering would harm the rights of others"),
+    "pdpa_s33_legal_obligation": _("PDPA s33 paragraph 2: kept to comply with the law"),
+    "pdpa_s33_legal_claims": _("PDPA s33 paragraph 2: kept for legal claims"),
+    "pdpa_s32_compelling_grounds": _("PDPA s32: compelling legitimate grounds or a public task"),
+    "oia_s25_exempt": _("Official Information Act B.E. 2540 s15/s25: exempt official information"),
 }
+
+
+# Why a case may take longer than its due date allowed (codes: shown to the person, mailed, counted).
+EXTENSION_REASONS: dict[str, Promise] = {
+    "complex_request": _("the request is complex or concerns many records"),
+    "many_requests": _("the person sent many requests at once"),
+    "consulting_others": _("another agency or a third party must be consulted"),
+}
+MAX_EXTENSION_DAYS = 60
+
+# The steps the person is written to about (mail.KINDS).
+MAILED_STATUSES = (Status.IN_PROGRESS, Status.COMPLETED, Status.REFUSED)
 
 
 class RefusalWithoutReasonError(ValueError):
     """A request may be refused only with one of REFUSAL_REASONS."""
+
+
+class CaseStepError(ValueError):
+    """The step does not fit the case: its type, its state, or an identity not yet verified."""
 
 
 def due_date_for(request_type: str, received_at: datetime) -> date:
@@ -42,14 +66,105 @@ def due_date_for(request_type: str, received_at: datetime) -> date:
     return timezone.localdate(received_at) + timedelta(days=days)
 
 
-def _event(request: RightsRequest, *, status: str, actor: User | None, note: str = "") -> None:
-    RequestEvent.objects.create(request=request, status=status, at=timezone.now(), actor=actor, note=note)
+def _event(request: RightsRequest, *, status: str, actor: User | None, note: str = "", step: str = Step.STATUS) -> None:
+    RequestEvent.objects.create(request=request, status=status, step=step, at=timezone.now(), actor=actor, note=note)
 
 
-def file_request(*, subject: Subject, type: str, details: str = "", actor: User | None = None) -> RightsRequest:
-    """Receives a request: its due date follows from its type and the time it was received."""
+def _audit(request: RightsRequest, action: str, actor: User | None, **extra: object) -> None:
+    audit.record(
+        action=action,
+        actor=actor,
+        subject_id=request.subject_id,
+        object_type="rights.rightsrequest",
+        object_id=request.id,
+        purpose="rights_requests",
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _mail_after_commit(request: RightsRequest, kind: str) -> None:
+    from raksa.rights.tasks import send_request_mail
+
+    request_id = str(request.id)
+    transaction.on_commit(lambda: send_request_mail.enqueue(request_id=request_id, kind=kind))
+
+
+def file_request(
+    *,
+    subject: Subject,
+    type: str,
+    details: str = "",
+    actor: User | None = None,
+    language: str = "th",
+    origin: str = "",
+    identity_method: str = "",
+    contact_email: str = "",
+) -> RightsRequest:
+    """Receives a request: its due date follows from its type and the time it was received.
+
+    `identity_method` records how the person proved who they are: `reauthentication` when an account
+    holder just gave their password again, or the document an officer (`actor`) checked in person.
+    `contact_email` is for a person without an account; the person is written to that the request
+    arrived, with a link to its page (`origin` is the site's address, `language` theirs)."""
+    request = _file(
+        subject=subject,
+        type=type,
+        details=details,
+        actor=actor,
+        language=language,
+        origin=origin,
+        identity_method=identity_method,
+        contact_email=contact_email,
+    )
+    _mail_after_commit(request, mail.RECEIVED)
+    return request
+
+
+def file_walk_in_request(
+    *,
+    type: str,
+    details: str,
+    identity_method: str,
+    actor: User,
+    contact_email: str = "",
+    language: str = "th",
+) -> RightsRequest:
+    """A request made at the counter or on paper by a person without an account: the officer checked their
+    identity document (only its kind is recorded) and files it; the person becomes a subject of their own."""
+    if identity_method in ("", IdentityMethod.REAUTHENTICATION):
+        raise CaseStepError("an officer records the document they checked")
+    with transaction.atomic():
+        request = file_request(
+            subject=create_subject(),
+            type=type,
+            details=details,
+            actor=actor,
+            language=language,
+            identity_method=identity_method,
+            contact_email=contact_email,
+        )
+        # The officer who met the person handles the case until a DPO assigns it to someone else.
+        request.assigned_to = actor
+        request.save(update_fields=["assigned_to"])
+        _event(request, status=request.status, actor=actor, step=Step.ASSIGNED)
+    return request
+
+
+def _file(
+    *,
+    subject: Subject,
+    type: str,
+    details: str,
+    actor: User | None,
+    language: str,
+    origin: str,
+    identity_method: str = "",
+    contact_email: str = "",
+) -> RightsRequest:
     if type not in RequestType.values:
         raise ValueError(f"unknown request type {type!r}")
+    if identity_method and identity_method not in IdentityMethod.values:
+        raise ValueError(f"unknown identity method {identity_method!r}")
     now = timezone.now()
     with transaction.atomic():
         request = RightsRequest(
@@ -59,17 +174,19 @@ def file_request(*, subject: Subject, type: str, details: str = "", actor: User 
             details=details or None,
             received_at=now,
             due_date=due_date_for(type, now),
+            language=language,
+            origin=origin,
+            contact_email=contact_email or None,
         )
+        if identity_method:
+            request.identity_method = identity_method
+            request.identity_verified_at = now
+            request.identity_verified_by = actor
         save_sealed(request)
         _event(request, status=Status.RECEIVED, actor=actor)
-        audit.record(
-            action="rights.request.file",
-            actor=actor,
-            subject_id=subject.id,
-            object_type="rights.rightsrequest",
-            object_id=request.id,
-            purpose="rights_requests",
-        )
+        _audit(request, "rights.request.file", actor)
+        if identity_method:
+            _event(request, status=Status.RECEIVED, actor=actor, step=Step.IDENTITY_VERIFIED, note=identity_method)
     return request
 
 
@@ -79,6 +196,7 @@ def set_status(
     """Moves a case on; a refusal carries its legal reason, a failed step its error (codes only)."""
     if status == Status.REFUSED and refusal_reason not in REFUSAL_REASONS:
         raise RefusalWithoutReasonError(refusal_reason)
+    previous = request.status
     with transaction.atomic():
         request.status = status
         request.refusal_reason = refusal_reason if status == Status.REFUSED else ""
@@ -95,6 +213,197 @@ def set_status(
             purpose="rights_requests",
             legal_basis=refusal_reason,
         )
+        # A retried step (failed → in progress) or a repeated status writes nothing new to the person.
+        if status in MAILED_STATUSES and status != previous and previous != Status.FAILED:
+            _mail_after_commit(request, status)
+
+
+def assign_request(*, request: RightsRequest, officer: User, actor: User) -> None:
+    """The case gets its handler (a DPO or an officer); a case just received is now in progress."""
+    if request.status in CLOSED:
+        raise CaseStepError("a closed case is not assigned")
+    with transaction.atomic():
+        request.assigned_to = officer
+        request.save(update_fields=["assigned_to"])
+        _event(request, status=request.status, actor=actor, step=Step.ASSIGNED)
+        _audit(request, "rights.request.assign", actor)
+        if request.status == Status.RECEIVED:
+            set_status(request=request, status=Status.IN_PROGRESS, actor=actor)
+
+
+def verify_identity(*, request: RightsRequest, method: str, actor: User) -> None:
+    """An officer checked the person's identity document in person (a walk-in or paper request).
+    Only the kind of document is recorded, never its number."""
+    if method not in IdentityMethod.values or method == IdentityMethod.REAUTHENTICATION:
+        raise CaseStepError(f"{method!r} is not a document an officer checks")
+    with transaction.atomic():
+        request.identity_method = method
+        request.identity_verified_at = timezone.now()
+        request.identity_verified_by = actor
+        request.save(update_fields=["identity_method", "identity_verified_at", "identity_verified_by"])
+        _event(request, status=request.status, actor=actor, step=Step.IDENTITY_VERIFIED, note=method)
+        _audit(request, "rights.request.verify_identity", actor)
+
+
+def extend_due_date(*, request: RightsRequest, days: int, reason: str, actor: User) -> None:
+    """Moves the due date on, with one of EXTENSION_REASONS; the person is told the new date and why."""
+    if reason not in EXTENSION_REASONS:
+        raise CaseStepError(f"{reason!r} is not a reason for an extension")
+    if not 1 <= days <= MAX_EXTENSION_DAYS or request.status in CLOSED:
+        raise CaseStepError("an open case is extended by 1 to MAX_EXTENSION_DAYS days")
+    with transaction.atomic():
+        request.due_date = request.due_date + timedelta(days=days)
+        request.extension_reason = reason
+        request.save(update_fields=["due_date", "extension_reason"])
+        _event(request, status=request.status, actor=actor, step=Step.EXTENDED, note=reason)
+        _audit(request, "rights.request.extend", actor)
+        _mail_after_commit(request, mail.EXTENDED)
+
+
+def _require_verified(request: RightsRequest) -> None:
+    if request.identity_verified_at is None:
+        raise CaseStepError("the person's identity is not verified yet (R1)")
+
+
+def correctable_fields(subject_id: uuid.UUID) -> list[tuple[str, str, str]]:
+    """(store, row ID, field) of every sealed value held about the person (not the columns left empty):
+    what a rectification can reach."""
+    found: list[tuple[str, str, str]] = []
+    for store in registry.stores():
+        finder = finders.finder_for(store.model)
+        if finder is None:
+            continue
+        model = store.model_class()
+        sealed = [d.field for d in store.declarations if isinstance(model._meta.get_field(d.field), EncryptedField)]
+        if not sealed:
+            continue
+        for pk, *values in finder(subject_id).values_list("pk", *sealed):
+            found.extend(
+                (model._meta.label, str(pk), name)
+                for name, value in zip(sealed, values, strict=True)
+                if value is not None
+            )
+    return found
+
+
+def rectify(*, subject_id: uuid.UUID, store: str, row_id: str, field: str, value: str, actor: User) -> None:
+    """Writes a corrected value through the vault (sealed, its blind index renewed) with its audit entry;
+    only a sealed field the registry declares, on a row that belongs to this person."""
+    if (store, row_id, field) not in set(correctable_fields(subject_id)):
+        raise CaseStepError("no such value is held about this person")
+    model = apps.get_model(store)
+    finder = finders.finder_for(store)
+    assert finder is not None  # correctable_fields found the row through it
+    with transaction.atomic():
+        row = finder(subject_id).select_for_update().get(pk=row_id)
+        setattr(row, field, value or None)
+        save_sealed(row)
+        audit.record(
+            action="rights.rectify",
+            actor=actor,
+            subject_id=subject_id,
+            object_type=model._meta.label_lower,
+            object_id=row_id,
+            fields=(field,),
+            purpose="rights_requests",
+        )
+
+
+# Values a person corrects themselves, without a case (R3): contact details they alone know best.
+# Names, dates of birth, ID numbers and the like need evidence: those go through a rectification request.
+SELF_CORRECTABLE_CATEGORIES = frozenset({"address", "phone", "workplace", "interests"})
+
+
+def self_correctable_fields(subject_id: uuid.UUID) -> list[tuple[str, str, str]]:
+    return [
+        (store, row_id, field)
+        for store, row_id, field in correctable_fields(subject_id)
+        if registry.declaration(store, field).category.code in SELF_CORRECTABLE_CATEGORIES
+    ]
+
+
+def correct_own_data(*, subject: Subject, changes: list[tuple[str, str, str, str]], actor: User) -> int:
+    """The person's own corrections of values they may correct themselves, each audited; all or nothing."""
+    allowed = set(self_correctable_fields(subject.id))
+    if any((store, row_id, field) not in allowed for store, row_id, field, _value in changes):
+        raise CaseStepError("this value is corrected through a rectification request")
+    with transaction.atomic():
+        for store, row_id, field, value in changes:
+            rectify(subject_id=subject.id, store=store, row_id=row_id, field=field, value=value, actor=actor)
+    return len(changes)
+
+
+def apply_rectification(
+    *, request: RightsRequest, store: str, row_id: str, field: str, value: str, actor: User
+) -> None:
+    """The officer's correction of one value asked for in a rectification request (PDPA s36)."""
+    if request.type != RequestType.RECTIFICATION or request.status in CLOSED:
+        raise CaseStepError("only an open rectification request is applied")
+    _require_verified(request)
+    with transaction.atomic():
+        rectify(subject_id=request.subject_id, store=store, row_id=row_id, field=field, value=value, actor=actor)
+        # Names only: the value stays in the vault.
+        _event(request, status=request.status, actor=actor, step=Step.RECTIFIED, note=f"{store}.{field}"[:100])
+
+
+def withdraw_consent_by_request(
+    *, subject: Subject, agency: Agency, purpose: str, actor: User | None, language: str = "th", origin: str = ""
+) -> RightsRequest:
+    """A consent withdrawal filed as a request (PDPA s19): withdrawn at once through the consent app's own
+    action, and the case closed with it, so the person has the case and the mail as their receipt."""
+    with transaction.atomic():
+        request = _file(
+            subject=subject,
+            type=RequestType.CONSENT_WITHDRAWAL,
+            details=f"{agency.slug}: {purpose}",
+            actor=actor,
+            language=language,
+            origin=origin,
+        )
+        withdraw_consent(subject=subject, agency=agency, purpose=purpose, channel=Channel.WEB, actor=actor)
+        set_status(request=request, status=Status.COMPLETED, actor=actor)
+    return request
+
+
+def close_account(*, user: User, language: str = "th", origin: str = "") -> RightsRequest:
+    """Closing an account is an erasure request (PDPA s33): filed with the password just given again,
+    the account deactivated and every session ended at once; erasure then runs in the background."""
+    from raksa.rights.tasks import carry_out_erasure as erasure_task
+
+    if user.subject is None:
+        raise CaseStepError("an account without a subject has nothing to erase")
+    with transaction.atomic():
+        request = file_request(
+            subject=user.subject,
+            type=RequestType.ERASURE,
+            actor=user,
+            language=language,
+            origin=origin,
+            identity_method=IdentityMethod.REAUTHENTICATION,
+        )
+        deactivate_account(actor=user, user=user)
+        request_id = str(request.id)
+        transaction.on_commit(lambda: erasure_task.enqueue(request_id=request_id))
+    return request
+
+
+def carry_out_erasure(*, request: RightsRequest, actor: User | None) -> bool:
+    """Erases the person (erase_person) for an erasure request whose identity is verified, closes the case
+    and confirms by mail (to the address read before it was erased). A failure stays on the case, retryable."""
+    if request.type != RequestType.ERASURE or request.status in CLOSED:
+        raise CaseStepError("only an open erasure request is carried out")
+    _require_verified(request)
+    address = mail.recipient(request)
+    try:
+        erase_person(subject=request.subject, actor=actor)
+    except Exception as error:  # the case shows the step failed and can be retried
+        set_status(request=request, status=Status.FAILED, actor=actor, error=type(error).__name__)
+        return False
+    request.refresh_from_db()
+    set_status(request=request, status=Status.COMPLETED, actor=actor)
+    if address:
+        mail.send(request, mail.ERASED, address=address)
+    return True
 
 
 def refusals(*, since: date | None = None) -> list[tuple[str, str, int]]:

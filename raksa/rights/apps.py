@@ -8,4 +8,10 @@ class RightsConfig(AppConfig):
 
     def ready(self) -> None:
         # The ways to find a subject's rows in stores that do not point to the subject themselves.
-        from raksa.rights import finders  # noqa: F401
+        from raksa.rights import (
+            finders,  # noqa: F401
+            policy,
+        )
+
+        # Who among staff may read what a person wrote in their request (the gateway's need-to-know).
+        policy.register()

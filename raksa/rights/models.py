@@ -27,6 +27,25 @@ class Status(models.TextChoices):
 CLOSED = (Status.COMPLETED, Status.REFUSED)
 
 
+class IdentityMethod(models.TextChoices):
+    """How the person was shown to be who they say (R1); never the document's number itself."""
+
+    REAUTHENTICATION = "reauthentication", _("password entered again when filing")
+    ID_CARD = "id_card", _("Thai national ID card, checked in person by an officer")
+    PASSPORT = "passport", _("passport, checked in person by an officer")
+    OFFICIAL_DOCUMENT = "official_document", _("another official document, checked in person by an officer")
+
+
+class Step(models.TextChoices):
+    """What a history entry records besides a change of status."""
+
+    STATUS = "status", _("status changed")
+    ASSIGNED = "assigned", _("assigned to an officer")
+    IDENTITY_VERIFIED = "identity_verified", _("identity verified")
+    EXTENDED = "extended", _("due date extended")
+    RECTIFIED = "rectified", _("correction applied")
+
+
 class RightsRequest(VaultModel):
     """A data-subject request handled as a case, with its legal deadline."""
 
@@ -44,6 +63,20 @@ class RightsRequest(VaultModel):
     # Codes only: the legal reason of a refusal (see raksa.rights.refusals), an error's class name.
     refusal_reason = models.CharField(_("legal reason of the refusal"), max_length=40, blank=True)
     last_error = models.CharField(_("last error"), max_length=100, blank=True)
+    # How the person proved who they are, by whom and when (R1): a code, never a document number.
+    identity_method = models.CharField(
+        _("identity verified by"), max_length=20, choices=IdentityMethod.choices, blank=True
+    )
+    identity_verified_at = models.DateTimeField(_("identity verified"), null=True, blank=True)
+    identity_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    extension_reason = models.CharField(_("reason for the extension"), max_length=40, blank=True)
+    # Where to write at each step: the language the person used, the site they filed on (for the link),
+    # and an address for a person without an account (a walk-in or paper request).
+    language = models.CharField(max_length=8, default="th")
+    origin = models.CharField(max_length=200, blank=True)
+    contact_email = EncryptedField(_("e-mail address for replies"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("rights request")
@@ -59,6 +92,7 @@ class RequestEvent(models.Model):
 
     request = models.ForeignKey(RightsRequest, on_delete=models.CASCADE, related_name="events")
     status = models.CharField(max_length=12, choices=Status.choices)
+    step = models.CharField(max_length=20, choices=Step.choices, default=Step.STATUS)
     at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -1,6 +1,6 @@
 """The personal data a rights request holds: what the person wrote about their request."""
 
-from raksa.registry import ACCOUNT, LEGAL_OBLIGATION, MESSAGE, RIGHTS_REQUESTS, declare
+from raksa.registry import ACCOUNT, EMAIL, LEGAL_OBLIGATION, MESSAGE, RIGHTS_REQUESTS, declare
 
 declare("rights.RightsRequest", "details", category=MESSAGE, purposes=[RIGHTS_REQUESTS], legal_basis=LEGAL_OBLIGATION)
 declare(
@@ -11,4 +11,8 @@ declare(
     legal_basis=LEGAL_OBLIGATION,
     # A copy of the person's own data: emptied once downloaded or expired, and shredded with the account.
     retention=ACCOUNT,
+)
+# Only for a person without an account (a walk-in or paper request): where the answer goes.
+declare(
+    "rights.RightsRequest", "contact_email", category=EMAIL, purposes=[RIGHTS_REQUESTS], legal_basis=LEGAL_OBLIGATION
 )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from raksa.rights import views
+from raksa.rights import staff_views, views
 
 app_name = "rights"
 urlpatterns = [
@@ -10,8 +10,14 @@ urlpatterns = [
     # The download link carries a single-use token: the access log redacts this route (SECRET_ROUTES).
     path("me/data/download/<uuid:export_id>/<str:token>/", views.export_download, name="export_download"),
     path("me/data/erasure/", views.erasure_preview, name="erasure_preview"),
+    path("me/data/correct/", views.correct, name="correct"),
+    path("me/account/close/", views.close_account, name="close_account"),
     path("me/requests/new/", views.new_request, name="new_request"),
     path("me/requests/<uuid:request_id>/", views.request_detail, name="request"),
+    path("staff/rights/", staff_views.queue_page, name="queue"),
+    path("staff/rights/new/", staff_views.walk_in, name="walk_in"),
+    path("staff/rights/<uuid:request_id>/", staff_views.case, name="case"),
+    path("staff/rights/<uuid:request_id>/<str:step>/", staff_views.case_step, name="case_step"),
 ]
 
 # Routes whose address holds a secret: whoever logs requests must drop their path arguments.

@@ -1,54 +1,40 @@
-from django import forms
+"""The person's own pages: My data, the download, requests, corrections, closing the account."""
+
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from raksa.accounts.models import User
-from raksa.rights import actions, exports
+from raksa.accounts.reauth import recent_login_required
+from raksa.consent.access import own_subject
+from raksa.consent.models import Consent
+from raksa.registry import registry
+from raksa.rights import access, actions, exports
 from raksa.rights.export import assemble
-from raksa.rights.models import Export, ExportFormat, RequestType, RightsRequest
-from raksa.subjects.models import Subject
+from raksa.rights.forms import CloseAccountForm, ExportForm, RequestForm, SelfCorrectionForm
+from raksa.rights.models import Export, ExportFormat, IdentityMethod, RequestType, RightsRequest
 from raksa.vault.openers import Opener
 
 
-def _account(request: HttpRequest) -> User:
-    assert isinstance(request.user, User), "login_required comes first"
-    return request.user
+def _origin(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}"
 
 
-def _subject(request: HttpRequest) -> Subject:
-    subject = _account(request).subject
-    if subject is None:
-        raise Http404
-    return subject
-
-
-def own_request(request: HttpRequest, request_id: str) -> RightsRequest:
-    """The one access check for a rights request: the person's own, or not found."""
-    try:
-        return RightsRequest.objects.get(pk=request_id, subject=_subject(request))
-    except (RightsRequest.DoesNotExist, ValueError, forms.ValidationError) as missing:
-        raise Http404 from missing
-
-
-class ExportForm(forms.Form):
-    format = forms.ChoiceField(label=_("Format"), choices=ExportFormat.choices)
-
-
-class RequestForm(forms.Form):
-    type = forms.ChoiceField(label=_("What do you ask for?"), choices=RequestType.choices)
-    details = forms.CharField(label=_("Details"), widget=forms.Textarea, required=False, max_length=4000)
+def _language() -> str:
+    return translation.get_language() or "th"
 
 
 @never_cache
 @login_required
 @require_GET
 def my_data(request: HttpRequest) -> HttpResponse:
-    subject = _subject(request)
+    subject = own_subject(request)
     data = assemble(subject.id, opener=Opener.for_subject(subject.id))
     requests = RightsRequest.objects.filter(subject=subject).order_by("-received_at")
     recent = Export.objects.filter(subject=subject).order_by("-created_at")[:5]
@@ -61,33 +47,26 @@ def my_data(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
+@recent_login_required
 @require_http_methods(["POST"])
 def request_export(request: HttpRequest) -> HttpResponse:
     form = ExportForm(request.POST)
     if not form.is_valid():
         return redirect("rights:my_data")
     export = exports.request_export(
-        subject=_subject(request),
+        subject=own_subject(request),
         format=form.cleaned_data["format"],
-        language=translation.get_language() or "th",
+        language=_language(),
         actor=request.user,
     )
     return redirect("rights:export", export_id=export.id)
-
-
-def own_export(request: HttpRequest, export_id: str) -> Export:
-    """The one access check for an export: the person's own, or not found."""
-    try:
-        return Export.objects.get(pk=export_id, subject=_subject(request))
-    except (Export.DoesNotExist, ValueError, forms.ValidationError) as missing:
-        raise Http404 from missing
 
 
 @never_cache
 @login_required
 @require_GET
 def export_status(request: HttpRequest, export_id: str) -> HttpResponse:
-    export = own_export(request, export_id)
+    export = access.own_export(request, export_id)
     token = exports.issue_link_token(export=export)
     return render(request, "rights/export_status.html", {"export": export, "token": token})
 
@@ -96,7 +75,7 @@ def export_status(request: HttpRequest, export_id: str) -> HttpResponse:
 @login_required
 @require_GET
 def export_download(request: HttpRequest, export_id: str, token: str) -> HttpResponse:
-    export = own_export(request, export_id)
+    export = access.own_export(request, export_id)
     content = exports.take_download(export=export, token=token, actor=request.user)
     if content is None:
         return render(request, "rights/export_gone.html", {"export": export}, status=410)
@@ -107,17 +86,35 @@ def export_download(request: HttpRequest, export_id: str, token: str) -> HttpRes
 
 @never_cache
 @login_required
+@recent_login_required
 @require_http_methods(["GET", "POST"])
 def new_request(request: HttpRequest) -> HttpResponse:
-    subject = _subject(request)
-    form = RequestForm(request.POST or None)
+    """Filed with the password just given again: that is the account holder's proof of identity (R1)."""
+    subject = own_subject(request)
+    consents = list(Consent.objects.filter(subject=subject, granted=True).select_related("agency"))
+    form = RequestForm(request.POST or None, consents=consents, initial={"type": request.GET.get("type")})
     if request.method == "POST" and form.is_valid():
-        filed = actions.file_request(
-            subject=subject,
-            type=form.cleaned_data["type"],
-            details=form.cleaned_data["details"],
-            actor=_account(request),
-        )
+        user = access.account(request)
+        if form.cleaned_data["type"] == RequestType.CONSENT_WITHDRAWAL:
+            consent = form.chosen_consent
+            filed = actions.withdraw_consent_by_request(
+                subject=subject,
+                agency=consent.agency,
+                purpose=consent.purpose,
+                actor=user,
+                language=_language(),
+                origin=_origin(request),
+            )
+        else:
+            filed = actions.file_request(
+                subject=subject,
+                type=form.cleaned_data["type"],
+                details=form.cleaned_data["details"],
+                actor=user,
+                language=_language(),
+                origin=_origin(request),
+                identity_method=IdentityMethod.REAUTHENTICATION,
+            )
         return redirect("rights:request", request_id=filed.id)
     return render(request, "rights/new_request.html", {"form": form})
 
@@ -126,14 +123,68 @@ def new_request(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
-    case = own_request(request, request_id)
+    case = access.own_request(request, request_id)
     details = Opener.for_subject(case.subject_id).open(case.details)
-    return render(request, "rights/request.html", {"case": case, "details": details, "events": case.events.all()})
+    return render(
+        request,
+        "rights/request.html",
+        {
+            "case": case,
+            "details": details,
+            "events": case.events.all(),
+            "refusal_reason": actions.REFUSAL_REASONS.get(case.refusal_reason, ""),
+            "extension_reason": actions.EXTENSION_REASONS.get(case.extension_reason, ""),
+        },
+    )
 
 
 @never_cache
 @login_required
 @require_GET
 def erasure_preview(request: HttpRequest) -> HttpResponse:
-    plan = actions.plan_erasure(subject_id=_subject(request).id)
+    plan = actions.plan_erasure(subject_id=own_subject(request).id)
     return render(request, "rights/erasure_preview.html", {"plan": plan})
+
+
+@never_cache
+@login_required
+@recent_login_required
+@require_http_methods(["GET", "POST"])
+def close_account(request: HttpRequest) -> HttpResponse:
+    """Closing the account is an erasure request (PDPA s33): the dry run first, then a confirmation."""
+    subject = own_subject(request)
+    form = CloseAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actions.close_account(user=access.account(request), language=_language(), origin=_origin(request))
+        logout(request)  # the account's sessions are already ended on the server; this clears the cookie's
+        return render(request, "rights/account_closed.html")
+    plan = actions.plan_erasure(subject_id=subject.id)
+    return render(request, "rights/close_account.html", {"form": form, "plan": plan})
+
+
+def _correctable_values(subject_id: object) -> list[tuple[str, str, str, str, str]]:
+    """(store, row ID, field, label, current value) of what the person may correct themselves."""
+    fields = actions.self_correctable_fields(subject_id)  # type: ignore[arg-type]
+    opener = Opener.for_subject(subject_id)  # type: ignore[arg-type]
+    values = []
+    for store, row_id, field in fields:
+        row = registry.declaration(store, field).model_class()._default_manager.get(pk=row_id)
+        current = opener.open(getattr(row, field))
+        label = f"{registry.declaration(store, field).category.label} — {row._meta.verbose_name}"
+        values.append((store, row_id, field, label, current if isinstance(current, str) else ""))
+    return values
+
+
+@never_cache
+@sensitive_post_parameters()
+@login_required
+@require_http_methods(["GET", "POST"])
+def correct(request: HttpRequest) -> HttpResponse:
+    """Direct corrections of contact details (R3, PDPA s36), audited; anything else is a rectification request."""
+    subject = own_subject(request)
+    form = SelfCorrectionForm(request.POST or None, values=_correctable_values(subject.id))
+    if request.method == "POST" and form.is_valid():
+        count = actions.correct_own_data(subject=subject, changes=form.changes(), actor=access.account(request))
+        messages.success(request, _("Saved.") if count else _("Nothing was changed."))
+        return redirect("rights:correct")
+    return render(request, "rights/correct.html", {"form": form})

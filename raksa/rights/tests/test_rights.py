@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from shutil import which
 
 from django.db import connections
-from django.test import TestCase, TransactionTestCase, override_settings
+from django.test import Client, TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -38,6 +38,12 @@ def _subject_of(user: User) -> Subject:
     return Subject.objects.get(account=user)
 
 
+def sign_in(client: Client, username: str) -> None:
+    """Through the log-in page, as a person does: the session has just proved the password."""
+    response = client.post("/th/accounts/login/", {"identifier": username, "password": PASSWORD})
+    assert response.status_code == 302, "the persona's log-in failed"
+
+
 class MyDataTests(TestCase):
     databases = "__all__"
 
@@ -53,7 +59,7 @@ class MyDataTests(TestCase):
         self.assertContains(page, CANARY_EMAIL)
 
     def export(self, user: User, format: str = "json") -> tuple[Export, str]:
-        self.client.force_login(user)
+        sign_in(self.client, user.username)
         with self.captureOnCommitCallbacks(execute=True):
             response = self.client.post(reverse("rights:request_export"), {"format": format})
         export = Export.objects.get(subject=user.subject)
@@ -133,11 +139,12 @@ class RequestTests(TestCase):
 
     def test_it_files_a_request_from_the_form_with_its_history(self) -> None:
         user = _person()
-        self.client.force_login(user)
+        sign_in(self.client, user.username)
         response = self.client.post(reverse("rights:new_request"), {"type": "rectification", "details": "x"})
         case = RightsRequest.objects.get(subject=user.subject)
         self.assertRedirects(response, reverse("rights:request", args=[case.id]))
-        self.assertEqual([event.status for event in case.events.all()], [Status.RECEIVED])
+        self.assertEqual([event.status for event in case.events.all()], [Status.RECEIVED, Status.RECEIVED])
+        self.assertEqual(case.identity_method, "reauthentication")  # the fresh log-in proved who filed it
 
     def test_it_refuses_only_with_a_legal_reason_recorded_for_the_ropa_r2(self) -> None:
         user = _person()

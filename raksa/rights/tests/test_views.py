@@ -1,0 +1,226 @@
+"""The person's pages (re-authentication, closing the account, corrections, consent withdrawal) and the
+DPO's and officers' pages (queue, assignment, identity, answers, extensions, rectification)."""
+
+import time
+from datetime import timedelta
+
+from django.test import TestCase, override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from raksa.accounts.addresses import store as store_email
+from raksa.accounts.models import User
+from raksa.accounts.sessions import STARTED
+from raksa.audit.models import AuditEntry
+from raksa.consent.actions import grant_consent
+from raksa.consent.models import Channel, Consent
+from raksa.organisations.models import Agency, StaffMembership, StaffRole
+from raksa.rights import actions
+from raksa.rights.models import Export, RequestType, RightsRequest, Status
+from raksa.services.tests import builders
+from raksa.services.tests.builders import subject_of
+from raksa.testing.accounts import IMMEDIATE_TASKS, PASSWORD, citizen, platform_operator
+from raksa.vault.openers import Opener
+
+WRITTEN = "ขอแก้ไขที่อยู่เป็นบ้านเลขที่ 9 canary-written-2d41"
+
+
+def _person(username: str = "malee") -> User:
+    platform_operator()
+    user = citizen(username)
+    store_email(user, f"{username}@example.org")
+    return user
+
+
+class ReauthenticationTests(TestCase):
+    databases = "__all__"
+
+    def test_it_asks_for_the_password_again_before_a_request_an_export_or_closing_r1(self) -> None:
+        user = _person()
+        self.client.force_login(user)  # a session that never proved the password
+        for url in (reverse("rights:new_request"), reverse("rights:close_account")):
+            response = self.client.get(url)
+            self.assertRedirects(response, f"{reverse('accounts:reauthenticate')}?next={url.replace('/', '%2F')}")
+        self.assertEqual(self.client.post(reverse("rights:request_export"), {"format": "json"}).status_code, 302)
+        self.assertFalse(Export.objects.exists())
+
+        wrong = self.client.post(reverse("accounts:reauthenticate"), {"password": "not it", "next": "/th/me/data/"})
+        self.assertContains(wrong, "รหัสผ่านปัจจุบัน", status_code=200)
+        right = self.client.post(reverse("accounts:reauthenticate"), {"password": PASSWORD, "next": "/th/me/data/"})
+        self.assertRedirects(right, "/th/me/data/")
+        self.assertEqual(self.client.get(reverse("rights:new_request")).status_code, 200)
+        self.assertTrue(AuditEntry.objects.filter(action="accounts.reauthenticated", subject_id=subject_of(user).id))
+
+    @override_settings(RAKSA_REAUTH_MINUTES=10)
+    def test_it_asks_again_once_the_log_in_is_older_than_the_setting(self) -> None:
+        _person()
+        self.client.post("/th/accounts/login/", {"identifier": "malee", "password": PASSWORD})
+        self.assertEqual(self.client.get(reverse("rights:new_request")).status_code, 200)
+        session = self.client.session
+        session[STARTED] = int(time.time()) - 11 * 60
+        session.save()
+        self.assertEqual(self.client.get(reverse("rights:new_request")).status_code, 302)
+
+
+class PersonPagesTests(TestCase):
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        self.user = _person()
+        self.client.post("/th/accounts/login/", {"identifier": "malee", "password": PASSWORD})
+
+    @override_settings(TASKS=IMMEDIATE_TASKS)
+    def test_it_closes_the_account_from_its_page_and_the_person_cannot_log_in_again_r3(self) -> None:
+        page = self.client.get(reverse("rights:close_account"))
+        self.assertContains(page, "ปิดบัญชีและลบข้อมูลของฉัน")
+        refused = self.client.post(reverse("rights:close_account"), {})
+        self.assertEqual(refused.status_code, 200)  # the box is not ticked: nothing happens
+        self.assertFalse(RightsRequest.objects.exists())
+        with self.captureOnCommitCallbacks(execute=True):
+            closed = self.client.post(reverse("rights:close_account"), {"confirm": "on"})
+        self.assertContains(closed, "บัญชีของท่านปิดแล้ว")
+        case = RightsRequest.objects.get()
+        self.assertEqual((case.type, case.status), (RequestType.ERASURE, Status.COMPLETED))
+        self.assertFalse(self.client.login(username="malee", password=PASSWORD))
+        self.assertEqual(self.client.get(reverse("rights:my_data")).status_code, 302)  # logged out
+
+    def test_it_withdraws_a_consent_from_the_request_form_s19(self) -> None:
+        office = builders.agency()
+        grant_consent(
+            subject=subject_of(self.user), agency=office, purpose="profile_prefill", channel=Channel.WEB, minor=False
+        )
+        consent = Consent.objects.get()
+        missing = self.client.post(reverse("rights:new_request"), {"type": "consent_withdrawal"})
+        self.assertContains(missing, "โปรดเลือกความยินยอมที่ท่านต้องการถอน")
+        response = self.client.post(
+            reverse("rights:new_request"), {"type": "consent_withdrawal", "consent": str(consent.pk)}
+        )
+        case = RightsRequest.objects.get()
+        self.assertRedirects(response, reverse("rights:request", args=[case.id]))
+        consent.refresh_from_db()
+        self.assertFalse(consent.granted)
+
+    def test_it_saves_the_persons_own_correction_of_a_phone_number_audited_r3(self) -> None:
+        office = builders.agency()
+        service = builders.certificate(office)
+        registration = builders.registration(
+            service, self.user, phone="0812345678", address="1 ถนนสีหบุรานุกิจ", national_id="3100600445635"
+        )
+        page = self.client.get(reverse("rights:correct"))
+        self.assertContains(page, "0812345678")
+        self.assertNotContains(page, "3100600445635")  # an ID number needs an officer and evidence
+        form = page.context["form"]
+        data = {name: field.initial for name, field in form.fields.items()}
+        (phone_box,) = [name for name, target in form.targets.items() if target[2] == "phone"]
+        data[phone_box] = "0899999999"
+        self.assertRedirects(self.client.post(reverse("rights:correct"), data), reverse("rights:correct"))
+        registration.refresh_from_db()
+        self.assertEqual(Opener.for_subject(subject_of(self.user).id).open(registration.phone), "0899999999")
+        (entry,) = AuditEntry.objects.filter(action="rights.rectify")
+        self.assertEqual(entry.field_names, ["phone"])
+
+
+@override_settings(TASKS=IMMEDIATE_TASKS)
+class StaffPagesTests(TestCase):
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        controller = platform_operator()
+        self.office = Agency.objects.create(
+            slug="most-ops", controller=controller, name_th="สำนักงานปลัด", name_en="Permanent Secretary's Office"
+        )
+        self.dpo = builders.officer("dpo.most", self.office, StaffRole.DPO)
+        self.officer = builders.officer("officer.most", self.office)
+        self.person = _person()
+        self.case = actions.file_request(
+            subject=subject_of(self.person), type=RequestType.RECTIFICATION, details=WRITTEN, origin="http://testserver"
+        )
+
+    def sign_in(self, membership: StaffMembership) -> None:
+        builders.log_in_staff(self.client, membership)
+
+    def url(self, step: str = "") -> str:
+        if step:
+            return reverse("rights:case_step", args=[self.case.id, step])
+        return reverse("rights:case", args=[self.case.id])
+
+    def test_it_shows_the_dpo_every_open_case_by_due_date_with_overdue_marked_r2(self) -> None:
+        late = actions.file_request(subject=subject_of(self.person), type=RequestType.ACCESS)
+        RightsRequest.objects.filter(pk=late.pk).update(due_date=timezone.localdate() - timedelta(days=1))
+        self.sign_in(self.dpo)
+        page = self.client.get(reverse("rights:queue"))
+        self.assertEqual([row["case"] for row in page.context["rows"]], [late, self.case])
+        self.assertEqual([row["overdue"] for row in page.context["rows"]], [True, False])
+        self.assertContains(page, "เกินกำหนด")
+        self.assertNotContains(page, "canary-written")  # the queue shows no one's words
+
+    def test_it_shows_an_officer_only_the_cases_assigned_to_them(self) -> None:
+        self.sign_in(self.officer)
+        self.assertEqual(self.client.get(reverse("rights:queue")).context["rows"], [])
+        self.assertEqual(self.client.get(self.url()).status_code, 404)
+        actions.assign_request(request=self.case, officer=self.officer.user, actor=self.dpo.user)
+        self.assertEqual(len(self.client.get(reverse("rights:queue")).context["rows"]), 1)
+        page = self.client.get(self.url())
+        self.assertContains(page, "canary-written")  # read through the gateway...
+        entry = AuditEntry.objects.filter(action="gateway.read", actor_id=self.officer.user_id).get()
+        self.assertEqual((entry.purpose, entry.field_names), ("rights_requests", ["details"]))  # ...and audited
+        self.assertEqual(self.client.post(self.url("assign"), {"officer": self.officer.pk}).status_code, 404)
+
+    def test_it_answers_not_found_to_a_dpo_of_another_controller(self) -> None:
+        minburi = builders.agency()
+        self.sign_in(builders.officer("dpo.minburi", minburi, StaffRole.DPO))
+        self.assertEqual(self.client.get(self.url()).status_code, 404)
+        self.assertEqual(self.client.get(reverse("rights:queue")).context["rows"], [])
+
+    def test_it_takes_a_case_from_assignment_to_a_refusal_with_its_legal_reason_r2(self) -> None:
+        self.sign_in(self.dpo)
+        self.assertRedirects(self.client.post(self.url("assign"), {"officer": self.officer.pk}), self.url())
+        self.assertRedirects(self.client.post(self.url("identity"), {"method": "id_card"}), self.url())
+        extended = self.client.post(self.url("extend"), {"days": "15", "reason": "complex_request"})
+        self.assertRedirects(extended, self.url())
+        without_reason = self.client.post(self.url("status"), {"status": "refused"})
+        self.assertContains(without_reason, "การปฏิเสธต้องระบุเหตุผลทางกฎหมาย", status_code=400)
+        self.case.refresh_from_db()
+        self.assertEqual(self.case.status, Status.IN_PROGRESS)  # nothing half-saved
+        refused = self.client.post(self.url("status"), {"status": "refused", "refusal_reason": "pdpa_s30_harms_others"})
+        self.assertRedirects(refused, self.url())
+        self.case.refresh_from_db()
+        self.assertEqual(
+            (self.case.status, self.case.assigned_to, self.case.identity_method, self.case.extension_reason),
+            (Status.REFUSED, self.officer.user, "id_card", "complex_request"),
+        )
+        self.assertEqual(actions.refusals(), [("rectification", "pdpa_s30_harms_others", 1)])
+
+    def test_it_applies_a_correction_from_the_case_page_only_after_identity_r3(self) -> None:
+        registration = builders.registration(
+            builders.certificate(builders.agency()),
+            self.person,
+            phone="0812345678",
+            address="1 ถนนสีหบุรานุกิจ",
+            national_id="3100600445635",
+        )
+        self.sign_in(self.dpo)
+        target = f"services.Registration|{registration.pk}|address"
+        early = self.client.post(self.url("rectify"), {"target": target, "value": "9 ถนนรามคำแหง"})
+        self.assertContains(early, "โปรดยืนยันตัวตนของผู้ยื่นคำขอก่อน", status_code=400)
+        self.client.post(self.url("identity"), {"method": "passport"})
+        applied = self.client.post(self.url("rectify"), {"target": target, "value": "9 ถนนรามคำแหง"})
+        self.assertRedirects(applied, self.url())
+        registration.refresh_from_db()
+        self.assertEqual(Opener.for_subject(subject_of(self.person).id).open(registration.address), "9 ถนนรามคำแหง")
+        entry = AuditEntry.objects.get(action="rights.rectify")
+        self.assertEqual((entry.actor_id, entry.field_names), (self.dpo.user_id, ["address"]))
+
+    def test_it_records_a_walk_in_request_with_the_document_checked(self) -> None:
+        self.sign_in(self.officer)
+        response = self.client.post(
+            reverse("rights:walk_in"),
+            {"type": "access", "details": "ขอสำเนาข้อมูล", "method": "id_card", "contact_email": "walkin@example.org"},
+        )
+        case = RightsRequest.objects.exclude(pk=self.case.pk).get()
+        self.assertRedirects(response, reverse("rights:case", args=[case.id]))
+        self.assertEqual(
+            (case.identity_method, case.identity_verified_by, case.assigned_to),
+            ("id_card", self.officer.user, self.officer.user),
+        )
+        self.assertFalse(User.objects.filter(subject=case.subject).exists())  # a subject of their own
