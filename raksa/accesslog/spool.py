@@ -127,7 +127,9 @@ class SpoolWriter:
 
     def healthy(self) -> bool:
         """No record waiting, and the last write (if any failed before it) succeeded."""
-        return not self._backlog and self.counters.last_failure <= self.counters.last_success
+        # Under the lock: another thread's write in progress holds its line in the backlog for a moment.
+        with self._lock:
+            return not self._backlog and self.counters.last_failure <= self.counters.last_success
 
     def close(self) -> None:
         with self._lock:

@@ -1,6 +1,7 @@
 import logging
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from django.test import TestCase, override_settings
@@ -138,3 +139,23 @@ class UnwritableSpoolTests(TestCase):
             self.assertEqual([line.split("\t")[8] for line in lines], ["/", "/healthz", "/th/"])
             self.assertEqual(self.client.get("/healthz").json(), {"status": "ok", "database": "ok"})
             writer.close()
+
+    def test_it_stays_healthy_while_threads_write_at_once(self) -> None:
+        # gunicorn's threaded workers: a health check must not mistake another thread's write in
+        # progress for a failure (a threaded server answered /healthz 503 under load).
+        directory = self.enterContext(SpoolDirectory())
+        writer = spool.SpoolWriter(directory.path)
+        self.addCleanup(writer.close)
+
+        def write_many() -> None:
+            for number in range(3_000):
+                writer.write(f"line {number}")
+
+        threads = [threading.Thread(target=write_many) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        unhealthy = 0
+        while any(thread.is_alive() for thread in threads):
+            unhealthy += not writer.healthy()
+        self.assertEqual(unhealthy, 0)
+        self.assertEqual(writer.counters.written, 9_000)
