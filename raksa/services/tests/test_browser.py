@@ -32,8 +32,11 @@ def test_it_registers_for_an_activity_in_thai_c1_c3(live_server, smtp: Mailbox) 
         page.context.add_cookies(
             [{"name": django_settings.SESSION_COOKIE_NAME, "value": session_cookie, "url": live_server.url}]
         )
-        page.goto(f"{live_server.url}/th/services/calendar/list/")
-        page.get_by_role("link", name=workshop.title_th).first.click()
+        # From the home page's upcoming activities, as most visitors arrive.
+        page.goto(f"{live_server.url}/th/")
+        upcoming = page.get_by_role("region", name="กิจกรรมที่กำลังจะมาถึง")
+        screenshot(page, "services-home-activities-th")
+        upcoming.get_by_role("link", name=workshop.title_th).click()
         assert page.get_by_role("heading", level=1).inner_text() == "อบรมการปฐมพยาบาลเบื้องต้น"
         # The notice is on the page before the form, generated from the two declared categories.
         notice = page.locator("section.notice")
