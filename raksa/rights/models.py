@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from raksa.vault.fields import EncryptedField
 from raksa.vault.models import VaultModel
@@ -17,7 +18,8 @@ class RequestType(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    RECEIVED = "received", _("received")
+    # A context of its own: consent's "received" is a date ("received on").
+    RECEIVED = "received", pgettext_lazy("request status", "received")
     IN_PROGRESS = "in_progress", _("in progress")
     FAILED = "failed", _("a step failed")
     COMPLETED = "completed", _("completed")

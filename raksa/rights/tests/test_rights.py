@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from shutil import which
 
@@ -11,15 +12,25 @@ from django.test import Client, TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from raksa.accesslog.models import AccessRecord
 from raksa.accesslog.redaction import redact_path
+from raksa.accesslog.tests.helpers import SpoolDirectory, record, spool_and_ingest
 from raksa.accounts.addresses import store as store_email
-from raksa.accounts.models import User
+from raksa.accounts.models import Session, User
 from raksa.audit.models import AuditEntry
+from raksa.consent.actions import grant_consent, submit_inquiry
+from raksa.consent.models import Channel
+from raksa.disclosures.models import Disclosure, Recipient, RecipientKind
 from raksa.registry import registry
-from raksa.rights import actions, finders, queue
+from raksa.rights import actions, exports, finders, queue
+from raksa.rights.export import assemble
 from raksa.rights.models import Export, ExportStatus, RequestType, RightsRequest, Status
+from raksa.services.actions import add_note
+from raksa.services.tests import builders
 from raksa.subjects.models import Subject
 from raksa.testing.accounts import IMMEDIATE_TASKS, PASSWORD, citizen, platform_operator
+from raksa.vault.actions import save_sealed
+from raksa.vault.openers import Opener
 from raksa.vault.routers import KEYSTORE
 
 CANARY_USERNAME = "canary-somchai-5e1d"
@@ -165,6 +176,86 @@ class RequestTests(TestCase):
         self.assertEqual(case.last_error, "")
 
 
+@dataclass
+class Everywhere:
+    user: User
+    canaries: list[str]
+
+
+def _person_everywhere() -> Everywhere:
+    """A person with data in every store: account, sessions, consents, an inquiry, a registration and its
+    case note, a disclosure made under a court order, recorded visits, a request and a download."""
+    user = _person()
+    subject = _subject_of(user)
+    Client().post("/th/accounts/login/", {"identifier": CANARY_USERNAME, "password": PASSWORD})
+    office = builders.agency()
+    grant_consent(
+        subject=subject,
+        agency=office,
+        purpose="news_and_pr",
+        channel=Channel.WEB,
+        minor=False,
+        email="canary.news+5e1d@example.org",
+    )
+    submit_inquiry(
+        agency=office,
+        kind="question",
+        name="สมชาย canary-inquiry-name",
+        email="canary.inquiry+5e1d@example.org",
+        message="canary-inquiry-message",
+        subject=subject,
+        language="th",
+    )
+    registration = builders.registration(
+        builders.certificate(office),
+        user,
+        name="canary-registration-name",
+        phone="0811115e1d",
+        address="canary-registration-address",
+        national_id="3100600445635",
+    )
+    officer = builders.officer("officer.everywhere", office)
+    add_note(registration=registration, staff=officer, text="canary-case-note")
+    recipient = Recipient.objects.create(
+        agency=office, slug="court", name_th="ศาลแพ่ง", name_en="Civil Court", kind=RecipientKind.AGENCY
+    )
+    disclosure = Disclosure(
+        subject=subject,
+        controller_id=office.controller_id,
+        agency=office,
+        recipient=recipient,
+        purpose="rights_requests",
+        basis="legal",
+        legal_reference="คำสั่งศาล 1/2569",
+        issuing_authority="ศาลแพ่ง",
+        order_date=timezone.localdate(),
+        document="canary-court-order",
+    )
+    save_sealed(disclosure)
+    with SpoolDirectory() as spool_directory:
+        spool_and_ingest(spool_directory.path, [record(when=timezone.now(), subject=str(subject.id))])
+    actions.file_request(subject=subject, type=RequestType.ERASURE, details=CANARY_DETAILS)
+    export = exports.request_export(subject=subject, format="json", language="th", actor=user)
+    exports.produce(export=export)
+    return Everywhere(
+        user=user,
+        canaries=[
+            CANARY_USERNAME,
+            CANARY_EMAIL,
+            CANARY_DETAILS,
+            "canary.news+5e1d@example.org",
+            "canary-inquiry-name",
+            "canary.inquiry+5e1d@example.org",
+            "canary-inquiry-message",
+            "canary-registration-name",
+            "0811115e1d",
+            "canary-registration-address",
+            "3100600445635",
+            "canary-case-note",
+        ],
+    )
+
+
 def _database_bytes(alias: str) -> bytes:
     connection = connections[alias]
     if connection.vendor == "sqlite":
@@ -207,6 +298,39 @@ class ErasureTests(TransactionTestCase):
         self.assertLess(entries, after)  # kept unchanged, plus the erasure's own entries
         self.assertTrue(Subject.objects.filter(pk=subject.id).exists())
         self.assertEqual(actions.plan_erasure(subject_id=subject.id).keys, 0)
+
+    def test_it_misses_no_store_the_registry_declares_and_lists_what_the_law_keeps_r3(self) -> None:
+        """A person with a row in every store the registry links to a subject (accounts, consent,
+        services, disclosures, the access log, rights): erasure leaves no value of theirs readable,
+        except the stores a law makes the agency keep, which the plan lists with the law and the period."""
+        person = _person_everywhere()
+        subject = _subject_of(person.user)
+        everyone = Opener.for_system("export")
+        held = {store["store"] for store in assemble(subject.id, opener=everyone)["stores"] if store["rows"]}
+        linked = {s.model.lower() for s in registry.stores() if finders.finder_for(s.model) is not None}
+        self.assertEqual(linked - held, set(), "give the person of this test a row in each store the registry links")
+        visits = AccessRecord.objects.filter(subject_id=subject.id).count()
+
+        plan = actions.erase_person(subject=subject)
+
+        kept = {item.retention.code: item for item in plan.kept}
+        # The law keeps the visits (Computer-Related Crime Act s26, 90 days) and the disclosure ledger's
+        # evidence (a case file under the Official Information Act): listed, with their law and period.
+        self.assertEqual(set(kept), {"access_log", "case_file"})
+        self.assertEqual(kept["access_log"].rows, visits)
+        self.assertGreaterEqual(kept["case_file"].keys, 1)
+        self.assertTrue(all(item.reason and item.period_days for item in plan.kept))
+        for store in assemble(subject.id, opener=everyone)["stores"]:
+            for row in store["rows"]:
+                for name, field in row["fields"].items():
+                    if field["retention"] in kept:
+                        continue
+                    self.assertTrue(field["erased"] or field["value"] is None, f"{store['store']}.{name} survived")
+        self.assertEqual(AccessRecord.objects.filter(subject_id=subject.id).count(), visits)
+        self.assertFalse(Session.objects.filter(user=person.user).exists())
+        dump = self._scan()
+        for canary in person.canaries:
+            self.assertNotIn(canary.encode(), dump, canary)
 
 
 class QueueTests(TestCase):
