@@ -32,6 +32,7 @@ from raksa.consent.rendering import render_markdown
 from raksa.organisations.models import Agency
 from raksa.subjects.actions import create_subject
 from raksa.subjects.models import Subject
+from raksa.vault.actions import save_sealed
 from raksa.vault.keys import session
 from raksa.vault.openers import Opener
 
@@ -327,7 +328,7 @@ def submit_inquiry(
         language=language,
     )
     inquiry.name, inquiry.email, inquiry.message = name, email, message
-    inquiry.save()
+    save_sealed(inquiry)  # with the address's blind index: the DPO can find whom a disclosure is about
     record(
         action="consent.inquiry_received",
         actor=getattr(subject, "account", None),

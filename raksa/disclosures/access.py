@@ -1,13 +1,16 @@
 """Who may see what in the disclosures app: one helper per resource, 404 for anything not theirs."""
 
+import uuid
+
 from django.http import Http404, HttpRequest
 
 from raksa.consent.access import dpo_membership, own_subject
 from raksa.disclosures.models import Breach, Recipient
 from raksa.organisations.models import StaffMembership, StaffRole
+from raksa.registry import registry
 from raksa.subjects.models import Subject
 
-__all__ = ["agency_breach", "contractor_recipients", "dpo_membership", "own_subject", "person"]
+__all__ = ["agency_breach", "agency_person", "contractor_recipients", "dpo_membership", "own_subject", "person"]
 
 
 def person(request: HttpRequest) -> Subject:
@@ -21,6 +24,25 @@ def agency_breach(request: HttpRequest, breach_id: int) -> tuple[StaffMembership
     if breach is None:
         raise Http404
     return membership, breach
+
+
+def agency_person(request: HttpRequest, subject_id: str) -> tuple[StaffMembership, Subject]:
+    """A person the DPO's agency holds data of (under its controller); 404 for anyone else."""
+    membership = dpo_membership(request)
+    try:
+        subject = Subject.objects.get(pk=uuid.UUID(str(subject_id)))
+    except (ValueError, Subject.DoesNotExist):
+        raise Http404 from None
+    controller_id = membership.agency.controller_id
+    for store in registry.stores():
+        model = store.model_class()
+        subject_field = getattr(model, "vault_subject_field", None)
+        controller_field = getattr(model, "vault_controller_field", None)
+        if subject_field and controller_field:
+            found = model._default_manager.filter(**{subject_field: subject, f"{controller_field}_id": controller_id})
+            if found.exists():
+                return membership, subject
+    raise Http404
 
 
 def contractor_recipients(request: HttpRequest) -> list[Recipient]:

@@ -20,8 +20,9 @@ from typing import Any
 
 from django.apps import apps
 from django.db import transaction
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from raksa.accounts.models import User
 from raksa.audit.actions import record, record_committed
@@ -32,11 +33,17 @@ from raksa.disclosures.models import Basis, Breach, BreachAction, Disclosure, Ex
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.registry import registry
 from raksa.subjects.models import Subject
+from raksa.vault import indexes
 from raksa.vault.openers import Opener
 
-# A transaction the person asked for lives in one of these models (those whose app is installed):
-# a service registration, a rights request, or a question or complaint sent to the DPO.
-TRANSACTION_MODELS = ("services.registration", "rights.request", "consent.inquiry")
+# A transaction the person asked for lives in one of these models (those whose app is installed) —
+# a service registration, a question or complaint sent to the DPO, a rights request — each with the
+# lookup that ties it to the agency it was made with.
+TRANSACTION_MODELS = {
+    "services.registration": "service__agency",
+    "consent.inquiry": "agency",
+    "rights.rightsrequest": "controller__agencies",
+}
 # Categories that name a person directly: never in a pseudonymised export.
 DIRECT_IDENTIFIERS = frozenset({"name", "email", "phone", "national_id", "address", "user_id"})
 EXPORT_LIFETIME = timedelta(minutes=30)
@@ -102,7 +109,7 @@ type DisclosureBasis = ConsentBasis | RequestBasis | LegalDuty
 
 
 def _field_ref(value: str) -> tuple[type[Model], str]:
-    label, _, field = value.rpartition(".")
+    label, _sep, field = value.rpartition(".")
     return apps.get_model(label), field
 
 
@@ -128,20 +135,59 @@ def _refuse(
     return error(why)
 
 
+def _transactions(label: str, subject: Subject, agency: Agency) -> QuerySet | None:
+    try:
+        model = apps.get_model(label)
+    except LookupError:
+        return None
+    return model._default_manager.filter(
+        **{getattr(model, "vault_subject_field", "subject"): subject, TRANSACTION_MODELS[label]: agency}
+    )
+
+
 def _transaction_belongs(reference: str, subject: Subject, agency: Agency) -> bool:
     """Whether the reference names an existing request or registration of this person at this agency."""
-    label, _, object_id = reference.partition(":")
+    label, _sep, object_id = reference.partition(":")
     if label not in TRANSACTION_MODELS:
         return False
     try:
-        model = apps.get_model(label)
         pk = uuid.UUID(object_id)
-    except (LookupError, ValueError):
+    except ValueError:
         return False
-    found = model._default_manager.filter(pk=pk, **{getattr(model, "vault_subject_field", "subject"): subject})
-    if any(field.name == "agency" for field in model._meta.fields):
-        found = found.filter(agency=agency)
-    return found.exists()
+    found = _transactions(label, subject, agency)
+    return found is not None and found.filter(pk=pk).exists()
+
+
+def transactions_of(subject: Subject, agency: Agency) -> list[tuple[str, Model]]:
+    """The person's registrations, questions and requests at the agency, as (reference, row), newest first."""
+    found: list[tuple[str, Model]] = []
+    for label in TRANSACTION_MODELS:
+        rows = _transactions(label, subject, agency)
+        found += [(f"{label}:{row.pk}", row) for row in rows or ()]
+    return found
+
+
+def find_people(*, agency: Agency, kind: str, value: str, actor: object) -> list[Subject]:
+    """The people whose data at this agency's controller holds this exact value (blind index), audited.
+
+    The value is never stored or logged: only who looked, by what kind of value, and whom it found.
+    """
+    subject_ids = sorted(
+        {match.subject_id for match in indexes.find(kind, value) if match.controller_id == agency.controller_id}
+    )
+    found: list[uuid.UUID | None] = [*subject_ids] or [None]
+    with transaction.atomic():
+        for subject_id in found:
+            record(
+                action="disclosures.person_lookup",
+                actor=actor,
+                role=StaffRole.DPO,
+                agency_id=agency.pk,
+                subject_id=subject_id,
+                fields=(kind,),
+                outcome=Outcome.ALLOWED if subject_id else Outcome.DENIED,
+            )
+    return list(Subject.objects.filter(pk__in=subject_ids))
 
 
 def disclose(
@@ -161,33 +207,37 @@ def disclose(
 
     known = {p.code: p for p in registry.purposes()}
     if purpose not in known or known[purpose].refused:
-        raise refuse("marketing, or an unknown purpose, is never a reason to disclose (D2)", MarketingRefusedError)
+        raise refuse(
+            _("Marketing, or a purpose not in the registry, is never a reason to disclose (D2)."), MarketingRefusedError
+        )
     if purpose not in recipient.purposes:
-        raise refuse("the recipient is not registered for this purpose")
+        raise refuse(_("The recipient is not registered for this purpose."))
     if not fields or not set(fields) <= set(recipient.fields):
-        raise refuse("the recipient may not receive these fields")
+        raise refuse(_("The recipient may not receive these fields."))
     if not recipient.contract_live():
-        raise refuse("the recipient's contract or agreement has expired")
+        raise refuse(_("The recipient's contract or agreement has expired."))
     if not processing.covered(recipient, purpose=purpose, fields=fields):
-        raise refuse("the privacy policy in force does not cover this recipient yet")
+        raise refuse(_("The privacy policy in force does not cover this recipient yet: publish a version that does."))
     values: dict[str, object] = {}
     match basis:
         case ConsentBasis():
             if not has_live_consent(
                 subject=subject, agency=recipient.agency, purpose=purpose, recipient=processing.consent_key(recipient)
             ):
-                raise refuse("no live consent to this recipient for this purpose")
+                raise refuse(_("The person has no live consent to this recipient for this purpose."))
         case RequestBasis(reference=reference):
             if not _transaction_belongs(reference, subject, recipient.agency):
-                raise refuse("no such request or registration of this person")
+                raise refuse(_("That is not a registration, question or request of this person at this agency."))
             values["transaction_reference"] = reference
         case LegalDuty():
             if not (basis.reference.strip() and basis.issuing_authority.strip() and basis.document):
-                raise refuse("a legal duty needs its reference, issuing authority and document")
+                raise refuse(
+                    _("A legal duty needs the order's reference, the issuing authority, its date and the document.")
+                )
             if basis.oia_section and basis.oia_section not in OIA_SECTION_24:
-                raise refuse("not a case of the Official Information Act s24")
+                raise refuse(_("That is not a case of section 24 of the Official Information Act."))
             if len(basis.document) > MAX_DOCUMENT_BYTES:
-                raise refuse("the document is too large")
+                raise refuse(_("The document is too large (at most 5 MB)."))
             values |= {
                 "legal_reference": basis.reference.strip(),
                 "issuing_authority": basis.issuing_authority.strip(),
@@ -197,7 +247,7 @@ def disclose(
                 "document_name": basis.document_name[:200],
             }
         case _:
-            raise refuse("no basis")
+            raise refuse(_("A disclosure needs a basis."))
     kind = {ConsentBasis: Basis.CONSENT, RequestBasis: Basis.REQUEST, LegalDuty: Basis.LEGAL}[type(basis)]
     with transaction.atomic():
         disclosure = Disclosure.objects.create(

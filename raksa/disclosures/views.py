@@ -1,17 +1,23 @@
+import uuid
+
 from django.contrib import messages
+from django.db.models import DateTimeField, Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from raksa.accounts.mfa import require_staff_second_factor, staff_mfa_required
 from raksa.disclosures import access, actions, ropa
-from raksa.disclosures.forms import BreachActionForm, BreachForm
-from raksa.disclosures.models import Breach, Recipient
+from raksa.disclosures.forms import BasisChoice, BreachActionForm, BreachForm, DisclosureForm, PersonLookupForm
+from raksa.disclosures.models import Breach, Disclosure, Recipient
 from raksa.disclosures.pdf import as_pdf
+from raksa.organisations.models import Agency
 from raksa.registry import registry
+from raksa.subjects.models import Subject
 
 LANGUAGES = ("th", "en")
 
@@ -32,6 +38,9 @@ def console(request: HttpRequest) -> HttpResponse:
     context = {
         "agency": membership.agency,
         "recipients": Recipient.objects.filter(agency=membership.agency),
+        "disclosures": Disclosure.objects.filter(agency=membership.agency)
+        .select_related("recipient")
+        .order_by("-disclosed_at")[:20],
         "breaches": Breach.objects.filter(agency=membership.agency),
         "rows": ropa.build(membership.agency),
         "items": ropa.ITEMS,
@@ -62,6 +71,110 @@ def ropa_download(request: HttpRequest, language: str, extension: str) -> HttpRe
         )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _transaction_label(row: Model) -> str:
+    """A registration, question or request as the DPO can tell it apart: what it is, its reference or date."""
+    when = next((getattr(row, f.name) for f in row._meta.fields if isinstance(f, DateTimeField)), None)
+    parts = [str(row._meta.verbose_name).capitalize()]
+    if service := getattr(row, "service", None):
+        parts.append(str(service))
+    if reference := getattr(row, "reference", ""):
+        parts.append(reference)
+    if when:
+        parts.append(date_format(timezone.localtime(when), "SHORT_DATE_FORMAT"))
+    return " · ".join(parts)
+
+
+def _person(subject: Subject, agency: Agency) -> dict:
+    transactions = [(ref, _transaction_label(row)) for ref, row in actions.transactions_of(subject, agency)]
+    return {"subject": subject, "short": str(subject.pk)[:8], "transactions": transactions}
+
+
+def _basis(data: dict) -> actions.DisclosureBasis:
+    if data["basis"] == BasisChoice.CONSENT:
+        return actions.ConsentBasis()
+    if data["basis"] == BasisChoice.REQUEST:
+        return actions.RequestBasis(data["transaction"])
+    return actions.LegalDuty(
+        reference=data["legal_reference"],
+        issuing_authority=data["issuing_authority"],
+        order_date=data["order_date"],
+        document=data["document"],
+        document_name=data["document_name"],
+        oia_section=data["oia_section"],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_mfa_required
+def disclosure_new(request: HttpRequest) -> HttpResponse:
+    """The DPO records a disclosure: find the person (by a value sent in the body), then the recipient and basis.
+
+    Nothing personal travels in a URL: the look-up value and the chosen person's ID are POSTed.
+    """
+    membership = access.dpo_membership(request)
+    agency = membership.agency
+    step = request.POST.get("step", "")
+    lookup = PersonLookupForm(request.POST if step == "find" else None)
+    context: dict = {"agency": agency, "lookup": lookup, "people": None, "person": None, "form": None}
+    status = 200
+    if step == "find" and lookup.is_valid():
+        found = actions.find_people(agency=agency, actor=request.user, **lookup.cleaned_data)
+        context["people"] = [_person(subject, agency) for subject in found]
+    elif step in ("choose", "disclose"):
+        _membership, subject = access.agency_person(request, request.POST.get("subject", ""))
+        person = _person(subject, agency)
+        form = DisclosureForm(
+            request.POST if step == "disclose" else None,
+            request.FILES if step == "disclose" else None,
+            agency=agency,
+            transactions=person["transactions"],
+            initial={"subject": subject.pk},
+        )
+        context |= {"person": person, "form": form}
+        if step == "disclose" and form.is_valid():
+            data = form.cleaned_data
+            upload = request.FILES.get("document")
+            data["document_name"] = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1] if upload else ""
+            try:
+                disclosure = actions.disclose(
+                    subject=subject,
+                    recipient=data["recipient"],
+                    purpose=data["purpose"],
+                    fields=data["disclosed_fields"],
+                    basis=_basis(data),
+                    actor=request.user,
+                    hold_until=data["hold_until"],
+                )
+            except actions.DisclosureRefusedError as refusal:
+                context["refusal"] = str(refusal)
+                status = 403
+            else:
+                messages.success(request, _("The disclosure is recorded in the person's ledger."))
+                return redirect("disclosures:disclosure", disclosure_id=disclosure.pk)
+        elif step == "disclose":
+            status = 400
+    return render(request, "disclosures/disclose.html", context, status=status)
+
+
+@require_GET
+@staff_mfa_required
+def disclosure(request: HttpRequest, disclosure_id: str) -> HttpResponse:
+    """One recorded disclosure of the DPO's agency: what, to whom, why, on what basis."""
+    membership = access.dpo_membership(request)
+    found = Disclosure.objects.filter(pk=_uuid_or_404(disclosure_id), agency=membership.agency).first()
+    if found is None:
+        raise Http404
+    fields = [registry.declaration(*ref.rsplit(".", 1)).category.label for ref in found.fields]
+    return render(request, "disclosures/disclosure.html", {"disclosure": found, "categories": fields})
+
+
+def _uuid_or_404(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Http404 from None
 
 
 @require_http_methods(["GET", "POST"])

@@ -8,6 +8,7 @@ from raksa.disclosures.models import Recipient, RecipientKind
 from raksa.organisations.models import Agency
 from raksa.services.tests.builders import publish_policy
 from raksa.subjects.models import Subject
+from raksa.vault.actions import save_sealed
 
 __all__ = ["ORDER", "court_order", "inquiry", "publish_policy", "thai_post"]
 
@@ -18,7 +19,7 @@ def inquiry(agency: Agency, subject: Subject, name: str = "มาลี ใจ�
     row = Inquiry(subject=subject, controller_id=agency.controller_id, agency=agency, kind="question")
     row.reference = f"Q-{str(row.pk)[:8]}"
     row.name, row.email, row.message = name, email, "ขอทราบข้อมูล"
-    row.save()
+    save_sealed(row)
     return row
 
 

@@ -8,11 +8,14 @@ from shutil import which
 from typing import Any
 from unittest import skipUnless
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.utils import timezone
 from django.utils.text import slugify
 
+from raksa.audit.models import AuditEntry, Outcome
 from raksa.consent.actions import has_live_consent
+from raksa.consent.models import Inquiry
 from raksa.core import demo
 from raksa.disclosures import actions, processing
 from raksa.disclosures.models import Breach, Disclosure, Recipient, RecipientKind, RiskLevel
@@ -209,3 +212,118 @@ class RecipientConsentPageTests(TestCase):
         self.assertContains(self.client.get("/en/consents/"), "withdrawn")
         marketing = {**chosen, "purpose": "marketing", "minburi-marketing-disclosuresrecipient1-age_group": "adult"}
         self.assertEqual(self.client.post("/th/consents/grant/", marketing).status_code, 404)
+
+
+class DiscloseScreenTests(TestCase):
+    """The DPO records a disclosure on the site: find the person, choose the recipient and the basis (D1, D2)."""
+
+    databases = "__all__"
+    minburi: Agency
+    person: Subject
+    inquiry: Inquiry
+    health: Recipient
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.minburi = demo.load_organisations()[1]
+        cls.person = Subject.objects.create()
+        cls.inquiry = inquiry(cls.minburi, cls.person, email="malee@example.org")
+        cls.health = Recipient.objects.create(
+            agency=cls.minburi,
+            slug="health-centre",
+            name_th="ศูนย์บริการสาธารณสุข",
+            name_en="Public health centre",
+            kind=RecipientKind.AGENCY,
+            purposes=["rights_requests", "opinion_surveys", "marketing"],
+            fields=["consent.inquiry.name", "consent.inquiry.email"],
+        )
+        publish_policy(cls.minburi)
+
+    def setUp(self) -> None:
+        user = personas.staff("dpo.m", agency=self.minburi, role=StaffRole.DPO)
+        device = personas.with_totp(user)
+        self.client.post(LOGIN, {"identifier": "dpo.m", "password": personas.PASSWORD})
+        self.client.post(SECOND_STEP, {"code": personas.totp_code(device)})
+
+    def step(self, step: str, language: str = "en", **data: object) -> Any:
+        return self.client.post(f"/{language}/dpo/disclosures/new/", {"step": step, **data})
+
+    def disclose(self, language: str = "en", **data: object) -> Any:
+        form = {
+            "subject": str(self.person.pk),
+            "recipient": "health-centre",
+            "purpose": "rights_requests",
+            "disclosed_fields": ["consent.inquiry.name"],
+            **data,
+        }
+        return self.step("disclose", language, **form)
+
+    def test_it_finds_the_person_by_a_value_sent_in_the_body_and_audits_the_search_d1(self) -> None:
+        found = self.step("find", kind="email", value="  Malee@Example.org ")
+        self.assertNotIn("malee", found.wsgi_request.get_full_path().lower())
+        self.assertContains(found, str(self.person.pk))
+        self.assertContains(found, self.inquiry.reference)
+        search = AuditEntry.objects.get(action="disclosures.person_lookup")
+        self.assertEqual((search.subject_id, search.fields), (self.person.pk, "email"))
+        self.assertNotIn("malee", str(AuditEntry.objects.values_list().filter(pk=search.pk)).lower())
+        self.assertContains(self.step("find", kind="email", value="nobody@example.org"), "No one at this agency")
+
+    def test_it_records_a_disclosure_under_an_order_with_its_uploaded_document_d1(self) -> None:
+        order = SimpleUploadedFile("order.pdf", b"%PDF-1.4 court order", content_type="application/pdf")
+        response = self.disclose(
+            basis="legal",
+            legal_reference="คำสั่งศาลแพ่ง ที่ 123/2569",
+            issuing_authority="ศาลแพ่ง",
+            order_date="2026-11-01",
+            oia_section="24(8)",
+            document=order,
+        )
+        disclosure = Disclosure.objects.get()
+        self.assertRedirects(response, f"/en/dpo/disclosures/{disclosure.pk}/")
+        self.assertEqual((disclosure.basis, disclosure.document_name), ("legal", "order.pdf"))
+        self.assertNotIn(b"court order", bytes(Disclosure.objects.values_list("document", flat=True).get() or b""))
+        self.assertContains(self.client.get(f"/en/dpo/disclosures/{disclosure.pk}/"), "ศาลแพ่ง")
+        self.assertContains(self.client.get("/en/dpo/disclosures/"), "Public health centre")
+
+    def test_it_records_a_disclosure_for_the_persons_own_question_d1(self) -> None:
+        chosen = self.step("choose", subject=str(self.person.pk))
+        reference = f"consent.inquiry:{self.inquiry.pk}"
+        self.assertContains(chosen, f'value="{reference}"')
+        self.disclose(basis="request", transaction=reference)
+        self.assertEqual(Disclosure.objects.get().transaction_reference, reference)
+
+    def test_it_asks_field_by_field_for_the_evidence_of_an_order_and_keeps_nothing_d1(self) -> None:
+        response = self.disclose(language="th", basis="legal", legal_reference="คำสั่ง 1/2569")
+        self.assertEqual(response.status_code, 400)
+        for name in ("issuing_authority", "order_date", "document"):
+            self.assertIn(name, response.context["form"].errors)
+        fake = SimpleUploadedFile("order.pdf", b"MZ not a pdf")
+        response = self.disclose(
+            basis="legal", legal_reference="x", issuing_authority="y", order_date="2026-11-01", document=fake
+        )
+        self.assertContains(response, "PDF, PNG or JPEG", status_code=400)
+        self.assertFalse(Disclosure.objects.exists())
+
+    def test_it_shows_a_refusal_without_consent_and_audits_it_d1(self) -> None:
+        response = self.disclose(basis="consent", purpose="opinion_surveys")
+        self.assertContains(response, "Refused: nothing was disclosed", status_code=403)
+        self.assertContains(response, "no live consent to this recipient", status_code=403)
+        self.assertFalse(Disclosure.objects.exists())
+        self.assertTrue(AuditEntry.objects.filter(action="disclosures.refused", outcome=Outcome.DENIED))
+
+    def test_it_refuses_marketing_whatever_the_basis_and_audits_it_d2(self) -> None:
+        reference = f"consent.inquiry:{self.inquiry.pk}"
+        for basis in ({"basis": "consent"}, {"basis": "request", "transaction": reference}):
+            response = self.disclose(purpose="marketing", **basis)
+            self.assertContains(response, "Marketing", status_code=403)
+        self.assertFalse(Disclosure.objects.exists())
+        self.assertEqual(AuditEntry.objects.filter(action="disclosures.marketing_refused").count(), 2)
+
+    def test_it_gives_404_for_a_person_the_agency_holds_nothing_of_d1(self) -> None:
+        stranger = Subject.objects.create()
+        self.assertEqual(self.step("choose", subject=str(stranger.pk)).status_code, 404)
+        self.assertEqual(self.step("choose", subject="not-a-uuid").status_code, 404)
+        most = Agency.objects.exclude(pk=self.minburi.pk).get()
+        outsider = Subject.objects.create()
+        inquiry(most, outsider)
+        self.assertEqual(self.step("choose", subject=str(outsider.pk)).status_code, 404)
