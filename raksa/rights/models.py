@@ -120,6 +120,7 @@ class ExportStatus(models.TextChoices):
     READY = "ready", _("ready to download")
     FAILED = "failed", _("failed")
     DOWNLOADED = "downloaded", _("downloaded")
+    EXPIRED = "expired", _("expired unused")
 
 
 class Export(VaultModel):
