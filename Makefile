@@ -32,11 +32,12 @@ run: setup
 	$(BIN)/raksa migrate --noinput --verbosity 1
 	$(BIN)/raksa migrate --database keystore --noinput --verbosity 1
 	$(BIN)/raksa demo --once
-	@echo "Serving Raksa at http://127.0.0.1:$(PORT)/ (with its background worker, the audit sequencer and the access-log ingester); Ctrl-C stops all."
+	@echo "Serving Raksa at http://127.0.0.1:$(PORT)/ (with its background worker, the audit sequencer, the access-log ingester and the daily retention run); Ctrl-C stops all."
 	@trap 'kill 0' EXIT; \
 	  $(BIN)/raksa db_worker --queue-name default --interval 1 --no-reload & \
 	  $(BIN)/raksa audit chain --follow & \
 	  $(BIN)/raksa accesslog ingest --follow & \
+	  $(BIN)/raksa retention run --follow & \
 	  $(BIN)/raksa runserver --noreload 127.0.0.1:$(PORT)
 
 lint: $(VENV)/.installed

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "raksa.api",
     # Only for the interactive API documentation's own script and style files (served from this site).
     "ninja",
+    "raksa.retention",
 ]
 
 MIDDLEWARE = [
@@ -243,6 +244,12 @@ RAKSA_API_REQUESTS_PER_MINUTE = env_int("RAKSA_API_REQUESTS_PER_MINUTE", 120, mi
 RAKSA_API_ACCOUNT_REQUESTS_PER_MINUTE = env_int("RAKSA_API_ACCOUNT_REQUESTS_PER_MINUTE", 10, minimum=1)
 # Erasure, closing the account and a full download ask for the password if it is older than this.
 RAKSA_REAUTH_MINUTES = env_int("RAKSA_REAUTH_MINUTES", 10, minimum=1)
+# Retention of accounts (raksa/accounts/retention.py): never confirmed, or unused, then closed.
+RAKSA_UNCONFIRMED_ACCOUNT_DAYS = env_int("RAKSA_UNCONFIRMED_ACCOUNT_DAYS", 30, minimum=1)
+RAKSA_INACTIVE_ACCOUNT_DAYS = env_int("RAKSA_INACTIVE_ACCOUNT_DAYS", 3 * 365, minimum=1)
+RAKSA_INACTIVE_WARNING_DAYS = env_int("RAKSA_INACTIVE_WARNING_DAYS", 28, minimum=1)
+if RAKSA_INACTIVE_WARNING_DAYS >= RAKSA_INACTIVE_ACCOUNT_DAYS:
+    raise ImproperlyConfigured("RAKSA_INACTIVE_WARNING_DAYS must be shorter than RAKSA_INACTIVE_ACCOUNT_DAYS")
 # Django's own reset tokens are not used, but nothing should live three days.
 PASSWORD_RESET_TIMEOUT = 3600
 

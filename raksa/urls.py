@@ -30,5 +30,6 @@ urlpatterns += i18n_patterns(
     path("services/", include("raksa.services.urls")),
     path("", include("raksa.disclosures.urls")),
     path("", include("raksa.rights.urls", namespace="rights")),
+    path("", include("raksa.retention.urls")),
     prefix_default_language=True,
 )

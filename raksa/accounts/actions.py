@@ -9,7 +9,6 @@ from datetime import datetime
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -21,7 +20,6 @@ from raksa.accounts.middleware import idle_seconds
 from raksa.accounts.models import (
     AccountToken,
     AppToken,
-    LoginThrottle,
     PasswordHistory,
     RecoveryCode,
     Session,
@@ -35,6 +33,7 @@ from raksa.audit.actions import record
 from raksa.consent.actions import accept_policy
 from raksa.consent.models import Channel, PolicyVersion
 from raksa.organisations.models import Agency, StaffMembership
+from raksa.retention.actions import run_retention
 from raksa.subjects.models import Subject
 from raksa.vault.routers import KEYSTORE
 
@@ -472,17 +471,11 @@ def reset_second_factor(*, actor: User | None, user: User) -> None:
 # --- Housekeeping --------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def forget_stale_records() -> tuple[int, int]:
-    """Links that can no longer be used, and failure counts past their quiet day."""
-    now = timezone.now()
-    tokens_deleted, _details = AccountToken.objects.filter(Q(expires_at__lte=now) | Q(used_at__isnull=False)).delete()
-    throttles_deleted, _details = (
-        LoginThrottle.objects.filter(last_failure_at__lte=now - throttle.FORGET_AFTER)
-        .filter(Q(blocked_until__isnull=True) | Q(blocked_until__lte=now))
-        .delete()
-    )
-    return tokens_deleted, throttles_deleted
+    """Links that can no longer be used, and failure counts past their quiet day: the retention
+    engine's rules for these two stores (raksa/accounts/retention.py)."""
+    links, failures = run_retention(only=["accounts.accounttoken", "accounts.loginthrottle"])
+    return links.total, failures.total
 
 
 # --- Re-authentication ---------------------------------------------------------------------------

@@ -51,6 +51,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     email_confirmed_at = models.DateTimeField(_("e-mail confirmed"), null=True, blank=True)
     password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True)
+    # When the account holder was told that the unused account will be closed (raksa/accounts/retention.py).
+    inactivity_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 

@@ -8,7 +8,8 @@ is a pending change (`pending_changes`); apps that can add processing at run tim
 before they start it, so the service keeps working as published until a covering version is out.
 
 Public API: `current_policy(agency)`, `current_platform_policy()`, `processing_for(agency)`,
-`covers(agency, processing)`, `pending_changes(agency)`, `register_source(source)`, `Processing`.
+`covers(agency, processing)`, `pending_changes(agency)`, `register_source(source)`, `Processing`,
+`retention_text(processing, language)` (the period the retention engine enforces; the RoPA prints it too).
 """
 
 from collections.abc import Callable, Iterable
@@ -22,6 +23,7 @@ from raksa import registry
 from raksa.consent.cookies import CATEGORY_LABELS, registered_cookies
 from raksa.consent.models import PolicyStatus, PolicyVersion
 from raksa.organisations.models import Agency
+from raksa.retention import rules as retention_rules
 
 
 @dataclass(frozen=True)
@@ -229,12 +231,17 @@ def _label(
     return item.label_en if language == "en" else item.label_th
 
 
-def _retention_text(item: Processing, language: str) -> str:
+def retention_text(item: Processing, language: str) -> str:
+    """How long this processing keeps its data, in one language, from the rule that enforces it: the
+    service's own days, else the retention engine's rule for the store, else the registry's class."""
     retention = registry.retention_class(item.retention)
     label = _label(retention, language)
     event = retention.starts_when_en if language == "en" else retention.starts_when_th
+    enforced = retention_rules.describe(item.activity, language) if item.retention_days is None else None
     days = _days(item)
-    if days is None:
+    if enforced is not None:
+        text = enforced
+    elif days is None:
         text = f"until {event}" if language == "en" else f"จนกว่า{event}"
     else:
         text = f"{days} days after {event}" if language == "en" else f"{days} วันนับจาก{event}"
@@ -260,7 +267,7 @@ def generate_markdown(agency: Agency | None, introduction: str, language: str, i
             category = _label(registry.category(item.category), language)
             purpose = _label(registry.purpose(item.purpose), language)
             basis = registry.legal_basis(item.legal_basis)
-            kept = _retention_text(item, language)
+            kept = retention_text(item, language)
             if language == "en":
                 lines.append(
                     f"- **{category}** — for {purpose}; legal basis: {_label(basis, language)} ({basis.citation}); "

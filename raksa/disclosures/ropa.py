@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 
 from raksa.audit.models import AuditEntry, Outcome
-from raksa.consent.policies import processing_for
+from raksa.consent.policies import processing_for, retention_text
 from raksa.disclosures.models import Basis, Disclosure, Recipient
 from raksa.organisations.models import Agency, StaffMembership
 from raksa.registry import registry
@@ -109,18 +109,10 @@ def build(agency: Agency) -> list[Row]:
                 ),
             )
         )
-        for retention_code in sorted({item.retention for item in items}):
-            retention = registry.retention_class(retention_code)
-            days_th = f"{retention.period_days} วันหลังจาก" if retention.period_days else "จนถึงเมื่อ"
-            days_en = f"{retention.period_days} days after" if retention.period_days else "until"
-            rows.append(
-                Row(
-                    4,
-                    f"{category.label_th}: {retention.label_th}, {days_th}{retention.starts_when_th} "
-                    f"{retention.law}".strip(),
-                    f"{category.label_en}: {retention.label_en}, {days_en} {retention.starts_when_en}",
-                )
-            )
+        kept = sorted({(retention_text(item, "th"), retention_text(item, "en"), item.retention) for item in items})
+        for text_th, text_en, retention_code in kept:
+            law = registry.retention_class(retention_code).law
+            rows.append(Row(4, f"{category.label_th}: {text_th} {law}".strip(), f"{category.label_en}: {text_en}"))
     controller = agency.controller
     rows.append(
         Row(

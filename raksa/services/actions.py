@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from raksa.audit.actions import record
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.registry import EXPLICIT_CONSENT, PurposeRefusedError, registry
+from raksa.retention.actions import run_retention
 from raksa.services import notice as notices
 from raksa.services import publishing
 from raksa.services.columns import COLUMNS
@@ -37,7 +38,7 @@ from raksa.services.models import (
 from raksa.services.processing import fields_in_force
 from raksa.services.tasks import send_registration_mail
 from raksa.subjects.models import Subject
-from raksa.vault.actions import save_sealed, update_indexes
+from raksa.vault.actions import save_sealed
 
 REGISTRATION = "services.registration"
 
@@ -465,29 +466,7 @@ def _mail_on_commit(registration: Registration, kind: str) -> None:
 
 # Retention ----------------------------------------------------------------------------------------
 def erase_expired_registrations(*, now: datetime.datetime | None = None) -> int:
-    """Erases the values (and notes) of registrations closed longer ago than their service keeps them."""
-    now = now or timezone.now()
-    due = Registration.objects.filter(closed_at__isnull=False, erased_at__isnull=True).select_related("service")
-    erased = 0
-    for registration in due.iterator():
-        assert registration.closed_at is not None
-        if registration.closed_at + datetime.timedelta(days=registration.service.retention_days) > now:
-            continue
-        with transaction.atomic():
-            for column in COLUMNS:
-                setattr(registration, column, None)
-            registration.erased_at = now
-            registration.save()
-            update_indexes(registration)
-            registration.notes.all().delete()
-            record(
-                action="services.values_erased",
-                agency_id=registration.service.agency_id,
-                subject_id=registration.subject_id,
-                object_type=REGISTRATION,
-                object_id=registration.pk,
-                fields=list(COLUMNS),
-                purpose="retention",
-            )
-        erased += 1
-    return erased
+    """Empties the values (and deletes the notes) of registrations closed longer ago than their service
+    keeps them: the retention engine's rule for this store (raksa/services/retention.py)."""
+    (outcome,) = run_retention(now=now, only=["services.registration"])
+    return outcome.total

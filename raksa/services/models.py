@@ -1,3 +1,4 @@
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
@@ -38,6 +39,11 @@ class Service(models.Model):
         _("days kept after the case closes"),
         default=MAX_RETENTION_DAYS,
         help_text=_("The values a person gave are erased this many days after the case is closed."),
+        validators=[
+            MinValueValidator(
+                1, message=_("A service keeps what people gave for at least one day after the case closes.")
+            )
+        ],
     )
     officers = models.ManyToManyField(
         StaffMembership, verbose_name=_("assigned officers"), related_name="assigned_services", blank=True
@@ -59,6 +65,7 @@ class Service(models.Model):
                 name="activity_has_time_and_seats",
             ),
             models.CheckConstraint(condition=Q(retention_days__lte=MAX_RETENTION_DAYS), name="retention_within_class"),
+            models.CheckConstraint(condition=Q(retention_days__gte=1), name="retention_at_least_a_day"),
         ]
 
     def __str__(self) -> str:
@@ -196,6 +203,8 @@ class Registration(VaultModel):
         indexes = [
             models.Index(fields=["service", "status", "created_at"], name="services_reg_queue"),
             models.Index(fields=["subject", "created_at"], name="services_reg_subject"),
+            # The retention engine's look-up: closed cases whose values are still held.
+            models.Index(fields=["closed_at"], condition=Q(erased_at__isnull=True), name="services_reg_to_erase"),
         ]
 
     def __str__(self) -> str:

@@ -21,8 +21,10 @@ def processing(field: ServiceField) -> Processing:
         category=field.category,
         purpose=field.purpose,
         legal_basis=field.legal_basis,
-        # Every service keeps values at most as long as this class (a database constraint).
+        # Every service keeps values at most as long as this class (a database constraint), and
+        # exactly its own days, which the retention engine enforces (raksa/services/retention.py).
         retention=SERVICE_RECORD.code,
+        retention_days=service.retention_days,
     )
 
 

@@ -4,13 +4,13 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import router, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from raksa.audit import actions as audit
 from raksa.registry import registry
 from raksa.vault import crypto, keys
-from raksa.vault.fields import row_context
+from raksa.vault.fields import _attname, row_context
 from raksa.vault.models import BlindIndex, DataKey
 from raksa.vault.routers import KEYSTORE
 from raksa.vault.sealed import Sealed
@@ -91,6 +91,67 @@ def shred(
         )
     keys.forget(destroyed)
     return Shredded(keys=len(destroyed), indexes=indexes)
+
+
+def drop_indexes(*, model: type[Model], object_ids: list[uuid.UUID]) -> int:
+    """Deletes the blind indexes of these rows of a model (its rows were deleted or emptied in bulk)."""
+    store = getattr(model, "vault_store", None)
+    if store is None or not any(d.indexed for d in registry.declarations_for(model)):
+        return 0
+    deleted, _by_model = BlindIndex.objects.using(KEYSTORE).filter(store=store, object_id__in=object_ids).delete()
+    return deleted
+
+
+def shred_unused_keys(*, retention: str, scopes: set[tuple[uuid.UUID, int | None]]) -> int:
+    """Destroys the data keys of one retention class, for these (subject, controller) pairs, that no longer
+    seal any value stored in the main database (every field declared under the class is empty or its
+    row gone). A controller of None means every controller of that subject.
+
+    For bulk retention: the caller records one aggregate audit entry for the whole run instead of
+    one per person (raksa.retention.actions.run_retention).
+    """
+    if not scopes:
+        return 0
+    subjects = {subject for subject, _controller in scopes}
+    still_sealing: set[tuple[uuid.UUID, int]] = set()
+    for store in registry.stores():
+        fields = [d.field for d in store.declarations if d.retention.code == retention and not d.plaintext]
+        if not fields:
+            continue
+        model = store.model_class()
+        live = Q()
+        for name in fields:
+            live |= Q(**{f"{name}__isnull": False})
+        subject_field = _attname(model, model.vault_subject_field)  # type: ignore[attr-defined]
+        controller_field = _attname(model, model.vault_controller_field)  # type: ignore[attr-defined]
+        still_sealing.update(
+            model._default_manager.filter(live, **{f"{subject_field}__in": subjects})
+            .values_list(subject_field, controller_field)
+            .distinct()
+        )
+    with transaction.atomic(using=KEYSTORE):
+        candidates = DataKey.objects.using(KEYSTORE).filter(
+            destroyed_at__isnull=True, retention=retention, subject_id__in=subjects
+        )
+        unused: dict[uuid.UUID, tuple[uuid.UUID, int]] = {
+            key_id: (subject_id, controller_id)
+            for key_id, subject_id, controller_id in candidates.values_list("id", "subject_id", "controller_id")
+            if (subject_id, controller_id) not in still_sealing
+            and ((subject_id, controller_id) in scopes or (subject_id, None) in scopes)
+        }
+        DataKey.objects.using(KEYSTORE).filter(id__in=list(unused)).update(wrapped=None, destroyed_at=timezone.now())
+        shredded = set(unused.values())
+        indexes = BlindIndex.objects.using(KEYSTORE).filter(
+            retention=retention, subject_id__in={subject for subject, _controller in shredded}
+        )
+        orphaned = [
+            index_id
+            for index_id, subject_id, controller_id in indexes.values_list("id", "subject_id", "controller_id")
+            if (subject_id, controller_id) in shredded
+        ]
+        BlindIndex.objects.using(KEYSTORE).filter(id__in=orphaned).delete()
+    keys.forget(key_id.bytes for key_id in unused)
+    return len(unused)
 
 
 @dataclass(frozen=True)

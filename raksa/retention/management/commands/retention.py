@@ -1,0 +1,72 @@
+"""`raksa retention plan|run [--follow]`: what the retention engine ends today, and ending it."""
+
+import datetime
+import time
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from raksa.organisations.models import Agency
+from raksa.retention import engine
+from raksa.retention.actions import BATCH_SIZE, run_retention
+
+
+class Command(BaseCommand):
+    help = "Shows (plan) or ends (run) the records whose retention period is over; legal holds keep theirs."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        commands = parser.add_subparsers(dest="command", required=True)
+        plan = commands.add_parser(
+            "plan", help="a dry run: what would end today, by store and agency, and what each hold keeps"
+        )
+        plan.add_argument("--rule", action="append", default=[], help="only this rule (its code); repeatable")
+        run = commands.add_parser("run", help="end the records past their period, in short batches")
+        run.add_argument("--rule", action="append", default=[], help="only this rule (its code); repeatable")
+        run.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+        run.add_argument(
+            "--follow", action="store_true", help="keep going: run now, then once a day (for `make run` and production)"
+        )
+        run.add_argument("--every-hours", type=float, default=24.0, help="with --follow: hours between runs")
+
+    def handle(self, *args: object, **options: object) -> None:
+        only: tuple[str, ...] = tuple(options["rule"])  # type: ignore[arg-type]
+        if options["command"] == "plan":
+            self._plan(only)
+            return
+        batch_size = int(options["batch_size"])  # type: ignore[call-overload]
+        while True:
+            self._run(only, batch_size)
+            if not options["follow"]:
+                return
+            time.sleep(float(options["every_hours"]) * 3600)  # type: ignore[arg-type]
+
+    def _plan(self, only: tuple[str, ...]) -> None:
+        now = timezone.now()
+        names = dict(Agency.objects.values_list("id", "slug"))
+        self.stdout.write(f"Retention plan at {now:%Y-%m-%d %H:%M} UTC (a dry run: nothing is changed)")
+        for plan in engine.plan(now=now, only=only):
+            rule = plan.rule
+            self.stdout.write(
+                f"\n{rule.code}  {rule.label_en}: {rule.ending}, {plan.period.text('en')} [{plan.period.source}]"
+            )
+            if not plan.by_agency:
+                self.stdout.write("  nothing due")
+            for agency_id, count in sorted(plan.by_agency.items(), key=lambda item: item[0] or 0):
+                self.stdout.write(f"  {names.get(agency_id, 'platform') if agency_id else 'platform'}: {count}")
+            if plan.warnings:
+                self.stdout.write(f"  people to warn first: {plan.warnings}")
+            for held in plan.held:
+                self.stdout.write(f"  kept by legal hold {held.hold.pk} (until {held.hold.ends_on}): {held.rows}")
+
+    def _run(self, only: tuple[str, ...], batch_size: int) -> None:
+        started = datetime.datetime.now(datetime.UTC)
+        outcomes = run_retention(only=only, batch_size=batch_size)
+        seconds = (datetime.datetime.now(datetime.UTC) - started).total_seconds()
+        for outcome in outcomes:
+            if outcome.total or outcome.warned or outcome.keys_destroyed:
+                self.stdout.write(
+                    f"{outcome.rule.code}: {outcome.total} ended, {outcome.warned} warned, "
+                    f"{outcome.keys_destroyed} keys destroyed"
+                )
+        total = sum(outcome.total for outcome in outcomes)
+        self.stdout.write(f"Retention run ended {total} record(s) in {seconds:.1f} s.")

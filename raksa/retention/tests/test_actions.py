@@ -1,0 +1,357 @@
+"""The retention engine, store by store, with the clock given explicitly (a frozen clock).
+
+Each store's records are made through their app's actions at the real time `start`; the engine is
+then asked about `start + period ± one day`: the day before nothing leaves, the day after it does,
+and the plan at that time counts exactly what the run then removes.
+"""
+
+import datetime
+import uuid
+
+from django.test import TestCase, override_settings
+from django.utils import timezone, translation
+
+from raksa.accounts import addresses
+from raksa.accounts import tokens as account_tokens
+from raksa.accounts.models import AccountEmail, AccountToken, Session, TokenPurpose, User
+from raksa.audit.models import AuditEntry
+from raksa.consent import actions as consent
+from raksa.consent.models import Consent, ConsentEvent, Inquiry
+from raksa.core import demo
+from raksa.organisations.models import StaffMembership, StaffRole
+from raksa.registry import ACCESS_LOG, CASE_FILE, CONSENT_EVIDENCE, INQUIRY, SERVICE_RECORD
+from raksa.retention import engine
+from raksa.retention.actions import end_hold, place_hold, run_retention
+from raksa.retention.rules import Period, Rule, RuleRefusedError, check_period, register, rule, unregister
+from raksa.rights import actions as rights
+from raksa.rights.models import Export, ExportStatus, RightsRequest, Status
+from raksa.services import actions as services
+from raksa.services.models import Registration
+from raksa.services.models import Status as RegistrationStatus
+from raksa.services.tests import builders
+from raksa.testing import accounts as personas
+from raksa.testing.mailbox import running
+from raksa.vault.models import DataKey
+from raksa.vault.routers import KEYSTORE
+
+DAY = datetime.timedelta(days=1)
+
+
+def planned(code: str, now: datetime.datetime) -> int:
+    (plan,) = engine.plan(now=now, only=[code])
+    return plan.total
+
+
+def ran(code: str, now: datetime.datetime) -> int:
+    (outcome,) = run_retention(now=now, only=[code])
+    return outcome.total
+
+
+class EngineTestCase(TestCase):
+    databases = "__all__"
+
+    def assert_leaves_the_day_after(self, code: str, start: datetime.datetime, period: datetime.timedelta) -> None:
+        """Nothing of the store leaves the day before its period ends; the day after, the plan's count leaves."""
+        before, after = start + period - DAY, start + period + DAY
+        self.assertEqual(planned(code, before), 0)
+        self.assertEqual(ran(code, before), 0)
+        expected = planned(code, after)
+        self.assertGreater(expected, 0)
+        self.assertEqual(ran(code, after), expected)
+        self.assertEqual(planned(code, after), 0)
+
+
+class RegistrationRetentionTests(EngineTestCase):
+    def setUp(self) -> None:
+        self.service = builders.certificate(builders.agency(), fields=("name", "phone"))
+        self.service.retention_days = 30
+        self.service.save()
+        self.person = builders.citizen()
+        self.registration = builders.registration(self.service, self.person, phone="081 234 5678")
+        self.officer = builders.officer("officer.minburi", self.service.agency)
+        services.change_status(
+            registration=self.registration, staff=self.officer, status=RegistrationStatus.COMPLETED, reason=""
+        )
+        self.closed = timezone.now()
+        assert self.person.subject_id is not None
+        self.subject_id = self.person.subject_id
+
+    def test_it_empties_values_the_day_after_the_services_period_and_destroys_the_key(self) -> None:
+        self.assert_leaves_the_day_after("services.registration", self.closed, datetime.timedelta(days=30))
+        erased = Registration.objects.get(pk=self.registration.pk)
+        self.assertIsNone(erased.name)
+        self.assertIsNone(erased.phone)
+        self.assertIsNotNone(erased.erased_at)
+        keys = DataKey.objects.using(KEYSTORE).filter(subject_id=self.subject_id, retention=SERVICE_RECORD.code)
+        self.assertTrue(keys.exists())
+        self.assertFalse(keys.filter(destroyed_at__isnull=True).exists())
+
+    def test_it_keeps_the_key_while_another_registration_still_holds_values(self) -> None:
+        builders.registration(builders.certificate(self.service.agency, slug="second", fields=("name",)), self.person)
+        self.assertEqual(ran("services.registration", self.closed + datetime.timedelta(days=31)), 1)
+        keys = DataKey.objects.using(KEYSTORE).filter(subject_id=self.subject_id, retention=SERVICE_RECORD.code)
+        self.assertTrue(keys.filter(destroyed_at__isnull=True).exists())
+
+    def test_it_records_the_run_in_aggregate_never_a_person(self) -> None:
+        ran("services.registration", self.closed + datetime.timedelta(days=31))
+        entry = AuditEntry.objects.get(action="retention.records_ended", object_type="services.registration")
+        self.assertEqual(entry.object_id, "1")
+        self.assertEqual(entry.agency_id, self.service.agency_id)
+        self.assertIsNone(entry.subject_id)
+        self.assertEqual(entry.purpose, "retention")
+
+    def dpo(self) -> StaffMembership:
+        user = personas.staff("dpo.minburi", agency=self.service.agency, role=StaffRole.DPO)
+        return StaffMembership.objects.get(user=user)
+
+    def test_a_hold_on_the_person_keeps_the_values_and_its_end_releases_them(self) -> None:
+        after = self.closed + datetime.timedelta(days=31)
+        dpo = self.dpo()
+        hold = place_hold(
+            staff=dpo, reason="คดีแพ่ง 123/2569", ends_on=after.date() + DAY * 30, subject_id=self.person.subject_id
+        )
+        (plan,) = engine.plan(now=after, only=["services.registration"])
+        self.assertEqual(plan.total, 0)
+        self.assertEqual([(held.hold, held.rows) for held in plan.held], [(hold, 1)])
+        self.assertEqual(ran("services.registration", after), 0)
+        self.assertIsNotNone(Registration.objects.get(pk=self.registration.pk).phone)
+        end_hold(staff=dpo, hold=hold)
+        self.assertEqual(ran("services.registration", after), 1)
+        self.assertTrue(AuditEntry.objects.filter(action="retention.hold_ended", object_id=str(hold.pk)).exists())
+
+    def test_a_hold_releases_by_itself_after_its_end_date(self) -> None:
+        after = self.closed + datetime.timedelta(days=31)
+        place_hold(staff=self.dpo(), reason="การตรวจสอบของ สตง.", ends_on=after.date(), service_id=self.service.pk)
+        self.assertEqual(ran("services.registration", after), 0)
+        self.assertEqual(ran("services.registration", after + DAY), 1)
+
+    def test_holds_on_a_case_and_on_a_time_range_keep_only_what_they_cover(self) -> None:
+        after = self.closed + datetime.timedelta(days=31)
+        dpo = self.dpo()
+        place_hold(staff=dpo, reason="เรื่องร้องเรียน", ends_on=after.date() + DAY, case_id=uuid.uuid4())
+        place_hold(
+            staff=dpo,
+            reason="ช่วงเวลาที่ถูกตรวจสอบ",
+            ends_on=after.date() + DAY,
+            covers_from=self.closed - datetime.timedelta(days=400),
+            covers_until=self.closed - datetime.timedelta(days=300),
+        )
+        self.assertEqual(ran("services.registration", after), 1)
+
+    def test_a_hold_on_the_case_keeps_it(self) -> None:
+        after = self.closed + datetime.timedelta(days=31)
+        place_hold(staff=self.dpo(), reason="เรื่องร้องเรียน", ends_on=after.date() + DAY, case_id=self.registration.pk)
+        self.assertEqual(ran("services.registration", after), 0)
+
+    def test_the_services_command_is_the_engines_rule(self) -> None:
+        self.assertEqual(services.erase_expired_registrations(now=self.closed + datetime.timedelta(days=29)), 0)
+        self.assertEqual(services.erase_expired_registrations(now=self.closed + datetime.timedelta(days=31)), 1)
+
+
+class AccountRetentionTests(EngineTestCase):
+    def setUp(self) -> None:
+        personas.platform_operator()
+
+    def test_it_deletes_links_the_day_after_they_expire(self) -> None:
+        user = personas.citizen()
+        account_tokens.issue(user=user, purpose=TokenPurpose.CONFIRM_EMAIL)
+        start = timezone.now()
+        self.assert_leaves_the_day_after(
+            "accounts.accounttoken", start, account_tokens.lifetime(TokenPurpose.CONFIRM_EMAIL)
+        )
+        self.assertFalse(AccountToken.objects.exists())
+
+    def test_it_deletes_sessions_past_their_expiry(self) -> None:
+        user = personas.citizen()
+        self.client.force_login(user)
+        session = Session.objects.get(user=user)
+        self.assert_leaves_the_day_after("accounts.session", session.expire_date, datetime.timedelta(0))
+
+    @override_settings(RAKSA_UNCONFIRMED_ACCOUNT_DAYS=30)
+    def test_it_closes_accounts_never_confirmed(self) -> None:
+        user = personas.citizen("unconfirmed")
+        addresses.store(user, "unconfirmed@example.org")
+        start = timezone.now()
+        self.assert_leaves_the_day_after("accounts.unconfirmed", start, datetime.timedelta(days=30))
+        closed = User.objects.get(pk=user.pk)
+        self.assertIsNone(closed.subject_id)
+        self.assertFalse(closed.is_active)
+        self.assertFalse(closed.has_usable_password())
+        self.assertFalse(AccountEmail.objects.filter(user=user).exists())
+
+    @override_settings(RAKSA_INACTIVE_ACCOUNT_DAYS=365, RAKSA_INACTIVE_WARNING_DAYS=28)
+    def test_it_warns_over_smtp_weeks_before_closing_an_unused_account(self) -> None:
+        mailbox = running()
+        user = personas.citizen("sleeper")
+        addresses.store(user, "sleeper@example.org")
+        User.objects.filter(pk=user.pk).update(email_confirmed_at=timezone.now())
+        last_use = User.objects.get(pk=user.pk).date_joined
+        warn_on = last_use + datetime.timedelta(days=365 - 28)
+
+        self.assertEqual(run_retention(now=warn_on - DAY, only=["accounts.inactive"])[0].warned, 0)
+        mailbox.clear()
+        (outcome,) = run_retention(now=warn_on + DAY, only=["accounts.inactive"])
+        self.assertEqual((outcome.warned, outcome.total), (1, 0))
+        (mail,) = mailbox.received("sleeper@example.org")
+        self.assertIn("sleeper", mail.get_content())
+        # Warned once, not at every run.
+        self.assertEqual(run_retention(now=warn_on + 2 * DAY, only=["accounts.inactive"])[0].warned, 0)
+        closes = last_use + datetime.timedelta(days=365)
+        self.assertEqual(ran("accounts.inactive", closes - DAY), 0)
+        self.assertEqual(ran("accounts.inactive", closes + DAY), 1)
+        self.assertIsNone(User.objects.get(pk=user.pk).subject_id)
+
+    @override_settings(RAKSA_INACTIVE_ACCOUNT_DAYS=365, RAKSA_INACTIVE_WARNING_DAYS=28)
+    def test_a_late_warning_still_gives_its_full_weeks(self) -> None:
+        user = personas.citizen("late")
+        addresses.store(user, "late@example.org")
+        User.objects.filter(pk=user.pk).update(email_confirmed_at=timezone.now())
+        warned_at = User.objects.get(pk=user.pk).date_joined + datetime.timedelta(days=400)
+        (outcome,) = run_retention(now=warned_at, only=["accounts.inactive"])
+        self.assertEqual((outcome.warned, outcome.total), (1, 0))
+        self.assertEqual(ran("accounts.inactive", warned_at + datetime.timedelta(days=27)), 0)
+        self.assertEqual(ran("accounts.inactive", warned_at + datetime.timedelta(days=28)), 1)
+
+    @override_settings(RAKSA_INACTIVE_ACCOUNT_DAYS=365, RAKSA_INACTIVE_WARNING_DAYS=28)
+    def test_logging_in_after_the_warning_keeps_the_account(self) -> None:
+        user = personas.citizen("returns")
+        addresses.store(user, "returns@example.org")
+        User.objects.filter(pk=user.pk).update(email_confirmed_at=timezone.now())
+        last_use = User.objects.get(pk=user.pk).date_joined
+        warned_at = last_use + datetime.timedelta(days=340)
+        run_retention(now=warned_at, only=["accounts.inactive"])
+        User.objects.filter(pk=user.pk).update(last_login=warned_at + DAY)
+        self.assertEqual(ran("accounts.inactive", warned_at + datetime.timedelta(days=60)), 0)
+        self.assertIsNotNone(User.objects.get(pk=user.pk).subject_id)
+
+
+class OtherStoresRetentionTests(EngineTestCase):
+    def setUp(self) -> None:
+        personas.platform_operator()
+        self.agency = demo.load_organisations()[1]
+        self.person = personas.citizen()
+        assert self.person.subject is not None
+        self.subject = self.person.subject
+
+    def test_withdrawn_consent_is_kept_as_evidence_for_its_period(self) -> None:
+        consent.grant_consent(
+            subject=self.subject, agency=self.agency, purpose="news_and_pr", channel="web", minor=False, email="a@b.org"
+        )
+        consent.withdraw_consent(subject=self.subject, agency=self.agency, purpose="news_and_pr", channel="web")
+        start = timezone.now()
+        self.assert_leaves_the_day_after(
+            "consent.consent", start, datetime.timedelta(days=CONSENT_EVIDENCE.period_days or 0)
+        )
+        self.assertFalse(Consent.objects.filter(subject=self.subject).exists())
+        self.assertFalse(ConsentEvent.objects.filter(consent__subject=self.subject).exists())
+
+    def test_live_consent_never_leaves(self) -> None:
+        consent.grant_consent(
+            subject=self.subject, agency=self.agency, purpose="news_and_pr", channel="web", minor=False, email="a@b.org"
+        )
+        self.assertEqual(ran("consent.consent", timezone.now() + datetime.timedelta(days=20 * 365)), 0)
+
+    def test_answered_questions_to_the_dpo_leave_after_their_period(self) -> None:
+        inquiry = consent.submit_inquiry(
+            agency=self.agency,
+            kind="question",
+            name="มาลี ใจดี",
+            email="malee@example.org",
+            message="ขอทราบข้อมูล",
+            subject=self.subject,
+            language="th",
+        )
+        self.assertEqual(ran("consent.inquiry", timezone.now() + datetime.timedelta(days=3650)), 0)  # unanswered
+        dpo = personas.staff("dpo.minburi", agency=self.agency, role=StaffRole.DPO)
+        consent.answer_inquiry(inquiry=inquiry, answer="ตอบแล้ว", actor=dpo, language="th")
+        start = timezone.now()
+        self.assert_leaves_the_day_after("consent.inquiry", start, datetime.timedelta(days=INQUIRY.period_days or 0))
+        self.assertFalse(Inquiry.objects.filter(pk=inquiry.pk).exists())
+
+    def test_request_case_files_leave_after_their_period(self) -> None:
+        request = rights.file_request(subject=self.subject, type="access", details="ขอสำเนาข้อมูล")
+        rights.set_status(request=request, status=Status.COMPLETED, actor=None)
+        start = timezone.now()
+        period = rule("rights.rightsrequest").checked_period().length
+        self.assert_leaves_the_day_after("rights.rightsrequest", start, period)
+        self.assertFalse(RightsRequest.objects.filter(pk=request.pk).exists())
+
+    def test_exports_and_their_links_leave_hours_after_they_are_ready(self) -> None:
+        from raksa.rights.exports import LINK_LIFETIME, produce, request_export
+
+        export = request_export(subject=self.subject, format="json", language="th", actor=self.person)
+        produce(export=export)
+        ready = Export.objects.get(pk=export.pk)
+        self.assertEqual(ready.status, ExportStatus.READY)
+        assert ready.expires_at is not None
+        self.assertEqual(ready.expires_at - LINK_LIFETIME <= timezone.now(), True)
+        hour = datetime.timedelta(hours=1)
+        self.assertEqual(ran("rights.export", ready.expires_at - hour), 0)
+        self.assertEqual(planned("rights.export", ready.expires_at + hour), 1)
+        self.assertEqual(ran("rights.export", ready.expires_at + hour), 1)
+        self.assertFalse(Export.objects.filter(pk=export.pk).exists())
+
+
+class PlanTests(EngineTestCase):
+    def test_the_plans_counts_equal_what_the_run_removes_across_every_store(self) -> None:
+        personas.platform_operator()
+        service = builders.certificate(builders.agency(), fields=("name",))
+        for number in range(3):
+            person = builders.citizen(f"person{number}")
+            registration = builders.registration(service, person)
+            officer = builders.officer(f"officer{number}", service.agency)
+            services.change_status(
+                registration=registration, staff=officer, status=RegistrationStatus.REJECTED, reason="ไม่ครบ"
+            )
+            account_tokens.issue(user=person, purpose=TokenPurpose.RESET_PASSWORD)
+        later = timezone.now() + datetime.timedelta(days=4000)
+        plans = {plan.rule.code: plan.total for plan in engine.plan(now=later)}
+        outcomes = {outcome.rule.code: outcome.total for outcome in run_retention(now=later)}
+        self.assertEqual(plans, outcomes)
+        self.assertEqual(plans["services.registration"], 3)
+        self.assertEqual(plans["accounts.accounttoken"], 3)
+
+
+class RefusalTests(TestCase):
+    def test_it_refuses_a_zero_or_negative_period(self) -> None:
+        for days in (0, -5):
+            with self.assertRaisesRegex(RuleRefusedError, "must be longer than zero"):
+                check_period(datetime.timedelta(days=days), retention=None, where="test")
+
+    def test_it_refuses_a_period_under_the_legal_minimum_in_thai_and_english(self) -> None:
+        with self.assertRaises(RuleRefusedError) as refused:
+            check_period(datetime.timedelta(days=89), retention=ACCESS_LOG, where="accesslog")
+        self.assertIn("สั้นกว่าที่กฎหมายกำหนด", str(refused.exception))
+        self.assertIn("shorter than the legal minimum of 90 days", str(refused.exception))
+        self.assertEqual(check_period(datetime.timedelta(days=90), retention=ACCESS_LOG, where="x").days, 90)
+
+    def test_a_rule_with_a_bad_period_is_refused_by_the_system_check_and_the_run(self) -> None:
+        from raksa.retention.checks import check_rule_periods
+
+        register(
+            Rule(
+                code="test.too_short",
+                model="disclosures.Disclosure",
+                label_th="ทดสอบ",
+                label_en="test",
+                period=lambda: Period(datetime.timedelta(days=30), "", "", "test"),
+                due=lambda now: Registration.objects.none(),
+                retention=CASE_FILE,
+            )
+        )
+        try:
+            self.assertEqual([error.id for error in check_rule_periods()], ["retention.E001"])
+            with self.assertRaises(RuleRefusedError):
+                run_retention(only=["test.too_short"])
+        finally:
+            unregister("test.too_short")
+
+    def test_a_service_that_keeps_nothing_is_refused(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        service = builders.certificate(builders.agency(), fields=("name",))
+        service.retention_days = 0
+        with translation.override("en"), self.assertRaisesRegex(ValidationError, "at least one day"):
+            service.full_clean()
+        with translation.override("th"), self.assertRaisesRegex(ValidationError, "อย่างน้อยหนึ่งวัน"):
+            service.full_clean()
