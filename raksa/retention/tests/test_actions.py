@@ -263,7 +263,7 @@ class OtherStoresRetentionTests(EngineTestCase):
         )
         self.assertEqual(ran("consent.inquiry", timezone.now() + datetime.timedelta(days=3650)), 0)  # unanswered
         dpo = personas.staff("dpo.minburi", agency=self.agency, role=StaffRole.DPO)
-        consent.answer_inquiry(inquiry=inquiry, answer="ตอบแล้ว", actor=dpo, language="th")
+        consent.answer_inquiry(inquiry=inquiry, answer="ตอบแล้ว", actor=dpo)
         start = timezone.now()
         self.assert_leaves_the_day_after("consent.inquiry", start, datetime.timedelta(days=INQUIRY.period_days or 0))
         self.assertFalse(Inquiry.objects.filter(pk=inquiry.pk).exists())
