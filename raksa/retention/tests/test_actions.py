@@ -276,19 +276,22 @@ class OtherStoresRetentionTests(EngineTestCase):
         self.assert_leaves_the_day_after("rights.rightsrequest", start, period)
         self.assertFalse(RightsRequest.objects.filter(pk=request.pk).exists())
 
-    def test_exports_and_their_links_leave_hours_after_they_are_ready(self) -> None:
-        from raksa.rights.exports import LINK_LIFETIME, produce, request_export
+    def test_export_files_and_links_end_hours_after_they_are_ready_and_their_records_later(self) -> None:
+        from raksa.rights.exports import FINISHED_ROW_LIFETIME, LINK_LIFETIME, produce, request_export
 
         export = request_export(subject=self.subject, format="json", language="th", actor=self.person)
         produce(export=export)
         ready = Export.objects.get(pk=export.pk)
         self.assertEqual(ready.status, ExportStatus.READY)
         assert ready.expires_at is not None
-        self.assertEqual(ready.expires_at - LINK_LIFETIME <= timezone.now(), True)
+        self.assertLessEqual(ready.expires_at - LINK_LIFETIME, timezone.now())
         hour = datetime.timedelta(hours=1)
         self.assertEqual(ran("rights.export", ready.expires_at - hour), 0)
         self.assertEqual(planned("rights.export", ready.expires_at + hour), 1)
         self.assertEqual(ran("rights.export", ready.expires_at + hour), 1)
+        emptied = Export.objects.get(pk=export.pk)
+        self.assertEqual((emptied.status, emptied.content, emptied.token_digest), (ExportStatus.EXPIRED, None, ""))
+        self.assert_leaves_the_day_after("rights.export_record", emptied.created_at, FINISHED_ROW_LIFETIME)
         self.assertFalse(Export.objects.filter(pk=export.pk).exists())
 
 
