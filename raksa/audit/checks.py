@@ -12,17 +12,20 @@ from raksa.audit.triggers import AUDIT_TABLES
 
 EXPECTED = {
     "postgresql": {
-        "audit_entry_insert_unchained",
-        "audit_entry_update_chain_only",
+        "audit_entry_xid_first",
+        "audit_entry_no_update",
         "audit_entry_no_delete",
         "audit_entry_no_truncate",
+        "audit_link_no_change",
+        "audit_link_no_truncate",
         "audit_checkpoint_no_change",
         "audit_checkpoint_no_truncate",
     },
     "sqlite": {
-        "audit_entry_insert_unchained",
-        "audit_entry_update_chain_only",
+        "audit_entry_no_update",
         "audit_entry_no_delete",
+        "audit_link_no_update",
+        "audit_link_no_delete",
         "audit_checkpoint_no_update",
         "audit_checkpoint_no_delete",
     },
@@ -37,14 +40,14 @@ def check_append_only_triggers(app_configs: Iterable[AppConfig] | None = None, *
     connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor not in EXPECTED or AUDIT_TABLES[0] not in connection.introspection.table_names():
         return []
-    if ("audit", "0002_append_only") not in MigrationRecorder(connection).applied_migrations():
+    if ("audit", "0005_chain_links") not in MigrationRecorder(connection).applied_migrations():
         return []  # `migrate` runs this check before it installs them
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' "
-                "AND tgrelid IN (%s::regclass, %s::regclass)",
-                list(AUDIT_TABLES),
+                "AND tgrelid::regclass::text = ANY(%s)",
+                [list(AUDIT_TABLES)],
             )
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
@@ -56,7 +59,7 @@ def check_append_only_triggers(app_configs: Iterable[AppConfig] | None = None, *
         Error(
             f"The audit log's append-only triggers are missing or disabled: {', '.join(missing)}.",
             hint="On SQLite a migration that rebuilds an audit table drops them: it must create them again "
-            "(raksa/audit/migrations/0002_append_only.py).",
+            "(raksa/audit/migrations/0005_chain_links.py).",
             id="audit.E001",
         )
     ]

@@ -2,8 +2,8 @@
 
 Entries name people only by subject ID and user ID and fields only by name, never by value, so
 erasing a person (destroying their keys) never needs to edit the log. The database refuses UPDATE
-and DELETE on these tables (triggers, see migrations/0002_append_only.py); the one UPDATE it allows
-is the sequencer filling the chain columns of an unchained entry.
+and DELETE on these tables (triggers, see migrations/0005_chain_links.py): an entry is written once
+and never touched again; the sequencer chains it by inserting its link, which is never touched either.
 """
 
 from django.db import models
@@ -18,8 +18,8 @@ class Outcome(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
-# Columns that make up an entry's content (everything but its insertion id and the chain columns),
-# in the order of its canonical form. The migration's triggers and the sequencer name them too.
+# Columns that make up an entry's content (everything but its insertion id), in the order of its
+# canonical form.
 CONTENT_COLUMNS = (
     "time",
     "actor_id",
@@ -35,7 +35,6 @@ CONTENT_COLUMNS = (
     "request_id",
     "outcome",
 )
-CHAIN_COLUMNS = ("sequence", "prev_hash", "hash")
 
 
 class AuditEntry(models.Model):
@@ -85,38 +84,66 @@ class AuditEntry(models.Model):
     request_id = models.CharField(_("request ID"), max_length=64, blank=True)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED)
 
-    # Filled once by the sequencer after commit, in the order it finds committed entries.
-    sequence = models.BigIntegerField(_("sequence number"), null=True, blank=True, unique=True)
-    prev_hash = models.CharField(_("previous hash"), max_length=64, null=True, blank=True)
-    hash = models.CharField(_("hash"), max_length=64, null=True, blank=True)
-
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         indexes = [
-            # The sequencer's queue: what is committed but not chained yet.
-            models.Index(fields=["id"], condition=Q(sequence__isnull=True), name="audit_entry_unchained"),
             models.Index(fields=["subject", "time"], name="audit_entry_subject_time"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(outcome__in=Outcome.values), name="audit_entry_outcome_known"),
-            models.CheckConstraint(
-                condition=Q(sequence__isnull=True, prev_hash__isnull=True, hash__isnull=True)
-                | Q(sequence__gte=1, prev_hash__isnull=False, hash__isnull=False),
-                name="audit_entry_chained_whole",
-            ),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.sequence or '-'} {self.action} {self.outcome}"
+        return f"{self.action} {self.outcome}"
 
     @property
     def field_names(self) -> list[str]:
         return self.fields.split(",") if self.fields else []
 
-    @property
-    def is_chained(self) -> bool:
-        return self.sequence is not None
+
+class AuditLink(models.Model):
+    """An entry's place in the hash chain, inserted once by the sequencer after the entry committed.
+
+    A table of its own, insert-only like the entries: chaining costs one small appended row per
+    entry instead of rewriting the entry's row (a new row version and its index entries).
+    """
+
+    sequence = models.BigIntegerField(_("sequence number"), primary_key=True)
+    # No database constraint (it would cost a look-up per chained entry); verify finds a link whose
+    # entry is gone.
+    entry = models.OneToOneField(
+        AuditEntry,
+        verbose_name=_("audit entry"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="link",
+    )
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit chain link")
+        verbose_name_plural = _("audit chain links")
+        constraints = [models.CheckConstraint(condition=Q(sequence__gte=1), name="audit_link_sequence_positive")]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} entry {self.entry_id}"
+
+
+class SequencerState(models.Model):
+    """What the sequencer has settled (PostgreSQL): every entry id up to `settled_through` is chained
+    or belonged to a transaction that rolled back. Only a shortcut for the sequencer's next start:
+    if it were wrong, `raksa audit verify` would name the entries left unchained."""
+
+    settled_through = models.BigIntegerField(_("settled through entry id"), default=0)
+
+    class Meta:
+        verbose_name = _("audit sequencer state")
+        verbose_name_plural = _("audit sequencer states")
+
+    def __str__(self) -> str:
+        return f"settled through {self.settled_through}"
 
 
 class AuditCheckpoint(models.Model):

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-AUDIT_TABLES = ("audit_auditentry", "audit_auditcheckpoint")
+AUDIT_TABLES = ("audit_auditentry", "audit_auditlink", "audit_auditcheckpoint")
 
 
 @contextmanager

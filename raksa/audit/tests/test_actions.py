@@ -6,7 +6,7 @@ from django.test import TestCase, TransactionTestCase
 
 from raksa.audit.actions import AuditNotDurableError, record, record_committed
 from raksa.audit.context import current_request_id, request_id_scope
-from raksa.audit.models import AuditEntry
+from raksa.audit.models import AuditEntry, AuditLink
 from raksa.subjects.models import Subject
 
 
@@ -29,7 +29,8 @@ class RecordTests(TestCase):
         self.assertEqual(stored.subject_id, subject.pk)
         self.assertEqual(stored.field_names, ["email", "phone"])
         self.assertEqual(stored.object_id, "00000000-0000-0000-0000-000000000007")
-        self.assertEqual((stored.outcome, stored.is_chained), ("allowed", False))
+        self.assertEqual(stored.outcome, "allowed")
+        self.assertFalse(AuditLink.objects.filter(entry=stored).exists())
         self.assertEqual(stored.time.utcoffset(), timedelta(0))
 
     def test_it_refuses_values_where_names_and_codes_belong_s1(self) -> None:

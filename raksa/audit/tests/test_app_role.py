@@ -46,7 +46,7 @@ class AppRoleTests(TransactionTestCase):
         (entry_id,) = self.app.execute(INSERT_ENTRY).fetchall()[0]
         self.assertEqual(self.app.execute("SELECT fields FROM audit_auditentry").fetchall(), [("email",)])
         self.assert_refused("UPDATE audit_auditentry SET action = 'account.login'", "permission denied")
-        self.assert_refused("UPDATE audit_auditentry SET fields = '', sequence = 1", "permission denied")
+        self.assert_refused("UPDATE audit_auditentry SET fields = ''", "permission denied")
         self.assert_refused("DELETE FROM audit_auditentry", "permission denied")
         self.assert_refused("TRUNCATE audit_auditentry", "permission denied")
         self.assert_refused("ALTER TABLE audit_auditentry DISABLE TRIGGER USER", "must be owner")
@@ -58,12 +58,17 @@ class AppRoleTests(TransactionTestCase):
         self.assert_refused("TRUNCATE audit_auditcheckpoint", "permission denied")
         self.assert_refused("CREATE TABLE escape (id int)", "permission denied")
 
-        # The sequencer's one write: filling the chain columns of an unchained entry, once.
-        chain = f"UPDATE audit_auditentry SET sequence = 1, prev_hash = '{'0' * 64}', hash = '{'1' * 64}'"
-        self.app.execute(chain)
-        self.assert_refused(chain.replace("'1", "'2"), "append-only")
+        # The sequencer's one write: inserting the entry's link, never changed after.
+        self.app.execute(
+            "INSERT INTO audit_auditlink (sequence, entry_id, prev_hash, hash) VALUES (1, %s, %s, %s)",
+            [entry_id, "0" * 64, "1" * 64],
+        )
+        self.assert_refused("UPDATE audit_auditlink SET hash = ''", "permission denied")
+        self.assert_refused("DELETE FROM audit_auditlink", "permission denied")
+        self.assert_refused("TRUNCATE audit_auditlink", "permission denied")
+        self.assert_refused("ALTER TABLE audit_auditlink DISABLE TRIGGER USER", "must be owner")
         self.assertEqual(
-            self.app.execute("SELECT id, sequence FROM audit_auditentry").fetchall(),
+            self.app.execute("SELECT entry_id, sequence FROM audit_auditlink").fetchall(),
             [(entry_id, 1)],
         )
 

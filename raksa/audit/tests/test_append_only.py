@@ -1,13 +1,13 @@
 import tempfile
 from pathlib import Path
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test import TestCase
 
 from raksa.audit.actions import record
 from raksa.audit.chain import chain_pending
 from raksa.audit.checkpoints import write_checkpoint
-from raksa.audit.models import AuditCheckpoint, AuditEntry
+from raksa.audit.models import AuditCheckpoint, AuditEntry, AuditLink
 
 
 class AppendOnlyTests(TestCase):
@@ -45,19 +45,21 @@ class AppendOnlyTests(TestCase):
         self.assert_refused("TRUNCATE audit_auditentry")
         self.assert_refused("TRUNCATE audit_auditcheckpoint")
 
-    def test_it_lets_only_the_sequencer_fill_the_chain_columns_once(self) -> None:
-        self.assert_refused(
-            "INSERT INTO audit_auditentry (time, role, action, object_type, object_id, fields, purpose, legal_basis, "
-            "request_id, outcome, sequence, prev_hash, hash) "
-            "VALUES (%s, '', 'vault.read', '', '', '', '', '', '', 'allowed', 99, %s, %s)",
-            [self.entry.time, "0" * 64, "f" * 64],
-        )
-        self.assert_refused("UPDATE audit_auditentry SET sequence = 1, prev_hash = %s", ["0" * 64])
+    def test_it_refuses_to_change_or_remove_a_link_s1(self) -> None:
         self.assertEqual(chain_pending(), 1)
-        self.assert_refused("UPDATE audit_auditentry SET hash = %s", ["f" * 64])
-        self.assert_refused("UPDATE audit_auditentry SET sequence = 2")
-        self.assert_refused("UPDATE audit_auditentry SET sequence = NULL, prev_hash = NULL, hash = NULL")
-        self.assertEqual(AuditEntry.objects.get().sequence, 1)
+        self.assert_refused("UPDATE audit_auditlink SET hash = %s", ["f" * 64])
+        self.assert_refused("UPDATE audit_auditlink SET sequence = 2")
+        self.assert_refused("DELETE FROM audit_auditlink")
+        if connection.vendor == "postgresql":
+            self.assert_refused("TRUNCATE audit_auditlink")
+        self.assertEqual(AuditLink.objects.get().sequence, 1)
+
+    def test_it_chains_an_entry_only_once(self) -> None:
+        link = (chain_pending(), AuditLink.objects.get())[1]
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            AuditLink.objects.create(sequence=2, entry_id=link.entry_id, prev_hash=link.hash, hash="f" * 64)
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            AuditLink.objects.create(sequence=1, entry_id=link.entry_id + 1, prev_hash="0" * 64, hash="f" * 64)
 
     def test_it_refuses_to_change_a_checkpoint_s1(self) -> None:
         chain_pending()

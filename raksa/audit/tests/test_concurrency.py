@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 
 from raksa.audit.chain import chain_pending
-from raksa.audit.models import AuditEntry
+from raksa.audit.models import AuditLink
 from raksa.audit.tests.appender import append
 
 PROCESSES = 4
@@ -36,7 +36,7 @@ class PostgresqlWritersTests(TransactionTestCase):
         url = f"postgres://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST']}:{settings['PORT'] or 5432}"
         self.assertEqual(_parallel_appends(f"{url}/{settings['NAME']}"), PROCESSES * EACH)
         chain_pending()
-        sequences = list(AuditEntry.objects.order_by("sequence").values_list("sequence", flat=True))
+        sequences = list(AuditLink.objects.order_by("sequence").values_list("sequence", flat=True))
         self.assertEqual(sequences, list(range(1, PROCESSES * EACH + 1)))
         out = io.StringIO()
         call_command("audit", "verify", "--max-unchained-seconds", "0", stdout=out)

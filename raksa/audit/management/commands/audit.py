@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
-from raksa.audit.chain import chain_pending
+from raksa.audit.chain import Sequencer, chain_pending
 from raksa.audit.checkpoints import write_checkpoint
 from raksa.audit.verify import verify
 
@@ -73,7 +73,9 @@ class Command(BaseCommand):
             )
 
     def chain(self, *, follow: bool, interval: float, every: float) -> None:
-        count = chain_pending()
+        # One sequencer for the whole loop: it remembers where it stopped and which ids are still open.
+        sequencer = Sequencer()
+        count = sequencer.chain_pending()
         if not follow:
             self.stdout.write(f"Chained {count} entries.")
             return
@@ -81,7 +83,7 @@ class Command(BaseCommand):
         while True:
             time.sleep(interval)
             try:
-                chain_pending()
+                sequencer.chain_pending()
                 if every and time.monotonic() - last_checkpoint >= every:
                     write_checkpoint()
                     last_checkpoint = time.monotonic()
@@ -89,6 +91,7 @@ class Command(BaseCommand):
                 # A restarting database must not end the one sequencer; verify reports a long wait.
                 logger.warning("audit sequencer: %s; trying again", type(error).__name__)
                 connections.close_all()
+                sequencer = Sequencer()
 
     def verify(self, *, checkpoints: Path | None, max_unchained: int, public_keys: list[str]) -> None:
         if checkpoints is not None and not checkpoints.exists():

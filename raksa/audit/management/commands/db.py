@@ -1,9 +1,9 @@
 """`raksa db grant-app-role ROLE`: the restricted PostgreSQL role the application serves with.
 
 Production uses two database URLs: migrations run as the tables' owner, the application connects
-as this role. It may read and write the application's tables, but on the audit log it may only
-INSERT and SELECT, plus fill the chain columns (the sequencer; the triggers allow that only once,
-on an unchained entry). Not being the owner, it cannot TRUNCATE, disable or drop the triggers.
+as this role. It may read and write the application's tables, but on the audit log (entries, chain
+links, checkpoints) it may only INSERT and SELECT: the sequencer chains an entry by inserting its
+link. Not being the owner, it cannot TRUNCATE, disable or drop the triggers.
 Run it again after every `migrate`: tables created since then get their grants. It lives in the
 audit app because the audit log is what the role's limits are for.
 """
@@ -17,7 +17,6 @@ from django.db import connections, transaction
 from raksa.audit.triggers import AUDIT_TABLES
 
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-AUDIT_ENTRY, AUDIT_CHECKPOINT = AUDIT_TABLES
 
 
 class Command(BaseCommand):
@@ -60,9 +59,10 @@ class Command(BaseCommand):
                 f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {name}",
             ):
                 cursor.execute(statement)
-            if AUDIT_ENTRY in connection.introspection.table_names(cursor):
-                # Revoking UPDATE on the table also revokes column grants; the sequencer's come after.
-                cursor.execute(f"REVOKE ALL ON {AUDIT_ENTRY}, {AUDIT_CHECKPOINT} FROM {name}")
-                cursor.execute(f"GRANT SELECT, INSERT ON {AUDIT_ENTRY}, {AUDIT_CHECKPOINT} TO {name}")
-                cursor.execute(f"GRANT UPDATE (sequence, prev_hash, hash) ON {AUDIT_ENTRY} TO {name}")
+            present = set(connection.introspection.table_names(cursor))
+            audit_tables = ", ".join(table for table in AUDIT_TABLES if table in present)
+            if audit_tables:
+                # REVOKE ALL also takes back column grants an earlier version of this command gave.
+                cursor.execute(f"REVOKE ALL ON {audit_tables} FROM {name}")
+                cursor.execute(f"GRANT SELECT, INSERT ON {audit_tables} TO {name}")
         self.stdout.write(f"Granted {role} on {database_name}: the audit log is INSERT and SELECT only.")
