@@ -32,8 +32,7 @@ from raksa.audit.models import Outcome
 from raksa.organisations.models import StaffMembership, StaffRole
 from raksa.registry import registry
 from raksa.vault.fields import row_context
-from raksa.vault.keys import session
-from raksa.vault.openers import Opener, _staff_opener, field_ref
+from raksa.vault.openers import Opener, _staff_opener, field_ref, open_rows
 from raksa.vault.sealed import Opened
 
 # What each role may read personal data for. Auditors verify the log and contractors receive
@@ -104,18 +103,18 @@ def read_many(
         ]
     )
     openers: dict[tuple[uuid.UUID, type[Model]], Opener] = {}
-    opened = []
-    with session():
-        for record, context in zip(records, contexts, strict=True):
-            opener = openers.get((context.subject_id, type(record)))
-            if opener is None:
-                opener = openers[(context.subject_id, type(record))] = _staff_opener(
-                    subject_id=context.subject_id,
-                    fields=[field_ref(type(record), name) for name in wanted],
-                    purpose=purpose,
-                )
-            opened.append({name: opener.open_field(record, name) for name in wanted})
-    return opened
+    rows = []
+    for record, context in zip(records, contexts, strict=True):
+        opener = openers.get((context.subject_id, type(record)))
+        if opener is None:
+            opener = openers[(context.subject_id, type(record))] = _staff_opener(
+                subject_id=context.subject_id,
+                fields=[field_ref(type(record), name) for name in wanted],
+                purpose=purpose,
+            )
+        rows.append((opener, record))
+    # Every key in one key-store query, each unwrapped once.
+    return open_rows(rows, wanted)
 
 
 def _staff(request: HttpRequest) -> StaffMembership:

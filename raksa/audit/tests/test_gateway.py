@@ -20,6 +20,7 @@ from raksa.audit.tracker import entries_about
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.subjects.models import Subject
 from raksa.testing.accounts import citizen, staff, with_totp
+from raksa.vault.routers import KEYSTORE
 from raksa.vault.tests.factories import DossierTests, controller, dossier
 from raksa.vault.tests.vaultcase.models import Dossier
 
@@ -163,6 +164,16 @@ class GatewayTests(DossierTests, TestCase):
             )
         self.assertEqual([row["name"] for row in values], ["Somsri Jaidee"] + [f"Person {i}" for i in range(20)])
         self.assertEqual(AuditEntry.objects.filter(action="gateway.read", outcome=Outcome.ALLOWED).count(), 21)
+
+    def test_it_opens_a_list_of_many_people_with_one_key_store_query(self) -> None:
+        owner = self.record.controller
+        records = [dossier(_subject(citizen(f"person{i}")), owner, name=f"Person {i}") for i in range(20)]
+        records = list(Dossier.objects.filter(pk__in=[record.pk for record in records]))  # as a list view loads them
+        with _policy({"name", "email"}, self.minburi), self.assertNumQueries(1, using=KEYSTORE):
+            values = gateway.read_many(
+                _request(self.officer), records=records, fields=["name", "email"], purpose="service_delivery"
+            )
+        self.assertEqual(sorted(row["name"] for row in values), sorted(f"Person {i}" for i in range(20)))
 
     def test_it_is_the_only_code_that_makes_staff_openers_s2(self) -> None:
         root = Path(settings.BASE_DIR) / "raksa"
