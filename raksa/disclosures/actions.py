@@ -282,12 +282,14 @@ def _record_disclosure(disclosure: Disclosure, actor: object) -> None:
 
 def ledger_for(subject: Subject, *, on: date | None = None) -> list[Disclosure]:
     """The person's disclosures, newest first, without those a lawful hold still defers."""
+    return list(visible_disclosures(subject.pk, on=on).select_related("recipient", "agency").order_by("-disclosed_at"))
+
+
+def visible_disclosures(subject_id: uuid.UUID, *, on: date | None = None) -> QuerySet[Disclosure]:
+    """The person's disclosures that no lawful hold defers any more (on `on`, or today)."""
     today = on or timezone.localdate()
-    return list(
-        Disclosure.objects.filter(subject=subject)
-        .filter(Q(hold_until__isnull=True) | Q(hold_until__lte=today))
-        .select_related("recipient", "agency")
-        .order_by("-disclosed_at")
+    return Disclosure.objects.filter(subject_id=subject_id).filter(
+        Q(hold_until__isnull=True) | Q(hold_until__lte=today)
     )
 
 

@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 
 
 class DisclosuresConfig(AppConfig):
@@ -10,3 +10,7 @@ class DisclosuresConfig(AppConfig):
         from raksa.disclosures import processing
 
         processing.register()
+        if apps.is_installed("raksa.rights"):
+            from raksa.disclosures import my_data
+
+            my_data.register()

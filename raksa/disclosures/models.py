@@ -141,6 +141,19 @@ class Disclosure(VaultModel):
     def __str__(self) -> str:
         return f"{self.basis} → {self.recipient_id}"
 
+    @property
+    def purpose_label(self) -> str:
+        from raksa.registry import registry
+
+        return registry.purpose(self.purpose).label
+
+    @property
+    def categories(self) -> list[str]:
+        """What was disclosed, as the registry's category names ("name", "e-mail address")."""
+        from raksa.registry import registry
+
+        return [registry.declaration(*ref.rsplit(".", 1)).category.label for ref in self.fields]
+
     def visible_to_person(self, on: date | None = None) -> bool:
         return self.hold_until is None or (on or timezone.localdate()) >= self.hold_until
 

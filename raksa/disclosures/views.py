@@ -166,8 +166,7 @@ def disclosure(request: HttpRequest, disclosure_id: str) -> HttpResponse:
     found = Disclosure.objects.filter(pk=_uuid_or_404(disclosure_id), agency=membership.agency).first()
     if found is None:
         raise Http404
-    fields = [registry.declaration(*ref.rsplit(".", 1)).category.label for ref in found.fields]
-    return render(request, "disclosures/disclosure.html", {"disclosure": found, "categories": fields})
+    return render(request, "disclosures/disclosure.html", {"disclosure": found})
 
 
 def _uuid_or_404(value: str) -> uuid.UUID:

@@ -15,7 +15,7 @@ from raksa.accounts.reauth import recent_login_required
 from raksa.consent.access import own_subject
 from raksa.consent.models import Consent
 from raksa.registry import registry
-from raksa.rights import access, actions, exports
+from raksa.rights import access, actions, exports, sections
 from raksa.rights.export import assemble
 from raksa.rights.forms import CloseAccountForm, ExportForm, RequestForm, SelfCorrectionForm
 from raksa.rights.models import Export, ExportFormat, IdentityMethod, RequestType, RightsRequest
@@ -41,7 +41,13 @@ def my_data(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "rights/my_data.html",
-        {"data": data, "requests": requests, "exports": recent, "export_form": ExportForm()},
+        {
+            "data": data,
+            "requests": requests,
+            "exports": recent,
+            "export_form": ExportForm(),
+            "sections": sections.render_sections(request, subject),
+        },
     )
 
 

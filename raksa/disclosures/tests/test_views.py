@@ -1,3 +1,4 @@
+import base64
 import csv
 import io
 import subprocess
@@ -143,13 +144,17 @@ class LedgerPageTests(TestCase):
         )
         inquiry(minburi, subject)
         publish_policy(minburi)
-        for reference, hold in (("คำสั่ง 1/2569", None), ("คำสั่งลับ 2/2569", timezone.localdate() + timedelta(days=9))):
+        held_order = b"%PDF-1.4 sealed order of an investigation"
+        for reference, hold, document in (
+            ("คำสั่ง 1/2569", None, b"%PDF-1.4 order"),
+            ("คำสั่งลับ 2/2569", timezone.localdate() + timedelta(days=9), held_order),
+        ):
             actions.disclose(
                 subject=subject,
                 recipient=recipient,
                 purpose="rights_requests",
                 fields=["consent.inquiry.name"],
-                basis=court_order(reference=reference),
+                basis=court_order(reference=reference, document=document),
                 actor=None,
                 hold_until=hold,
             )
@@ -157,6 +162,13 @@ class LedgerPageTests(TestCase):
         page = self.client.get("/th/me/disclosures/")
         self.assertContains(page, "คำสั่ง 1/2569")
         self.assertNotContains(page, "คำสั่งลับ 2/2569")
+        # My data embeds the same ledger, and its list of stores leaves out the held line's order too.
+        my_data = self.client.get("/en/me/data/")
+        self.assertContains(my_data, "Who received your data")
+        self.assertContains(my_data, "คำสั่ง 1/2569")
+        self.assertContains(my_data, "name")
+        self.assertNotContains(my_data, "คำสั่งลับ 2/2569")
+        self.assertNotContains(my_data, base64.b64encode(held_order).decode())
         self.assertEqual(Disclosure.objects.count(), 2)
         self.client.logout()
         self.assertEqual(self.client.get("/th/me/disclosures/").status_code, 404)

@@ -1,0 +1,26 @@
+"""The disclosures app's part of the person's My data page (raksa.rights): the ledger, and its rows.
+
+The ledger is a section of the page. The rows of the ledger are a store of the registry (the order
+a disclosure was made under is sealed personal data), so My data and the download list them too;
+the finder leaves out what a lawful hold still defers, exactly as the ledger does, so neither the
+page, the download nor the erasure preview reveals a held disclosure before its date.
+"""
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+from raksa.disclosures.actions import ledger_for, visible_disclosures
+from raksa.subjects.models import Subject
+
+
+def ledger_section(request: HttpRequest, subject: Subject) -> SafeString:
+    html = render_to_string("disclosures/_ledger.html", {"disclosure_ledger": ledger_for(subject)}, request)
+    return mark_safe(html)  # noqa: S308 (rendered by our own autoescaping template)
+
+
+def register() -> None:
+    from raksa.rights import finders, sections
+
+    sections.register_section(ledger_section)
+    finders.register_finder("disclosures.Disclosure", visible_disclosures)
