@@ -9,4 +9,10 @@ class AccessLogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from raksa.accesslog import checks  # noqa: F401  (registers the system checks)
+        from raksa.accesslog import (
+            checks,  # noqa: F401  (registers the system checks)
+            daykeys,
+        )
+        from raksa.vault.actions import register_rewrapper
+
+        register_rewrapper("access-log day keys", daykeys.rewrap)

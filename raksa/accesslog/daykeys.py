@@ -126,6 +126,31 @@ def _create(day: datetime.date) -> DayKey:
     return row
 
 
+def rewrap(current: crypto.MasterKey, masters: dict[str, crypto.MasterKey]) -> int:
+    """Re-wraps every day key (and its salt, while it lives) not yet under the current master key;
+    returns how many days. Registered with the vault, so `raksa keys rotate` does it."""
+    pending = DayKey.objects.using(KEYSTORE).exclude(master_key_id=current.key_id).order_by("day")
+    unknown = set(pending.exclude(master_key_id__in=list(masters)).values_list("master_key_id", flat=True))
+    if unknown:
+        raise crypto.VaultError(
+            f"access-log day keys are wrapped by master keys {sorted(unknown)}, which are not configured "
+            "(RAKSA_PREVIOUS_MASTER_KEYS)"
+        )
+    rewrapped = 0
+    with transaction.atomic(using=KEYSTORE):
+        # Locked, so the salt of a day ending meanwhile is destroyed after this, not undone by it.
+        for row in pending.select_for_update():
+            old = masters[row.master_key_id]
+            row.wrapped_key = crypto.wrap(current, row.id, crypto.unwrap(old, row.id, bytes(row.wrapped_key)))
+            if row.wrapped_salt is not None:
+                salt = crypto.unwrap(old, row.salt_id, bytes(row.wrapped_salt))
+                row.wrapped_salt = crypto.wrap(current, row.salt_id, salt)
+            row.master_key_id = current.key_id
+            row.save(using=KEYSTORE, update_fields=["wrapped_key", "wrapped_salt", "master_key_id"])
+            rewrapped += 1
+    return rewrapped
+
+
 def destroy_salts_before(day: datetime.date) -> list[datetime.date]:
     """Destroys the visitor salt of every day before `day`; returns those days."""
     days = list(

@@ -1,7 +1,8 @@
 """The vault's writes: saving a row with its blind indexes, crypto-shredding, re-wrapping keys."""
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.db import router, transaction
 from django.db.models import Model, Q
@@ -158,10 +159,25 @@ def shred_unused_keys(*, retention: str, scopes: set[tuple[uuid.UUID, int | None
 class Rotation:
     master_key_id: str
     rewrapped: int
+    # Keys other apps keep wrapped by the master key (see register_rewrapper): how many each re-wrapped.
+    others: dict[str, int] = field(default_factory=dict)
+
+
+# Apps that keep keys of their own wrapped by the master key (the access log's day keys) register
+# how to re-wrap them, so a rotation leaves nothing under the old master key.
+type Rewrapper = Callable[[crypto.MasterKey, dict[str, crypto.MasterKey]], int]
+_REWRAPPERS: dict[str, Rewrapper] = {}
+
+
+def register_rewrapper(name: str, rewrap: Rewrapper) -> None:
+    """`rewrap(current, masters)` re-wraps the app's keys not under `current` and returns how many;
+    it raises VaultError for a key wrapped by a master key not in `masters`. Call it from AppConfig.ready."""
+    _REWRAPPERS[name] = rewrap
 
 
 def rotate_master_key(*, batch_size: int = 500) -> Rotation:
-    """Re-wraps every data key not yet under RAKSA_MASTER_KEY, unwrapping with RAKSA_PREVIOUS_MASTER_KEYS.
+    """Re-wraps every data key not yet under RAKSA_MASTER_KEY, unwrapping with RAKSA_PREVIOUS_MASTER_KEYS,
+    then the keys other apps registered (register_rewrapper), in the same transaction as the last batch.
 
     Data rows are not touched: their values stay sealed under the same data keys. Safe to re-run.
     """
@@ -183,13 +199,14 @@ def rotate_master_key(*, batch_size: int = 500) -> Rotation:
         with transaction.atomic(using=KEYSTORE):
             batch = list(pending.select_for_update()[:batch_size])
             if not batch:
+                others = {name: rewrap(current, masters) for name, rewrap in _REWRAPPERS.items()}
                 audit.record(
                     action="vault.rotate",
                     object_type="vault.masterkey",
                     object_id=current.key_id,
                     purpose="key_rotation",
                 )
-                return Rotation(master_key_id=current.key_id, rewrapped=rewrapped)
+                return Rotation(master_key_id=current.key_id, rewrapped=rewrapped, others=others)
             for data_key in batch:
                 assert data_key.wrapped is not None  # only live keys are selected
                 raw = crypto.unwrap(masters[data_key.master_key_id], data_key.id, bytes(data_key.wrapped))

@@ -1,17 +1,20 @@
+import datetime
 import gzip
 import io
 import shutil
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django.utils import timezone
 
+from raksa import devkeys
 from raksa.accesslog import rdns, spool
 from raksa.accesslog.actions import local_today
-from raksa.accesslog.daykeys import DayKeys
-from raksa.accesslog.models import AccessRecord, DailyTotal, ReverseName
+from raksa.accesslog.daykeys import DayKeys, SaltDestroyedError, destroy_salts_before
+from raksa.accesslog.models import AccessRecord, DailyTotal, DayKey, ReverseName
 from raksa.accesslog.tests.helpers import SpoolDirectory, record
 
 # Real nginx/Apache combined-format lines, as the default log_format writes them, and two broken ones.
@@ -73,3 +76,31 @@ class IngestCommandTests(TestCase):
             DayKeys().for_reading(stored.day).unseal("domain_name", name.name_sealed, name.ip_index), "localhost"
         )
         self.assertEqual(rdns.resolve_day(local_today()), 0)  # cached for the day
+
+
+class KeysRotateTests(TestCase):
+    """`raksa keys rotate` re-wraps the day keys too: after it, the old master key can go."""
+
+    databases = "__all__"
+
+    def test_it_rewraps_the_day_keys_and_salts_under_the_new_master_key(self) -> None:
+        today = local_today()
+        yesterday = today - datetime.timedelta(days=1)
+        keys = DayKeys()
+        sealed = {day: keys.for_writing(day).seal("ip", "203.0.113.7", "index") for day in (yesterday, today)}
+        visitor = keys.for_writing(today).visitor("203.0.113.7", "Firefox")
+        destroy_salts_before(today)
+        new_master = devkeys.generate_keys()["RAKSA_MASTER_KEY"].replace("m", "rotated-m", 1)
+        out = io.StringIO()
+        with override_settings(RAKSA_MASTER_KEY=new_master, RAKSA_PREVIOUS_MASTER_KEYS=[settings.RAKSA_MASTER_KEY]):
+            call_command("keys", "rotate", stdout=out)
+        self.assertIn("re-wrapped 2 access-log day keys", out.getvalue())
+        new_id = new_master.partition(":")[0]
+        self.assertEqual(set(DayKey.objects.using("keystore").values_list("master_key_id", flat=True)), {new_id})
+        with override_settings(RAKSA_MASTER_KEY=new_master, RAKSA_PREVIOUS_MASTER_KEYS=[]):
+            keys = DayKeys()
+            for day, blob in sealed.items():
+                self.assertEqual(keys.for_reading(day).unseal("ip", blob, "index"), "203.0.113.7")
+            self.assertEqual(keys.for_reading(today).visitor("203.0.113.7", "Firefox"), visitor)
+            with self.assertRaises(SaltDestroyedError):
+                keys.for_reading(yesterday).visitor("203.0.113.7", "Firefox")
