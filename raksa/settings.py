@@ -130,6 +130,10 @@ DATABASES = {
         "RAKSA_KEYSTORE_URL", env_str("RAKSA_KEYSTORE_URL", f"sqlite:///{VAR_DIR / 'keystore.sqlite3'}")
     ),
 }
+# How long the operator keeps the key store's backups (daily, rotated). Erasing a person destroys
+# their keys, so this is how long after an erasure they can still be restored from a backup; the
+# privacy policy and docs/privacy-core.md state it. Backups of the key store must not be kept longer.
+RAKSA_KEYSTORE_BACKUP_DAYS = env_int("RAKSA_KEYSTORE_BACKUP_DAYS", 7, minimum=1)
 for _alias, _database in DATABASES.items():
     if _database["ENGINE"].endswith("sqlite3") and not Path(_database["NAME"]).is_absolute():
         _database["NAME"] = str(BASE_DIR / _database["NAME"])

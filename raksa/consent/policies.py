@@ -15,6 +15,7 @@ Public API: `current_policy(agency)`, `current_platform_policy()`, `processing_f
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -221,6 +222,19 @@ _RIGHTS = (
 )
 
 
+def _backups_kept(language: str) -> str:
+    days = settings.RAKSA_KEYSTORE_BACKUP_DAYS
+    return _pick(
+        (
+            f"เมื่อข้อมูลของท่านถูกลบ กุญแจของข้อมูลนั้นจะถูกทำลาย สำเนาสำรองของที่เก็บกุญแจเก็บไว้ {days} วัน "
+            f"เมื่อพ้น {days} วันแล้วจะไม่มีผู้ใดกู้คืนข้อมูลนั้นจากสำเนาสำรองใดได้อีก",
+            f"When your data is erased, its key is destroyed. Backups of the key store are kept {days} days: "
+            f"after {days} days nobody can restore that data from any backup.",
+        ),
+        language,
+    )
+
+
 def _pick(pair: tuple[str, str], language: str) -> str:
     return pair[1] if language == "en" else pair[0]
 
@@ -327,6 +341,7 @@ def generate_markdown(agency: Agency | None, introduction: str, language: str, i
         "",
     ]
     lines += [f"- {_pick(measure, language)}" for measure in _SECURITY]
+    lines.append(f"- {_backups_kept(language)}")
     lines += ["", f"## {heading['rights']}", ""]
     lines += [f"- {_pick(right, language)}" for right in _RIGHTS]
     contact_url = _url("core:contact", language)

@@ -1,6 +1,6 @@
 import datetime
 
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from raksa import registry
@@ -75,6 +75,12 @@ class PolicyGenerationTests(TestCase):
         self.assertIn(registry.MARKETING.label_en, version.markdown_en)
         self.assertIn("raksa_cookies", version.html_en)
         self.assertEqual(policies.pending_changes(None), [])
+
+    def test_it_says_how_long_an_erased_person_can_be_restored_from_a_backup(self) -> None:
+        with override_settings(RAKSA_KEYSTORE_BACKUP_DAYS=14):
+            version = publish(None)
+        self.assertIn("Backups of the key store are kept 14 days", version.markdown_en)
+        self.assertIn("สำเนาสำรองของที่เก็บกุญแจเก็บไว้ 14 วัน", version.markdown_th)
 
     def test_it_changes_the_policy_when_a_service_changes_its_fields_v1(self) -> None:
         self.fields = [self.service_field("name")]
