@@ -5,12 +5,12 @@ from django.db.models import DateTimeField, Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from raksa.accounts.mfa import require_staff_second_factor, staff_mfa_required
+from raksa.core.templatetags.thai_dates import local_date
 from raksa.disclosures import access, actions, ropa
 from raksa.disclosures.forms import BasisChoice, BreachActionForm, BreachForm, DisclosureForm, PersonLookupForm
 from raksa.disclosures.models import Breach, Disclosure, Recipient
@@ -82,7 +82,7 @@ def _transaction_label(row: Model) -> str:
     if reference := getattr(row, "reference", ""):
         parts.append(reference)
     if when:
-        parts.append(date_format(timezone.localtime(when), "SHORT_DATE_FORMAT"))
+        parts.append(local_date(when))
     return " · ".join(parts)
 
 
