@@ -7,16 +7,18 @@ views do; nothing here decides anything the website would decide differently.
 from typing import Any
 
 from django.http import HttpRequest
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from raksa.api import problems, throttling
 from raksa.api.docs import SiteSwagger
-from raksa.api.routers import accounts, consent
+from raksa.api.routers import accounts, consent, content, rights, services
 
 ERROR_STATUSES = {
     "400": "The body is not valid JSON.",
     "401": "No valid token (or session).",
+    "403": "A session request without its CSRF token.",
     "404": "Nothing here, or not yours.",
     "405": "This path does not take that method.",
     "413": "The body is too large.",
@@ -82,8 +84,12 @@ api = RaksaAPI(
 problems.install(api)
 api.add_router("", accounts.router)
 api.add_router("", consent.router)
+api.add_router("", services.router)
+api.add_router("", rights.router)
+api.add_router("", content.router)
 
 
+@csrf_exempt  # it changes nothing, and must answer 404 to every method
 def not_found(request: HttpRequest, rest: str) -> Any:
     """Any other path under /api/v1/: a problem document, not the site's HTML page."""
     return problems.response(problems.Problem("not-found"))

@@ -20,21 +20,7 @@ class Input(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-# Problems (RFC 9457) ------------------------------------------------------------------------------
-class FieldError(Schema):
-    field: str = Field(description='The field, as a path inside the body ("" for the request as a whole).')
-    pointer: str = Field(description="The same as a JSON Pointer fragment.")
-    detail: str
-
-
-class ProblemOut(Schema):
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[FieldError] | None = None
-
-
+# Answers without a record -------------------------------------------------------------------
 class Message(Schema):
     detail: str
 
@@ -206,7 +192,6 @@ class RegistrationOut(Schema):
     service_title: str
     status: str
     created_at: datetime
-    waiting_position: int | None
 
 
 class RegistrationPage(Schema):

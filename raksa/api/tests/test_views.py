@@ -1,14 +1,26 @@
 """Each endpoint through the test client: the person's own data only, another person's IDs answer 404."""
 
+import uuid
+from datetime import timedelta
+
 from django.test import override_settings
+from django.utils import timezone
 
 from raksa.accounts.addresses import store
 from raksa.api.tests.client import ApiTestCase
+from raksa.audit.actions import record
 from raksa.audit.models import AuditEntry
 from raksa.consent.models import Consent, ConsentEvent
+from raksa.content.models import NewsItem
 from raksa.organisations.models import Agency, Controller
+from raksa.rights.actions import file_request
+from raksa.rights.export import SCHEMA, SCHEMA_VERSION, assemble
+from raksa.rights.models import RightsRequest
+from raksa.services.models import Registration, Status
+from raksa.services.tests import builders
 from raksa.testing import accounts as personas
-from raksa.testing.mailbox import running
+from raksa.testing.mailbox import links, running
+from raksa.vault.openers import Opener
 
 EMAIL = "malee@example.org"
 
@@ -93,3 +105,204 @@ class ConsentTests(ApiTestCase):
     def test_it_answers_404_for_a_purpose_not_on_consent(self) -> None:
         body = {"agency": "minburi", "granted": True, "age_group": "adult"}
         self.assertProblem(self.call("PUT", "/me/consents/marketing", body, token=self.token), 404, "not-found")
+
+
+class ServiceTests(ApiTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.office = builders.agency()
+        self.certificate = builders.certificate(self.office)
+        self.user = personas.citizen("malee")
+        self.token = self.token_for(self.user)
+
+    def registration_body(self, **changes: object) -> dict:
+        detail = self.call("GET", "/services/certificate").json()
+        return {
+            "notice": detail["notice_version"],
+            "submission_key": str(uuid.uuid4()),
+            "values": {
+                "name": "มาลี ใจดี",
+                "national_id": builders.NATIONAL_ID,
+                "phone": builders.PHONE,
+                "email": EMAIL,
+                **builders.ADDRESS,
+            },
+            **changes,
+        }
+
+    def test_it_lists_services_and_shows_the_notice_and_fields(self) -> None:
+        listed = self.call("GET", "/services").json()["items"]
+        self.assertEqual([s["slug"] for s in listed], ["certificate"])
+        detail = self.call("GET", "/services/certificate", language="th").json()
+        self.assertEqual(detail["title"], "ขอหนังสือรับรองถิ่นที่อยู่")
+        names = {field["name"] for field in detail["fields"]}
+        self.assertLessEqual({"name", "national_id", "phone", "email", "address_postal_code"}, names)
+        self.assertEqual(detail["notice"]["service"]["slug"], "certificate")
+        self.assertProblem(self.call("GET", "/services/nothing"), 404, "not-found")
+
+    def test_it_registers_once_per_submission_key_through_the_web_form(self) -> None:
+        body = self.registration_body()
+        created = self.call("POST", "/services/certificate/registrations", body, token=self.token)
+        self.assertEqual(created.status_code, 201, created.content)
+        again = self.call("POST", "/services/certificate/registrations", body, token=self.token)
+        self.assertEqual((again.status_code, again.json()["id"]), (200, created.json()["id"]))
+        registration = Registration.objects.get()
+        self.assertEqual(registration.subject, self.user.subject)
+        mine = self.call("GET", "/me/registrations", token=self.token).json()["items"]
+        self.assertEqual([r["id"] for r in mine], [str(registration.pk)])
+        self.assertIn("services.registered", AuditEntry.objects.values_list("action", flat=True))
+
+    def test_it_validates_thai_data_and_refuses_undeclared_fields_c1(self) -> None:
+        values = {**self.registration_body()["values"], "national_id": "1234567890123", "religion": "พุทธ"}
+        refused = self.call(
+            "POST", "/services/certificate/registrations", self.registration_body(values=values), token=self.token
+        )
+        errors = self.field_errors(self.assertProblem(refused, 422, "invalid-input"))
+        self.assertIn("values/national_id", errors)
+        self.assertIn("", errors)  # "This service does not ask for religion"
+        self.assertFalse(Registration.objects.exists())
+
+    def test_it_answers_409_when_the_notice_changed(self) -> None:
+        stale = self.registration_body(notice=99)
+        self.assertProblem(
+            self.call("POST", "/services/certificate/registrations", stale, token=self.token), 409, "conflict"
+        )
+
+    def test_it_cancels_my_registration_and_404s_another_persons(self) -> None:
+        simple = builders.certificate(self.office, slug="simple", fields=("name", "email"))
+        mine = builders.registration(simple, self.user)
+        theirs = builders.registration(simple, builders.citizen("somchai"))
+        self.assertProblem(self.call("DELETE", f"/me/registrations/{theirs.pk}", token=self.token), 404, "not-found")
+        self.assertProblem(self.call("DELETE", f"/me/registrations/{uuid.uuid4()}", token=self.token), 404, "not-found")
+        theirs.refresh_from_db()
+        self.assertEqual(theirs.status, Status.RECEIVED)
+        cancelled = self.call("DELETE", f"/me/registrations/{mine.pk}", token=self.token).json()
+        self.assertEqual(cancelled["status"], Status.CANCELLED)
+
+    def test_it_lists_upcoming_activities_by_cursor(self) -> None:
+        for number in range(3):
+            builders.activity(self.office, slug=f"workshop-{number}")
+        first = self.call("GET", "/activities?limit=2").json()
+        self.assertEqual(len(first["items"]), 2)
+        second = self.call("GET", f"/activities?limit=2&cursor={first['next_cursor']}").json()
+        self.assertEqual(len(second["items"]), 1)
+        self.assertIsNone(second["next_cursor"])
+        slugs = [a["slug"] for a in first["items"] + second["items"]]
+        self.assertEqual(sorted(slugs), ["workshop-0", "workshop-1", "workshop-2"])
+        other = self.call("GET", f"/news?cursor={first['next_cursor']}")
+        self.assertIn("cursor", self.field_errors(self.assertProblem(other, 422, "invalid-input")))
+
+
+class RightsTests(ApiTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.user = personas.citizen("malee")
+        store(self.user, EMAIL)
+        self.token = self.token_for(self.user)
+
+    def test_it_serves_my_data_in_the_exports_schema(self) -> None:
+        data = self.call("GET", "/me/data", token=self.token).json()
+        self.assertEqual((data["schema"], data["version"]), (SCHEMA, SCHEMA_VERSION))
+        subject = builders.subject_of(self.user)
+        expected = assemble(subject.id, opener=Opener.for_subject(subject.id))
+        self.assertEqual([s["store"] for s in data["stores"]], [s["store"] for s in expected["stores"]])
+        emails = [
+            row["fields"]["email"]["value"]
+            for store_ in data["stores"]
+            if store_["store"] == "accounts.accountemail"
+            for row in store_["rows"]
+        ]
+        self.assertEqual(emails, [EMAIL])
+
+    def test_it_files_a_request_as_a_case_with_a_due_date(self) -> None:
+        filed = self.call("POST", "/me/requests", {"type": "rectification", "details": "ที่อยู่ผิด"}, token=self.token)
+        self.assertEqual(filed.status_code, 201)
+        case = filed.json()
+        self.assertEqual((case["type"], case["status"]), ("rectification", "received"))
+        self.assertEqual(case["due_date"], str(RightsRequest.objects.get().due_date))
+        detail = self.call("GET", f"/me/requests/{case['id']}", token=self.token).json()
+        self.assertEqual(detail["details"], "ที่อยู่ผิด")
+        listed = self.call("GET", "/me/requests", token=self.token).json()["items"]
+        self.assertEqual([r["id"] for r in listed], [case["id"]])
+        self.assertIn("rights.request.file", AuditEntry.objects.values_list("action", flat=True))
+
+    def test_it_refuses_an_unknown_request_type(self) -> None:
+        refused = self.call("POST", "/me/requests", {"type": "everything"}, token=self.token)
+        self.assertIn("type", self.field_errors(self.assertProblem(refused, 422, "invalid-input")))
+        self.assertFalse(RightsRequest.objects.exists())
+
+    def test_it_answers_404_for_another_persons_request(self) -> None:
+        other = personas.citizen("somchai")
+        theirs = file_request(subject=builders.subject_of(other), type="access", details="ของฉัน")
+        self.assertProblem(self.call("GET", f"/me/requests/{theirs.id}", token=self.token), 404, "not-found")
+
+    def test_it_shows_who_looked_at_my_data_and_who_received_it(self) -> None:
+        office = builders.agency()
+        officer = builders.officer("officer", office)
+        record(
+            action="gateway.read",
+            actor=officer.user,
+            role="officer",
+            agency_id=office.pk,
+            subject_id=self.user.subject_id,
+            object_type="accounts.accountemail",
+            fields=["email"],
+            purpose="service_delivery",
+            legal_basis="pdpa_24_4",
+        )
+        looks = self.call("GET", "/me/access-log", token=self.token).json()["items"]
+        self.assertEqual([(look["who"], look["result"]) for look in looks], [("officer", "read")])
+        self.assertEqual(
+            self.call("GET", "/me/disclosures", token=self.token).json(), {"items": [], "next_cursor": None}
+        )
+
+
+class NewsTests(ApiTestCase):
+    def test_it_lists_published_news_newest_first(self) -> None:
+        now = timezone.now()
+        for days in (1, 2, 3):
+            NewsItem.objects.create(
+                title_th=f"ข่าว {days}", summary_th="สรุป", body_th="เนื้อหา", published_at=now - timedelta(days=days)
+            )
+        NewsItem.objects.create(title_th="ร่าง", summary_th="", body_th="", published_at=now, is_published=False)
+        first = self.call("GET", "/news?limit=2", language="th").json()
+        rest = self.call("GET", f"/news?limit=2&cursor={first['next_cursor']}").json()
+        self.assertEqual([n["title"] for n in first["items"] + rest["items"]], ["ข่าว 1", "ข่าว 2", "ข่าว 3"])
+
+
+@override_settings(TASKS=personas.IMMEDIATE_TASKS)
+class CitizenJourneyTests(ApiTestCase):
+    def test_it_serves_every_citizen_action_to_the_app_c4(self) -> None:
+        office = builders.agency()
+        builders.certificate(office, fields=("name", "email"))
+        running().clear()
+        # See the policy, create an account accepting it, confirm the address, log in.
+        version = self.call("GET", "/policy").json()["version"]
+        body = {"username": "malee", "email": EMAIL, "password": personas.PASSWORD, "accepted_policy_version": version}
+        self.assertEqual(self.call("POST", "/auth/register", body).status_code, 202)
+        [message] = running().received(to=EMAIL)
+        self.client.post(links(message)[0])
+        token = self.call("POST", "/auth/login", {"username": EMAIL, "password": personas.PASSWORD}).json()["token"]
+        self.assertTrue(self.call("GET", "/me", token=token).json()["email_confirmed"])
+        # Consent, and register for a service after reading its notice.
+        consent = {"agency": office.slug, "granted": True, "age_group": "adult"}
+        self.assertTrue(self.call("PUT", "/me/consents/profile_prefill", consent, token=token).json()["granted"])
+        notice = self.call("GET", "/services/certificate").json()["notice_version"]
+        registration = {
+            "notice": notice,
+            "submission_key": str(uuid.uuid4()),
+            "values": {"name": "มาลี ใจดี", "email": EMAIL},
+        }
+        self.assertEqual(
+            self.call("POST", "/services/certificate/registrations", registration, token=token).status_code, 201
+        )
+        # See and export everything held about me, and file a request.
+        data = self.call("GET", "/me/data", token=token).json()
+        stores = {store_["store"] for store_ in data["stores"] if store_["rows"]}
+        self.assertLessEqual({"accounts.accountemail", "services.registration", "consent.consent"}, stores)
+        filed = self.call("POST", "/me/requests", {"type": "access", "details": ""}, token=token)
+        self.assertEqual(filed.status_code, 201)
+        self.assertEqual(self.call("GET", "/me/access-log", token=token).status_code, 200)
+        self.assertEqual(self.call("GET", "/me/disclosures", token=token).status_code, 200)
+        self.assertEqual(self.call("POST", "/auth/logout", token=token).status_code, 204)
+        self.assertProblem(self.call("GET", "/me", token=token), 401, "unauthenticated")
