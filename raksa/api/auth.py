@@ -5,16 +5,19 @@ ends at its expiry, at log-out, and wherever the account's sessions end. A sessi
 changes something must carry the CSRF token, exactly as a form on the site.
 """
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from raksa.accounts import apptokens
 from raksa.accounts.models import AppToken, User
+from raksa.accounts.reauth import recently_authenticated
 from raksa.api.problems import Problem
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -61,3 +64,19 @@ def account(request: HttpRequest) -> User:
 def app_token(request: HttpRequest) -> AppToken | None:
     """The bearer token of this request, or None for a session."""
     return getattr(request, "app_token", None)
+
+
+def require_recent_password(request: HttpRequest) -> None:
+    """As on the website, acts that cannot be undone, or that hand over everything held about the
+    person, need the password given within RAKSA_REAUTH_MINUTES: for the application, a token from a
+    log-in that recent; for the site's scripts, a session that logged in or re-entered it that recently."""
+    token = app_token(request)
+    if token is not None:
+        recent = timezone.now() - token.created_at <= timedelta(minutes=settings.RAKSA_REAUTH_MINUTES)
+    else:
+        recent = recently_authenticated(request)
+    if not recent:
+        raise Problem(
+            "reauthentication-required",
+            _("Give your password again: log in, then send this request with the new token."),
+        )

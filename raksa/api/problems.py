@@ -28,6 +28,7 @@ TITLES = {
     "body-too-large": (413, gettext_lazy("The request body is too large.")),
     "unauthenticated": (401, gettext_lazy("You need to log in.")),
     "forbidden": (403, gettext_lazy("This request is not allowed.")),
+    "reauthentication-required": (403, gettext_lazy("Your password is needed again for this.")),
     "not-found": (404, gettext_lazy("There is nothing here.")),
     "method-not-allowed": (405, gettext_lazy("This address does not accept that method.")),
     "conflict": (409, gettext_lazy("This cannot be done now.")),
@@ -35,7 +36,7 @@ TITLES = {
     "unavailable": (503, gettext_lazy("This is not available yet.")),
     "server-error": (500, gettext_lazy("Something went wrong on our side.")),
 }
-_BY_STATUS = {status: kind for kind, (status, _title) in TITLES.items()}
+_BY_STATUS = {status: kind for kind, (status, _title) in reversed(TITLES.items())}
 
 
 def type_uri(kind: str) -> str:

@@ -203,6 +203,8 @@ class RegistrationPage(Schema):
 class RequestIn(Input):
     type: REQUEST_TYPES
     details: str = Field("", max_length=4000)
+    agency: str | None = Field(None, max_length=50, description="For consent_withdrawal: the consent's agency.")
+    purpose: str | None = Field(None, max_length=64, description="For consent_withdrawal: the consent's purpose.")
 
 
 class RequestEventOut(Schema):

@@ -3,9 +3,12 @@
 import uuid
 
 from django.http import HttpRequest
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from raksa.api.auth import PERSON, account
+from raksa.api import problems
+from raksa.api.auth import PERSON, account, require_recent_password
 from raksa.api.pagination import PageQuery, page_of_list, page_of_queryset
 from raksa.api.problems import Problem
 from raksa.api.schemas import (
@@ -21,13 +24,14 @@ from raksa.api.schemas import (
     RequestPage,
 )
 from raksa.audit.tracker import describe, entries_about
+from raksa.consent.models import Consent
 from raksa.disclosures import access as disclosure_access
 from raksa.disclosures.actions import ledger_for
 from raksa.disclosures.models import Disclosure
 from raksa.rights import actions
+from raksa.rights.access import own_request
 from raksa.rights.export import assemble
-from raksa.rights.models import RightsRequest
-from raksa.rights.views import own_request
+from raksa.rights.models import IdentityMethod, RequestType, RightsRequest
 from raksa.subjects.models import Subject
 from raksa.vault.openers import Opener
 
@@ -47,10 +51,12 @@ def _subject(request: HttpRequest) -> Subject:
     auth=PERSON,
     by_alias=True,
     summary="All my data",
-    description="The same document as the JSON download of My data (schema `raksa.rights.export`).",
+    description="The same document as the JSON download of My data (schema `raksa.rights.export`). "
+    "As the download, it needs a recent password: a token from a log-in within RAKSA_REAUTH_MINUTES.",
 )
 def my_data(request: HttpRequest) -> dict:
     subject = _subject(request)
+    require_recent_password(request)
     return assemble(subject.id, opener=Opener.for_subject(subject.id))
 
 
@@ -65,11 +71,45 @@ def _request(case: RightsRequest) -> RequestOut:
     )
 
 
-@router.post("/me/requests", response={201: RequestOut}, auth=PERSON, summary="File a rights request")
+@router.post(
+    "/me/requests",
+    response={201: RequestOut},
+    auth=PERSON,
+    summary="File a rights request",
+    description="Filed with a recent password as proof of identity (a token from a log-in within "
+    "RAKSA_REAUTH_MINUTES), as on the website. A consent withdrawal names the consent (`agency`, "
+    "`purpose`) and takes effect at once.",
+)
 def file_request(request: HttpRequest, payload: RequestIn) -> Status:
-    filed = actions.file_request(
-        subject=_subject(request), type=payload.type, details=payload.details, actor=account(request)
-    )
+    subject = _subject(request)
+    user = account(request)
+    require_recent_password(request)
+    language = get_language() or "th"
+    origin = f"{request.scheme}://{request.get_host()}"
+    if payload.type == RequestType.CONSENT_WITHDRAWAL:
+        consent = Consent.objects.filter(
+            subject=subject, agency__slug=payload.agency or "", purpose=payload.purpose or "", granted=True
+        ).first()
+        if consent is None:
+            raise problems.invalid({"purpose": [_("Choose the consent you withdraw.")]})
+        filed = actions.withdraw_consent_by_request(
+            subject=subject,
+            agency=consent.agency,
+            purpose=consent.purpose,
+            actor=user,
+            language=language,
+            origin=origin,
+        )
+    else:
+        filed = actions.file_request(
+            subject=subject,
+            type=payload.type,
+            details=payload.details,
+            actor=user,
+            language=language,
+            origin=origin,
+            identity_method=IdentityMethod.REAUTHENTICATION,
+        )
     return Status(201, _request(filed))
 
 

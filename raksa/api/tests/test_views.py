@@ -7,9 +7,11 @@ from django.test import override_settings
 from django.utils import timezone
 
 from raksa.accounts.addresses import store
+from raksa.accounts.models import AppToken
 from raksa.api.tests.client import ApiTestCase
 from raksa.audit.actions import record
 from raksa.audit.models import AuditEntry
+from raksa.consent.actions import grant_consent
 from raksa.consent.models import Consent, ConsentEvent
 from raksa.content.models import NewsItem
 from raksa.organisations.models import Agency, Controller
@@ -225,6 +227,26 @@ class RightsTests(ApiTestCase):
         listed = self.call("GET", "/me/requests", token=self.token).json()["items"]
         self.assertEqual([r["id"] for r in listed], [case["id"]])
         self.assertIn("rights.request.file", AuditEntry.objects.values_list("action", flat=True))
+
+    def test_it_asks_for_the_password_again_as_the_website_does(self) -> None:
+        AppToken.objects.update(created_at=timezone.now() - timedelta(minutes=11))
+        refused = self.call("POST", "/me/requests", {"type": "erasure"}, token=self.token)
+        self.assertProblem(refused, 403, "reauthentication-required")
+        self.assertProblem(self.call("GET", "/me/data", token=self.token), 403, "reauthentication-required")
+        self.assertFalse(RightsRequest.objects.exists())
+        fresh = self.token_for(self.user)
+        self.assertEqual(self.call("POST", "/me/requests", {"type": "erasure"}, token=fresh).status_code, 201)
+
+    def test_it_withdraws_a_consent_by_request_at_once(self) -> None:
+        office = builders.agency()
+        subject = builders.subject_of(self.user)
+        grant_consent(subject=subject, agency=office, purpose="profile_prefill", channel="app", minor=False)
+        body = {"type": "consent_withdrawal", "agency": office.slug, "purpose": "profile_prefill"}
+        filed = self.call("POST", "/me/requests", body, token=self.token).json()
+        self.assertEqual(filed["status"], "completed")
+        self.assertFalse(Consent.objects.get(subject=subject).granted)
+        unknown = self.call("POST", "/me/requests", {**body, "purpose": "news_and_pr"}, token=self.token)
+        self.assertIn("purpose", self.field_errors(self.assertProblem(unknown, 422, "invalid-input")))
 
     def test_it_refuses_an_unknown_request_type(self) -> None:
         refused = self.call("POST", "/me/requests", {"type": "everything"}, token=self.token)
