@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from raksa.accounts.actions import deactivate_account
 from raksa.accounts.models import User
 from raksa.audit import actions as audit
+from raksa.audit.models import Outcome
 from raksa.consent.actions import withdraw_consent
 from raksa.consent.models import Channel
-from raksa.organisations.models import Agency, Controller
+from raksa.organisations.models import Agency, Controller, StaffMembership
 from raksa.registry import RetentionClass, registry
 from raksa.rights import finders, mail
 from raksa.rights.models import CLOSED, IdentityMethod, RequestEvent, RequestType, RightsRequest, Status, Step
@@ -71,6 +72,10 @@ def _event(request: RightsRequest, *, status: str, actor: User | None, note: str
 
 
 def _audit(request: RightsRequest, action: str, actor: User | None, **extra: object) -> None:
+    # A member of staff's steps carry their role and agency: the agency's RoPA counts its refusals.
+    membership = StaffMembership.objects.filter(user_id=actor.pk).first() if actor is not None else None
+    if membership is not None:
+        extra = {"role": membership.role, "agency_id": membership.agency_id, **extra}
     audit.record(
         action=action,
         actor=actor,
@@ -204,14 +209,13 @@ def set_status(
         request.closed_at = timezone.now() if status in CLOSED else None
         request.save(update_fields=["status", "refusal_reason", "last_error", "closed_at"])
         _event(request, status=status, actor=actor, note=refusal_reason or error)
-        audit.record(
-            action=f"rights.request.{status}",
-            actor=actor,
-            subject_id=request.subject_id,
-            object_type="rights.rightsrequest",
-            object_id=request.id,
-            purpose="rights_requests",
+        # A refusal is recorded as denied, with its legal reason: the RoPA (s39) counts it.
+        _audit(
+            request,
+            f"rights.request.{status}",
+            actor,
             legal_basis=refusal_reason,
+            outcome=Outcome.DENIED if status == Status.REFUSED else Outcome.ALLOWED,
         )
         # A retried step (failed → in progress) or a repeated status writes nothing new to the person.
         if status in MAILED_STATUSES and status != previous and previous != Status.FAILED:

@@ -14,6 +14,7 @@ from raksa.accounts.sessions import STARTED
 from raksa.audit.models import AuditEntry
 from raksa.consent.actions import grant_consent
 from raksa.consent.models import Channel, Consent
+from raksa.disclosures import ropa
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.rights import actions
 from raksa.rights.models import Export, RequestType, RightsRequest, Status
@@ -190,6 +191,11 @@ class StaffPagesTests(TestCase):
             (Status.REFUSED, self.officer.user, "id_card", "complex_request"),
         )
         self.assertEqual(actions.refusals(), [("rectification", "pdpa_s30_harms_others", 1)])
+        entry = AuditEntry.objects.get(action="rights.request.refused")
+        self.assertEqual(
+            (entry.outcome, entry.legal_basis, entry.agency_id), ("denied", "pdpa_s30_harms_others", self.office.pk)
+        )
+        self.assertIn("rights.request.refused: 1", [row.text("en") for row in ropa.build(self.office)])  # s39
 
     def test_it_applies_a_correction_from_the_case_page_only_after_identity_r3(self) -> None:
         registration = builders.registration(
