@@ -86,6 +86,8 @@ ACCOUNTS = [
     ("officer.minburi", "raksa-demo-officer", "minburi", StaffRole.OFFICER, "officer, Minburi District Office"),
     ("dpo.minburi", "raksa-demo-dpo", "minburi", StaffRole.DPO, "data protection officer, Minburi District Office"),
     ("admin.most", "raksa-demo-admin", "most-ops", StaffRole.ADMINISTRATOR, "administrator, Ministry office"),
+    # The platform operator's DPO answers data-subject requests (staff/rights/).
+    ("dpo.most", "raksa-demo-dpo", "most-ops", StaffRole.DPO, "data protection officer, Ministry office"),
 ]
 
 

@@ -101,3 +101,25 @@ def test_it_carries_a_rectification_from_the_person_to_the_officer_and_back_r3(
     assert case.status == Status.COMPLETED
     subjects = [str(message["Subject"]) for message in mailbox.received(to=EMAIL)]
     assert len(subjects) == 3  # received, in progress, completed
+
+
+def test_it_closes_an_account_in_the_browser_and_the_person_cannot_log_in_again_r3(
+    live_server, settings, mailbox: Mailbox
+) -> None:
+    settings.TASKS = personas.IMMEDIATE_TASKS
+    personas.platform_operator()
+    person = personas.citizen("malee")
+    store_email(person, EMAIL)
+    with chromium_page() as (page, _requests):
+        _log_in(page, live_server.url, "malee")
+        page.goto(f"{live_server.url}/th/me/account/close/")
+        page.get_by_role("button", name="ปิดบัญชีและลบข้อมูลของฉัน").click()
+        assert page.locator(".errorlist").count() == 1  # the confirmation box was not ticked
+        page.get_by_label("ฉันเข้าใจว่าบัญชีของฉันจะถูกปิด", exact=False).check()
+        page.get_by_role("button", name="ปิดบัญชีและลบข้อมูลของฉัน").click()
+        assert page.get_by_role("heading", level=1).inner_text() == "บัญชีของท่านปิดแล้ว"
+        screenshot(page, "rights-account-closed-th")
+        _log_in(page, live_server.url, "malee")
+        assert "/accounts/login/" in page.url  # refused: the account is gone
+    assert RightsRequest.objects.get().status == Status.COMPLETED
+    assert len(mailbox.received(to=EMAIL)) == 2  # received, then the last message once erased
