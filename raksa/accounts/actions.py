@@ -35,6 +35,7 @@ from raksa.consent.models import Channel, PolicyVersion
 from raksa.organisations.models import Agency, StaffMembership
 from raksa.retention.actions import run_retention
 from raksa.subjects.models import Subject
+from raksa.vault.actions import ValueTakenError
 from raksa.vault.routers import KEYSTORE
 
 BACKEND = "raksa.accounts.backends.AccountBackend"
@@ -113,15 +114,20 @@ def create_account(
     """
     # Hashed before the transaction (see check_login); for a known address too, so both take as long.
     encoded = make_password(password)
-    _create_account(
-        username=username,
-        email=email,
-        encoded=encoded,
-        policy=policy,
-        origin=origin,
-        language=language,
-        channel=channel,
-    )
+    try:
+        _create_account(
+            username=username,
+            email=email,
+            encoded=encoded,
+            policy=policy,
+            origin=origin,
+            language=language,
+            channel=channel,
+        )
+    except ValueTakenError:
+        # Another sign-up took the address between the look-up and the insert (the key store's
+        # unique index refused the second): nothing of this one was kept; answer as for a known address.
+        _notify_owner_of_signup(email=email, origin=origin, language=language)
 
 
 @transaction.atomic
@@ -129,10 +135,7 @@ def create_account(
 def _create_account(
     *, username: str, email: str, encoded: str, policy: PolicyVersion, origin: str, language: str, channel: str
 ) -> None:
-    owner = addresses.find_user(email)
-    if owner is not None:
-        record(action="accounts.signup_existing_email", subject_id=owner.subject_id, outcome="denied")
-        send_account_mail.enqueue(user_id=str(owner.pk), kind="signup_notice", origin=origin, language=language)
+    if _notify_owner_of_signup(email=email, origin=origin, language=language):
         return
     subject = Subject.objects.create()
     user = User(username=username, subject=subject, password=encoded, password_changed_at=timezone.now())
@@ -141,6 +144,17 @@ def _create_account(
     _event("accounts.account_created", user, actor=user)
     accept_policy(subject=subject, version=policy, channel=channel)
     send_account_mail.enqueue(user_id=str(user.pk), kind=TokenPurpose.CONFIRM_EMAIL, origin=origin, language=language)
+
+
+@transaction.atomic
+def _notify_owner_of_signup(*, email: str, origin: str, language: str) -> bool:
+    """If an account has this address, tell its owner someone tried to sign up with it; say whether one has."""
+    owner = addresses.find_user(email)
+    if owner is None:
+        return False
+    record(action="accounts.signup_existing_email", subject_id=owner.subject_id, outcome="denied")
+    send_account_mail.enqueue(user_id=str(owner.pk), kind="signup_notice", origin=origin, language=language)
+    return True
 
 
 @transaction.atomic
@@ -155,14 +169,23 @@ def confirm_email(*, token: AccountToken) -> bool:
     return True
 
 
-@transaction.atomic
-@transaction.atomic(using=KEYSTORE)
 def change_email(*, user: User, email: str, origin: str, language: str) -> None:
     """Rectify the account's address; it counts as unconfirmed until the link mailed to it is followed.
 
     An address that another account has is not taken, and its owner gets a notice instead: the
     person sees the same answer either way, as at sign-up.
     """
+    try:
+        _change_email(user=user, email=email, origin=origin, language=language)
+    except ValueTakenError:
+        # Taken by another account meanwhile (the key store's unique index refused): nothing was
+        # changed; now that the other is committed, the look-up finds its owner and answers as usual.
+        _change_email(user=user, email=email, origin=origin, language=language)
+
+
+@transaction.atomic
+@transaction.atomic(using=KEYSTORE)
+def _change_email(*, user: User, email: str, origin: str, language: str) -> None:
     owner = addresses.find_user(email)
     if owner is not None and owner.pk != user.pk:
         record(action="accounts.email_change_existing", subject_id=owner.subject_id, outcome="denied")

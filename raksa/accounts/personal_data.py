@@ -39,4 +39,5 @@ declare(
     purposes=[ACCOUNT_OPERATION],
     legal_basis=PUBLIC_TASK,
     indexed=True,
+    unique=True,  # one account per address: two sign-ups at once cannot both take it
 )

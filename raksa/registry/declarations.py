@@ -66,6 +66,8 @@ class Declaration:
     retention: RetentionClass
     # Keep a blind index (raksa.vault.indexes) for exact-match look-ups of this field.
     indexed: bool = False
+    # No two rows of this field may hold the same (normalised) value: the key store's index refuses it.
+    unique: bool = False
     # Why the field stays in a plaintext column; empty for vault-encrypted fields.
     plaintext: str = ""
 
@@ -128,6 +130,7 @@ class Registry:
         legal_basis: LegalBasis,
         retention: RetentionClass | None = None,
         indexed: bool = False,
+        unique: bool = False,
         plaintext: str = "",
     ) -> Declaration:
         where = f"{model}.{field}"
@@ -153,6 +156,8 @@ class Registry:
             raise ImproperlyConfigured(f"{where}: the category {category.code!r} has no blind index kind")
         if indexed and plaintext:
             raise ImproperlyConfigured(f"{where}: a blind index is only for encrypted fields")
+        if unique and not indexed:
+            raise ImproperlyConfigured(f"{where}: uniqueness is kept by the blind index: declare it indexed")
         label = model_label(model)
         if field in self._declarations.get(label, {}):
             raise ImproperlyConfigured(f"{where} is declared twice")
@@ -166,6 +171,7 @@ class Registry:
             legal_basis=legal_basis,
             retention=retention,
             indexed=indexed,
+            unique=unique,
             plaintext=plaintext,
         )
         self._declarations.setdefault(label, {})[field] = declaration

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import router, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
@@ -15,6 +15,11 @@ from raksa.vault.fields import _attname, row_context
 from raksa.vault.models import BlindIndex, DataKey
 from raksa.vault.routers import KEYSTORE
 from raksa.vault.sealed import Sealed
+
+
+class ValueTakenError(crypto.VaultError):
+    """A field declared unique already holds this value in another row (found by its blind index).
+    The message names the field, never the value."""
 
 
 def save_sealed(instance: Model) -> None:
@@ -40,18 +45,28 @@ def update_indexes(instance: Model) -> None:
             if value is None:
                 index.delete()
             elif isinstance(value, Sealed) and value.index_digest is not None:
-                BlindIndex.objects.using(KEYSTORE).update_or_create(
-                    store=row.store,
-                    object_id=row.object_id,
-                    field=declaration.field,
-                    defaults={
-                        "kind": kind,
-                        "digest": value.index_digest,
-                        "subject_id": row.subject_id,
-                        "controller_id": row.controller_id,
-                        "retention": declaration.retention.code,
-                    },
-                )
+                try:
+                    with transaction.atomic(using=KEYSTORE):
+                        BlindIndex.objects.using(KEYSTORE).update_or_create(
+                            store=row.store,
+                            object_id=row.object_id,
+                            field=declaration.field,
+                            defaults={
+                                "kind": kind,
+                                "digest": value.index_digest,
+                                "unique": declaration.unique,
+                                "subject_id": row.subject_id,
+                                "controller_id": row.controller_id,
+                                "retention": declaration.retention.code,
+                            },
+                        )
+                except IntegrityError:
+                    taken = BlindIndex.objects.using(KEYSTORE).filter(
+                        store=row.store, field=declaration.field, digest=value.index_digest, unique=True
+                    )
+                    if declaration.unique and taken.exclude(object_id=row.object_id).exists():
+                        raise ValueTakenError(f"another {row.store} row holds this {declaration.field}") from None
+                    raise
 
 
 @dataclass(frozen=True)

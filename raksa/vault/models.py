@@ -8,6 +8,7 @@ import uuid
 from typing import ClassVar
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from raksa.vault.routers import KEYSTORE_MODELS
@@ -57,13 +58,18 @@ class BlindIndex(models.Model):
     store = models.CharField(max_length=100)
     field = models.CharField(max_length=100)
     object_id = models.UUIDField()
+    # The field is declared unique (an account's e-mail): no other row of it may have this digest.
+    unique = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("blind index")
         verbose_name_plural = _("blind indexes")
         indexes = [models.Index(fields=["kind", "digest"], name="vault_blindindex_lookup")]
         constraints = [
-            models.UniqueConstraint(fields=["store", "object_id", "field"], name="one_blind_index_per_value")
+            models.UniqueConstraint(fields=["store", "object_id", "field"], name="one_blind_index_per_value"),
+            models.UniqueConstraint(
+                fields=["store", "field", "digest"], condition=Q(unique=True), name="unique_value_per_field"
+            ),
         ]
 
     def __str__(self) -> str:

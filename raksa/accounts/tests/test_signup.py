@@ -1,5 +1,8 @@
+import threading
+from unittest import mock
+
 from django.db import IntegrityError, connections
-from django.test import Client, TestCase, override_settings
+from django.test import Client, TestCase, TransactionTestCase, override_settings
 
 from raksa.accounts import actions, addresses
 from raksa.accounts.models import User
@@ -8,6 +11,7 @@ from raksa.consent.models import PolicyAcceptance
 from raksa.subjects.models import Subject
 from raksa.testing import accounts as personas
 from raksa.testing.mailbox import links, running
+from raksa.vault.actions import ValueTakenError
 
 SIGNUP = "/th/accounts/signup/"
 DONE = "/th/accounts/signup/done/"
@@ -162,3 +166,62 @@ class SignupTests(TestCase):
         response = self.client.post("/en/accounts/signup/", {"username": "", "email": "x", "password": "1"})
         self.assertContains(response, "This field is required.")
         self.assertContains(response, "Enter a valid email address.")
+
+
+class SimultaneousSignupTests(TransactionTestCase):
+    """Two sign-ups with one address at the same moment: one account, and the same answer to both."""
+
+    databases = "__all__"
+
+    def test_it_keeps_one_account_per_address_even_when_two_sign_up_at_once(self) -> None:
+        if connections["default"].vendor != "postgresql":
+            self.skipTest("SQLite lets one writer in at a time: the second sign-up finds the first's address")
+        personas.platform_operator()
+        policy = personas.platform_policy()
+        both_looked = threading.Barrier(2, timeout=30)
+        looked_up = []
+        real_find_user = addresses.find_user
+
+        def find_user_then_wait(email: str) -> User | None:
+            # Both sign-ups look the address up before either saves it: the race a busy server has.
+            found = real_find_user(email)
+            looked_up.append(found)
+            if len(looked_up) <= 2:
+                both_looked.wait()
+            return found
+
+        failures: list[BaseException] = []
+
+        def sign_up_as(username: str) -> None:
+            try:
+                actions.create_account(
+                    username=username, email=EMAIL, password=PASSWORD, policy=policy, origin="http://t", language="th"
+                )
+            except BaseException as error:
+                failures.append(error)
+            finally:
+                connections.close_all()
+
+        with (
+            override_settings(TASKS=personas.IMMEDIATE_TASKS),
+            mock.patch.object(addresses, "find_user", find_user_then_wait),
+        ):
+            threads = [threading.Thread(target=sign_up_as, args=(name,)) for name in ("somchai", "somchai_two")]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        self.assertEqual(failures, [])
+        self.assertEqual(looked_up[:2], [None, None])
+        owner = addresses.find_user(EMAIL)
+        self.assertIsNotNone(owner)
+        self.assertEqual(User.objects.filter(is_staff=False).exclude(pk=owner.pk).count(), 0)
+        self.assertEqual(AuditEntry.objects.filter(action="accounts.signup_existing_email").count(), 1)
+
+    def test_it_refuses_a_second_row_with_an_address_another_account_has(self) -> None:
+        personas.platform_operator()
+        first, second = personas.citizen("first"), personas.citizen("second")
+        addresses.replace(first, "same@example.org")
+        with self.assertRaises(ValueTakenError):
+            addresses.replace(second, " SAME@example.org")
+        self.assertEqual(addresses.find_user("same@example.org"), first)
