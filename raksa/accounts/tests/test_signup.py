@@ -214,7 +214,7 @@ class SimultaneousSignupTests(TransactionTestCase):
         self.assertEqual(failures, [])
         self.assertEqual(looked_up[:2], [None, None])
         owner = addresses.find_user(EMAIL)
-        self.assertIsNotNone(owner)
+        assert owner is not None
         self.assertEqual(User.objects.filter(is_staff=False).exclude(pk=owner.pk).count(), 0)
         self.assertEqual(AuditEntry.objects.filter(action="accounts.signup_existing_email").count(), 1)
 
