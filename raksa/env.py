@@ -1,5 +1,6 @@
 """Typed readers for the environment. Each fails loudly on a value it cannot use."""
 
+import ipaddress
 import os
 from urllib.parse import unquote, urlsplit
 
@@ -43,6 +44,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str, default: tuple[str, ...] = ()) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated IP addresses or networks (CIDR), e.g. "10.0.0.5, 172.16.0.0/12"."""
+    raw = os.environ.get(name)
+    items = default if raw is None else [item.strip() for item in raw.split(",") if item.strip()]
+    networks = []
+    for item in items:
+        try:
+            networks.append(ipaddress.ip_network(item, strict=True))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must list IP addresses or networks (CIDR), not {item!r}") from None
+    return tuple(networks)
 
 
 def env_choice(name: str, default: str, choices: set[str]) -> str:

@@ -9,7 +9,7 @@ from django.utils.csp import CSP  # type: ignore[import-not-found,unused-ignore]
 from django.utils.translation import gettext_lazy as _
 
 from raksa import devkeys
-from raksa.env import database_from_url, env_bool, env_choice, env_int, env_list, env_str
+from raksa.env import database_from_url, env_bool, env_choice, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("RAKSA_VAR_DIR", str(BASE_DIR / "var")))
@@ -43,6 +43,9 @@ RAKSA_AUDIT_SIGNING_KEY = _key("RAKSA_AUDIT_SIGNING_KEY")
 RAKSA_STAFF_SECOND_FACTOR_CHECK = "raksa.accounts.mfa.passed_second_factor"
 RAKSA_AUDIT_CHECKPOINT_FILE = Path(env_str("RAKSA_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl")))
 
+# Proxies in front of Raksa (load balancer, nginx) whose X-Forwarded-For is believed: addresses or
+# CIDR networks. Empty: the client is the peer (REMOTE_ADDR). See raksa/core/clients.py.
+RAKSA_TRUSTED_PROXIES = env_networks("RAKSA_TRUSTED_PROXIES")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when RAKSA_ENV=production")

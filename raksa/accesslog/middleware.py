@@ -15,6 +15,7 @@ from django.utils.functional import empty
 
 from raksa.accesslog import spool
 from raksa.accesslog.redaction import clean_address, clean_referrer
+from raksa.core.clients import client_address
 
 
 class AccessLogMiddleware:
@@ -37,7 +38,7 @@ class AccessLogMiddleware:
         size = response.get("Content-Length") or 0 if response.streaming else len(response.content)  # type: ignore[attr-defined]
         line = (
             f"{start // 1_000_000}\t{(time_ns() - start) // 1000}\t{request.method}\t{response.status_code}\t{size}\t"
-            f"{meta.get('REMOTE_ADDR', '')}\t{host}\t{clean_address(path, query)}\t"
+            f"{client_address(meta)}\t{host}\t{clean_address(path, query)}\t"
             f"{clean_referrer(referrer, host) if referrer else ''}\t{meta.get('HTTP_USER_AGENT', '')}\t"
             f"{self._subject_id(request)}\t{getattr(request, 'request_id', '')}"
         )
@@ -70,7 +71,7 @@ class AccessLogMiddleware:
             request.method or "",
             str(response.status_code),
             str(size),
-            meta.get("REMOTE_ADDR", ""),
+            client_address(meta),
             host,
             clean_address(request.path, meta.get("QUERY_STRING", "")),
             clean_referrer(referrer, host) if referrer else "",

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from raksa.accounts.models import LoginThrottle, User
+from raksa.core.clients import client_address
 
 # Repeated failures far apart are not an attack: the count starts again after a quiet day.
 FORGET_AFTER = timedelta(days=1)
@@ -33,14 +34,9 @@ def _keyed(kind: str, value: str) -> str:
     ).hexdigest()
 
 
-def client_address(request: HttpRequest) -> str:
-    """The peer address. Behind a proxy, the WSGI server must put the client's address here."""
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def pair_for(request: HttpRequest, *, user: User | None, identifier: str) -> Pair:
     account = f"user:{user.pk}" if user is not None else f"id:{identifier.strip().casefold()}"
-    return Pair(account_key=_keyed("account", account), address_key=_keyed("address", client_address(request)))
+    return Pair(account_key=_keyed("account", account), address_key=_keyed("address", client_address(request.META)))
 
 
 def blocked_until(pair: Pair) -> datetime | None:

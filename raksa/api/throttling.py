@@ -1,7 +1,7 @@
 """Rate limits shared by every server process: fixed one-minute windows counted in the database.
 
 Clients are told apart by account once authenticated, else by address (the peer address, as the
-log-in throttle sees it: raksa.accounts.throttle.client_address); both are keyed hashes, so neither
+log-in throttle sees it: raksa.core.clients.client_address); both are keyed hashes, so neither
 is stored. Log-in failures are throttled separately, per (account, address), by the accounts app.
 """
 
@@ -15,15 +15,17 @@ from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from ninja.throttling import BaseThrottle
 
-from raksa.accounts.throttle import client_address
 from raksa.api.models import RequestCount
+from raksa.core.clients import client_address
 
 WINDOW_SECONDS = 60
 
 
 def _bucket(scope: str, request: HttpRequest) -> str:
     user = getattr(request, "auth", None)
-    who = f"account:{user.pk}" if user is not None and hasattr(user, "pk") else f"address:{client_address(request)}"
+    who = (
+        f"account:{user.pk}" if user is not None and hasattr(user, "pk") else f"address:{client_address(request.META)}"
+    )
     return salted_hmac("raksa.api.throttling", f"{scope}:{who}", algorithm="sha256").hexdigest()
 
 

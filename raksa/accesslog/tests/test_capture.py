@@ -12,6 +12,7 @@ from raksa.accesslog.ingest import ingest_spool
 from raksa.accesslog.models import AccessRecord, DailyCount
 from raksa.accesslog.redaction import REDACTED, clean_referrer
 from raksa.accesslog.tests.helpers import CHROME, SpoolDirectory, staff
+from raksa.env import env_networks
 
 TOKEN = "Mg-cd8f1e2a9b7c4d3e8f1a2b3c4d5e6f7a"
 
@@ -36,6 +37,13 @@ class CaptureTests(TestCase):
         self.assertEqual(subject, "")
         self.assertGreater(int(time_ms), 1_700_000_000_000)
         self.assertEqual(int(size), len(response.content))
+
+    def test_it_records_the_client_a_trusted_proxy_forwarded_and_no_one_elses_c2(self) -> None:
+        forwarded = {"HTTP_X_FORWARDED_FOR": "198.51.100.1"}
+        with override_settings(RAKSA_TRUSTED_PROXIES=env_networks("RAKSA_TEST_NO_SUCH_VARIABLE", ("127.0.0.1",))):
+            self.client.get("/th/", **forwarded)
+        self.client.get("/th/", **forwarded)  # no trusted proxy: the header is anyone's to write
+        self.assertEqual([line[6] for line in self.spool.lines()], ["198.51.100.1", "127.0.0.1"])
 
     def test_it_keeps_only_allow_listed_query_parameters_c2(self) -> None:
         self.client.get("/th/?page=2&email=somchai%40example.com&token=abc&q=my+name")
