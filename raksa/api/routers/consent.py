@@ -1,6 +1,5 @@
 """The privacy policies (the platform's and each agency's) and the person's consents."""
 
-from django import forms
 from django.http import HttpRequest
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -22,6 +21,7 @@ from raksa.api.schemas import (
     ProcessingOut,
 )
 from raksa.consent import access, actions, policies
+from raksa.consent.forms import AgeGroup, ConsentGrantForm
 from raksa.consent.models import Channel, Consent, PolicyVersion
 from raksa.consent.purposes import BY_EMAIL, consent_purposes
 from raksa.consent.purposes import description as describe_purpose
@@ -188,30 +188,27 @@ def set_consent(request: HttpRequest, purpose: str, payload: ConsentIn) -> Conse
 
 
 def _grant(request: HttpRequest, subject: Subject, agency: Agency, purpose: str, payload: ConsentIn) -> None:
-    errors: dict[str, list[str]] = {}
-    if payload.age_group is None:
-        errors["age_group"] = [_("Say whether you are 20 or older.")]
-    elif payload.age_group == "minor" and not payload.guardian_consents:
-        errors["guardian_consents"] = [
-            _("A person under 20 can consent only together with a parent or legal guardian (PDPA section 20).")
-        ]
-    email = ""
-    if purpose in BY_EMAIL:
-        try:
-            email = forms.EmailField(max_length=254).clean(payload.email or "")
-        except forms.ValidationError as error:
-            errors["email"] = error.messages
-    elif payload.email:
-        errors["email"] = [_("This purpose is not delivered by e-mail.")]
-    if errors:
-        raise problems.invalid(errors)
+    """Through the web's own form: the same checks (PDPA s20 for minors, the address for e-mail), the same words."""
+    needs_email = purpose in BY_EMAIL
+    if payload.email and not needs_email:
+        raise problems.invalid({"email": [_("This purpose is not delivered by e-mail.")]})
+    form = ConsentGrantForm(
+        {
+            "age_group": payload.age_group or "",
+            "guardian_consents": "on" if payload.guardian_consents else "",
+            "email": payload.email or "",
+        },
+        needs_email=needs_email,
+    )
+    if not form.is_valid():
+        raise problems.from_form(form)
     actions.grant_consent(
         subject=subject,
         agency=agency,
         purpose=purpose,
         channel=Channel.APP,
-        minor=payload.age_group == "minor",
-        guardian_consents=payload.guardian_consents,
-        email=email,
+        minor=form.cleaned_data["age_group"] == AgeGroup.MINOR,
+        guardian_consents=form.cleaned_data["guardian_consents"],
+        email=form.cleaned_data.get("email", ""),
         actor=request.user,
     )
