@@ -106,23 +106,21 @@ class SpoolWriter:
 
     def write(self, line: str) -> None:
         """Append one record (FIELDS joined by tabs, already escaped) before the response returns."""
+        now = time.monotonic()
         with self._lock:
-            self._backlog.append(line)
             try:
-                if self._fd < 0 or self._should_rotate():
+                if self._fd < 0 or self._size >= ROTATE_BYTES or now - self._opened_at >= ROTATE_SECONDS:
                     self._open()
-                while self._backlog:
-                    self._sequence += 1
-                    data = f"{self._sequence}\t{self._backlog[0]}\n".encode("utf-8", "replace")
-                    written = os.write(self._fd, data)
-                    if written != len(data):
-                        raise OSError(f"short write ({written} of {len(data)} bytes)")
-                    self._backlog.popleft()
-                    self._size += written
-                    self.counters.written += 1
+                if self._backlog:  # records kept in memory by an earlier failure go first, in order
+                    self._backlog.append(line)
+                    self._drain()
+                else:
+                    self._append(line)
                 self._dirty = True
-                self.counters.last_success = time.monotonic()
+                self.counters.last_success = now
             except OSError as error:
+                if not self._backlog or self._backlog[-1] is not line:
+                    self._backlog.append(line)
                 self._failed(error)
 
     def healthy(self) -> bool:
@@ -143,8 +141,19 @@ class SpoolWriter:
         self._backlog.clear()
         self._syncer = None
 
-    def _should_rotate(self) -> bool:
-        return self._size >= ROTATE_BYTES or time.monotonic() - self._opened_at >= ROTATE_SECONDS
+    def _append(self, line: str) -> None:
+        self._sequence += 1
+        data = f"{self._sequence}\t{line}\n".encode("utf-8", "replace")
+        written = os.write(self._fd, data)
+        if written != len(data):
+            raise OSError(f"short write ({written} of {len(data)} bytes)")
+        self._size += written
+        self.counters.written += 1
+
+    def _drain(self) -> None:
+        while self._backlog:
+            self._append(self._backlog[0])
+            self._backlog.popleft()
 
     def _open(self) -> None:
         self._seal()
