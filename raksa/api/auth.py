@@ -24,6 +24,13 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 class AppTokenAuth(HttpBearer):
+    def __call__(self, request: HttpRequest) -> User | None:
+        # Ninja's own reading logs an unexpected header in DEBUG: it could be someone's password.
+        scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        return self.authenticate(request, token)
+
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         found = apptokens.valid(token.strip())
         if found is None:

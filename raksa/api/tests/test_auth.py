@@ -189,3 +189,11 @@ class SessionTests(ApiTestCase):
         done = browser.post("/api/v1/auth/logout", headers={"X-CSRFToken": csrf})
         self.assertEqual(done.status_code, 204)
         self.assertProblem(self.call("GET", "/me", client=browser), 401, "unauthenticated")
+
+
+class OtherSchemeTests(ApiTestCase):
+    def test_it_refuses_other_authorization_schemes_without_logging_them(self) -> None:
+        personas.citizen("malee")
+        with self.settings(DEBUG=True), self.assertNoLogs(level="ERROR"):
+            refused = self.api.get("/api/v1/me", headers={"Authorization": "Basic bWFsZWU6c2VjcmV0"})
+        self.assertProblem(refused, 401, "unauthenticated")
