@@ -14,6 +14,9 @@ from raksa.audit.models import AuditEntry
 from raksa.consent.actions import grant_consent
 from raksa.consent.models import Consent, ConsentEvent
 from raksa.content.models import NewsItem
+from raksa.disclosures.actions import disclose
+from raksa.disclosures.models import Recipient, RecipientKind
+from raksa.disclosures.tests.fixtures import court_order, inquiry
 from raksa.organisations.models import Agency, Controller
 from raksa.rights.actions import file_request
 from raksa.rights.export import SCHEMA, SCHEMA_VERSION, assemble
@@ -73,6 +76,11 @@ class PolicyTests(ApiTestCase):
         self.assertEqual(self.call("GET", "/agencies/minburi/policy").json()["scope"], "platform")
         self.assertEqual(self.call("GET", "/agencies/minburi/policy/versions").json()["items"], [])
         self.assertProblem(self.call("GET", "/agencies/nowhere/policy"), 404, "not-found")
+        builders.publish_policy(self.agency)
+        own = self.call("GET", "/agencies/minburi/policy").json()
+        self.assertEqual((own["scope"], own["version"]), ("minburi", 1))
+        versions = self.call("GET", "/agencies/minburi/policy/versions").json()["items"]
+        self.assertEqual([v["version"] for v in versions], [1])
         self.assertProblem(self.call("GET", "/agencies/platform/policy"), 404, "not-found")
 
 
@@ -277,6 +285,31 @@ class RightsTests(ApiTestCase):
         self.assertEqual(
             self.call("GET", "/me/disclosures", token=self.token).json(), {"items": [], "next_cursor": None}
         )
+        court = Recipient.objects.create(
+            agency=office,
+            slug="civil-court",
+            name_th="ศาลแพ่ง",
+            name_en="Civil Court",
+            kind=RecipientKind.COURT,
+            purposes=["rights_requests"],
+            fields=["consent.inquiry.name"],
+        )
+        builders.publish_policy(office)
+        subject = builders.subject_of(self.user)
+        inquiry(office, subject)
+        disclose(
+            subject=subject,
+            recipient=court,
+            purpose="rights_requests",
+            fields=["consent.inquiry.name"],
+            basis=court_order(),
+            actor=officer.user,
+        )
+        ledger = self.call("GET", "/me/disclosures", token=self.token).json()["items"]
+        shown = [(line["recipient"], line["basis"], line["fields"]) for line in ledger]
+        self.assertEqual(shown, [("Civil Court", "legal", ["consent.inquiry.name"])])
+        other = self.token_for(personas.citizen("somchai"))
+        self.assertEqual(self.call("GET", "/me/disclosures", token=other).json()["items"], [])
 
 
 class NewsTests(ApiTestCase):
