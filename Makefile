@@ -10,7 +10,7 @@ RAKSA_TEST_PG ?= postgres://postgres@127.0.0.1:5432
 RAKSA_TEST_DB ?= raksa
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test setup lint typecheck test-sqlite test-postgres messages bench clean
+.PHONY: run test setup lint typecheck test-sqlite test-postgres messages bench chaos clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Raksa needs Python 3.12 or newer (see .python-version); found " + sys.version)'
@@ -70,6 +70,12 @@ test: lint typecheck test-sqlite test-postgres
 
 bench: setup
 	$(BIN)/raksa bench $(ARGS)
+
+# Crash and recovery (issue 13): a PostgreSQL cluster of its own killed and restarted under writes,
+# workers killed, the spool's disk filled, two servers on one database. Needs PostgreSQL's server
+# tools (RAKSA_PG_BIN, default /usr/lib/postgresql/15/bin) and, for the tmpfs, root; takes minutes.
+chaos: setup
+	$(BIN)/pytest -q -s -m chaos raksa/chaos
 
 clean:
 	rm -rf $(VENV) var/static node_modules

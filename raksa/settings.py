@@ -41,6 +41,9 @@ RAKSA_AUDIT_SIGNING_KEY = _key("RAKSA_AUDIT_SIGNING_KEY")
 # How the staff gateway asks whether this session passed the second factor (the accounts app
 # answers; the core names it here rather than importing a feature app).
 RAKSA_STAFF_SECOND_FACTOR_CHECK = "raksa.accounts.mfa.passed_second_factor"
+# What the audit log asks before recording during a request: can the request's access record be
+# written? If not, it refuses, and the action with it (the access log answers; fail closed).
+RAKSA_AUDIT_ACCESS_RECORD_CHECK = "raksa.accesslog.spool.capture_problem"
 RAKSA_AUDIT_CHECKPOINT_FILE = Path(env_str("RAKSA_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl")))
 
 # Proxies in front of Raksa (load balancer, nginx) whose X-Forwarded-For is believed: addresses or

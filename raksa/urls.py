@@ -9,6 +9,8 @@ from raksa.content import views as content_views
 from raksa.content.sitemaps import SITEMAPS
 from raksa.core import views as core_views
 
+handler500 = core_views.server_error
+
 urlpatterns = [
     path("", core_views.root),
     path("healthz", core_views.healthz, name="healthz"),

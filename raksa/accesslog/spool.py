@@ -248,6 +248,28 @@ def health() -> str | None:
         return f"spool directory cannot be created ({error.strerror})"
     if not os.access(directory, os.W_OK | os.X_OK):
         return "spool directory is not writable"
+    return _disk_problem(directory)
+
+
+def capture_problem() -> str | None:
+    """Why this process could not record the access of the request it serves; None when it can,
+    and in processes that serve no requests (workers, commands).
+
+    Audit entries made while serving a request point to its access record by request ID, so the audit
+    log refuses to record (and the action with it) while that record cannot be written: fail closed
+    (settings.RAKSA_AUDIT_ACCESS_RECORD_CHECK).
+    """
+    current = _writer
+    if current is None:
+        return None
+    if not current.healthy():
+        return f"recent write failures ({current.counters.last_error})"
+    if not current.directory.exists():
+        return None  # the first write creates it
+    return _disk_problem(current.directory)
+
+
+def _disk_problem(directory: Path) -> str | None:
     if shutil.disk_usage(directory).free < settings.RAKSA_ACCESSLOG_SPOOL_MIN_FREE_BYTES:
         return "spool disk is almost full"
     return None

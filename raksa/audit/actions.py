@@ -12,11 +12,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 from django.db.models.sql import InsertQuery
 from django.db.utils import load_backend
+from django.utils.module_loading import import_string
 
 from raksa.audit.context import current_request_id
 from raksa.audit.models import AuditEntry, Outcome, ViewingHold
@@ -48,6 +50,10 @@ _OPTIONAL: dict[str, Any] = {
 
 class AuditNotDurableError(RuntimeError):
     """The entry could not be committed apart from the caller's transaction; nothing was written."""
+
+
+class AccessNotRecordedError(RuntimeError):
+    """The request's access record cannot be written (a full spool disk): no entry, and no action."""
 
 
 def record(
@@ -153,6 +159,9 @@ def _entry(
     outcome: str,
     request_id: str | None,
 ) -> AuditEntry:
+    problem = import_string(settings.RAKSA_AUDIT_ACCESS_RECORD_CHECK)()
+    if problem is not None:
+        raise AccessNotRecordedError(f"the access log cannot record this request: {problem}")
     field_names = list(fields)
     _check(_ACTION, action, "action", 64, required=True)
     _check(_NAME, role, "role", 20)

@@ -1,12 +1,15 @@
 import logging
+import sys
 
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from raksa.accesslog import spool
+from raksa.audit.actions import AccessNotRecordedError
 from raksa.core import home as home_sections
 from raksa.core.caching import public_page
 from raksa.organisations.models import Controller
@@ -52,3 +55,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
         log.error("health check: access log spool failing (%s)", spool_problem)
         return JsonResponse({**status, "status": "error", "accesslog": "error"}, status=503)
     return JsonResponse(status)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. A lost database connection, or an access log that cannot record (so nothing audited
+    may happen), is an outage, not a bug: 503, and the page says to retry.
+
+    The page is rendered without the request's context processors (they read the database) and
+    names no cause: exception messages may carry hosts, users or values.
+    """
+    error = sys.exc_info()[1]
+    unavailable = isinstance(error, OperationalError | InterfaceError | AccessNotRecordedError)
+    status = 503 if unavailable else 500
+    response = HttpResponse(
+        render_to_string("core/error.html", {"unavailable": unavailable, "languages": ("th", "en")}), status=status
+    )
+    if unavailable:
+        response["Retry-After"] = "10"
+    response["Cache-Control"] = "no-store"
+    return response

@@ -4,7 +4,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from django.test import TestCase, override_settings
+from django.test import Client, TestCase, override_settings
 
 from raksa.accesslog import spool
 from raksa.accesslog.daykeys import DayKeys
@@ -12,7 +12,9 @@ from raksa.accesslog.ingest import ingest_spool
 from raksa.accesslog.models import AccessRecord, DailyCount
 from raksa.accesslog.redaction import REDACTED, clean_referrer
 from raksa.accesslog.tests.helpers import CHROME, SpoolDirectory, staff
+from raksa.audit.models import AuditEntry
 from raksa.env import env_networks
+from raksa.testing import accounts
 
 TOKEN = "Mg-cd8f1e2a9b7c4d3e8f1a2b3c4d5e6f7a"
 
@@ -166,3 +168,26 @@ class UnwritableSpoolTests(TestCase):
             unhealthy += not writer.healthy()
         self.assertEqual(unhealthy, 0)
         self.assertEqual(writer.counters.written, 9_000)
+
+    def test_it_refuses_audited_actions_while_the_spool_fails_s3(self) -> None:
+        accounts.citizen("somsri")
+        base = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, base, ignore_errors=True)
+        blocker = base / "spool"
+        blocker.write_text("a file where the spool directory should be")
+        client = Client(raise_request_exception=False)
+        log_in = {"identifier": "somsri", "password": accounts.PASSWORD}
+        with override_settings(RAKSA_ACCESSLOG_SPOOL_DIR=blocker / "inner"):
+            with self.assertLogs("raksa.accesslog.spool", level="ERROR"):
+                self.assertEqual(client.get("/en/accounts/login/").status_code, 200)  # reading is served
+                refused = client.post("/en/accounts/login/", log_in)
+            self.assertEqual(refused.status_code, 503)
+            self.assertContains(refused, "Service temporarily unavailable", status_code=503)
+            self.assertNotIn("_auth_user_id", client.session)
+            self.assertFalse(AuditEntry.objects.filter(action="accounts.login").exists())
+
+            blocker.unlink()
+            client.get("/en/accounts/login/")
+            self.assertEqual(client.post("/en/accounts/login/", log_in).status_code, 302)
+            self.assertTrue(AuditEntry.objects.filter(action="accounts.login").exists())
+            spool.writer().close()

@@ -5,7 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.db import OperationalError
 from django.shortcuts import render
-from django.test import RequestFactory, TestCase
+from django.test import Client, RequestFactory, TestCase
 
 from raksa.core import demo
 
@@ -85,6 +85,32 @@ class HealthTests(TestCase):
         self.assertEqual(response.json(), {"status": "error", "database": "error"})
         self.assertNotIn(b"Traceback", response.content)
         self.assertNotIn("secret", " ".join(logs.output))
+
+
+class ErrorPageTests(TestCase):
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        self.client = Client(raise_request_exception=False)
+
+    def test_it_answers_503_with_a_clean_page_while_the_database_is_unreachable_s1(self) -> None:
+        lost = OperationalError("server closed the connection unexpectedly: host 10.0.0.1 user secret")
+        with mock.patch("raksa.core.home.sections", side_effect=lost):
+            response = self.client.get("/en/")
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response["Retry-After"], "10")
+        self.assertContains(response, "บริการขัดข้องชั่วคราว", status_code=503)
+        self.assertContains(response, "Service temporarily unavailable", status_code=503)
+        self.assertNotContains(response, "secret", status_code=503)
+        self.assertNotContains(response, "Traceback", status_code=503)
+
+    def test_it_answers_500_with_a_clean_page_for_any_other_error(self) -> None:
+        with mock.patch("raksa.core.home.sections", side_effect=ValueError("secret")):
+            response = self.client.get("/en/")
+        self.assertEqual(response.status_code, 500)
+        self.assertContains(response, "เกิดข้อผิดพลาด", status_code=500)
+        self.assertContains(response, "Something went wrong", status_code=500)
+        self.assertNotContains(response, "secret", status_code=500)
 
 
 class MessagesTests(TestCase):

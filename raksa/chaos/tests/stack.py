@@ -1,0 +1,81 @@
+"""Raksa as deployed, on a PostgreSQL cluster of its own: migrated, with the demo organisations and
+services, numbered citizens' accounts, and gunicorn in front. One is built per test run and shared."""
+
+import atexit
+import shutil
+import tempfile
+import threading
+import unittest
+from functools import cache
+from pathlib import Path
+
+from raksa import devkeys
+from raksa.chaos.tests import citizens
+from raksa.testing import pgcluster, production
+
+
+class Stack:
+    def __init__(self, *, accounts: int) -> None:
+        self.var = Path(tempfile.mkdtemp(prefix="raksa-chaos-"))
+        self.cluster = pgcluster.Cluster()
+        self.servers: list[production.Gunicorn] = []
+        self._accounts = iter(range(accounts))
+        self.cluster.start()
+        for database in ("raksa", "raksa_keys"):
+            self.cluster.create_database(database)
+        self.keys = devkeys.generate_keys()
+        self.env = self.environment(spool=self.var / "spool")
+        self.raksa("migrate", "--noinput")
+        self.raksa("migrate", "--database", "keystore", "--noinput")
+        # The demo data is refused in production; the same databases and keys, in development mode.
+        self.raksa("demo", env={**self.env, "RAKSA_ENV": "development", "RAKSA_VAR_DIR": str(self.var)})
+        self.raksa("shell", "-c", citizens.CREATE_ACCOUNTS.format(count=accounts, password=citizens.PASSWORD))
+
+    def environment(self, *, spool: Path, **extra: str) -> dict[str, str]:
+        return production.environment(
+            database_url=self.cluster.url("raksa"),
+            keystore_url=self.cluster.url("raksa_keys"),
+            var=self.var,
+            keys=self.keys,
+            RAKSA_ACCESSLOG_SPOOL_DIR=str(spool),
+            **extra,
+        )
+
+    def serve(self, *, workers: int = 3, env: dict[str, str] | None = None) -> production.Gunicorn:
+        server = production.Gunicorn(env or self.env, workers=workers, log=self.var / "gunicorn.log")
+        self.servers.append(server)
+        return server
+
+    def new_citizens(self, count: int, port: int, stop: threading.Event) -> list[citizens.Citizen]:
+        """`count` citizens on accounts no other test has used (their counts of consents are their own)."""
+        return [citizens.Citizen(next(self._accounts), port, stop) for _ in range(count)]
+
+    def account(self) -> str:
+        """An account no other test has used."""
+        return f"chaos{next(self._accounts)}"
+
+    def raksa(self, *args: str, env: dict[str, str] | None = None) -> str:
+        return production.raksa(*args, env=env or self.env)
+
+    def database_url(self) -> str:
+        return self.cluster.url("raksa").replace("postgres://", "postgresql://")
+
+    def destroy(self) -> None:
+        for server in self.servers:
+            server.stop()
+        self.cluster.destroy()
+        shutil.rmtree(self.var, ignore_errors=True)
+
+
+ACCOUNTS = 40
+
+
+@cache
+def shared() -> Stack:
+    """The test run's one stack (building it migrates a database: tens of seconds)."""
+    reason = pgcluster.unavailable()
+    if reason:
+        raise unittest.SkipTest(f"no throwaway PostgreSQL cluster can be made here: {reason}")
+    stack = Stack(accounts=ACCOUNTS)
+    atexit.register(stack.destroy)
+    return stack

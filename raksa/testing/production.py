@@ -1,0 +1,134 @@
+"""Raksa as it runs in production (docs/DEPLOY.md), for tests and the load run: gunicorn with several
+workers under RAKSA_ENV=production, behind an imagined TLS proxy (clients send X-Forwarded-Proto).
+"""
+
+import http.client
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from functools import cache
+from pathlib import Path
+
+from raksa import devkeys
+from raksa.testing.pgcluster import free_port
+
+BIN = Path(sys.executable).parent
+
+
+def environment(
+    *, database_url: str, keystore_url: str, var: Path, keys: dict[str, str], **extra: str
+) -> dict[str, str]:
+    """The variables a production deployment sets (docs/DEPLOY.md); `keys` as `raksa keys generate` prints them."""
+    return {
+        **_inherited(),
+        **keys,
+        "DJANGO_SETTINGS_MODULE": "raksa.settings",
+        "RAKSA_ENV": "production",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "RAKSA_SSL_REDIRECT": "false",
+        "RAKSA_SMTP_HOST": "127.0.0.1",
+        "RAKSA_SMTP_PORT": "1",
+        "DATABASE_URL": database_url,
+        "RAKSA_KEYSTORE_URL": keystore_url,
+        "RAKSA_VAR_DIR": str(static_var()),
+        "RAKSA_MEDIA_DIR": str(var / "media"),
+        "RAKSA_ACCESSLOG_SPOOL_DIR": str(var / "spool"),
+        "RAKSA_AUDIT_CHECKPOINT_FILE": str(var / "checkpoints.jsonl"),
+        # The spool's free-space margin suits a real disk; the tests' small ones set their own.
+        "RAKSA_ACCESSLOG_SPOOL_MIN_FREE_BYTES": "0",
+        **extra,
+    }
+
+
+@cache
+def static_var() -> Path:
+    """One var directory per test run holding the collected static files production serves."""
+    directory = Path(tempfile.mkdtemp(prefix="raksa-production-var-"))
+    unused = f"sqlite:///{directory / 'unused.sqlite3'}"
+    env = {
+        **_inherited(),
+        **devkeys.generate_keys(),
+        "DJANGO_SETTINGS_MODULE": "raksa.settings",
+        "RAKSA_ENV": "production",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "RAKSA_SMTP_HOST": "127.0.0.1",
+        "DATABASE_URL": unused,
+        "RAKSA_KEYSTORE_URL": unused,
+        "RAKSA_VAR_DIR": str(directory),
+    }
+    raksa("collectstatic", "--noinput", "--verbosity", "0", env=env)
+    return directory
+
+
+def _inherited() -> dict[str, str]:
+    """This process's environment without Raksa's and Django's own variables (the test run's settings)."""
+    return {name: value for name, value in os.environ.items() if not name.startswith(("RAKSA_", "DJANGO_"))}
+
+
+def raksa(*args: str, env: dict[str, str], timeout: float = 300) -> str:
+    done = subprocess.run(
+        [str(BIN / "raksa"), *args], env=env, capture_output=True, text=True, check=False, timeout=timeout
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"raksa {' '.join(args)} failed: {done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+class Gunicorn:
+    """`gunicorn raksa.wsgi` with `workers` workers on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], *, workers: int = 3, log: Path) -> None:
+        self.port = free_port()
+        self.log = log
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [
+                    str(BIN / "gunicorn"),
+                    "raksa.wsgi:application",
+                    f"--workers={workers}",
+                    f"--bind=127.0.0.1:{self.port}",
+                    "--timeout=30",
+                    "--graceful-timeout=5",
+                    "--forwarded-allow-ips=127.0.0.1",
+                ],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while len(self.workers()) < workers or not self._answers():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.stop()
+                raise AssertionError(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    def _answers(self) -> bool:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
+            return True
+        except OSError:
+            return False
+        finally:
+            connection.close()
+
+    def workers(self) -> list[int]:
+        """The worker processes' IDs (the master's children)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            return []
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
