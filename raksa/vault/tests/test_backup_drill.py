@@ -27,9 +27,11 @@ READ_BACK = """
 from raksa.rights.models import RightsRequest
 from raksa.vault.keys import session
 from raksa.vault.openers import Opener
+from raksa.vault.sealed import ERASED
 with session():
     case = RightsRequest.objects.get(pk={request_id!r})
-    print(Opener.for_subject(case.subject_id).open(case.details))
+    value = Opener.for_subject(case.subject_id).open(case.details)
+    print("(erased)" if value is ERASED else value)
 """
 
 
@@ -96,8 +98,9 @@ class BackupDrillTests(TransactionTestCase):
             "DATABASE_URL": main,
             "RAKSA_KEYSTORE_URL": keys,
         }
+        script = READ_BACK.format(request_id=request_id)
         done = subprocess.run(
-            [sys.executable, "-m", "raksa.cli", "shell", "--verbosity", "0", "-c", READ_BACK.format(request_id=request_id)],
+            [sys.executable, "-m", "raksa.cli", "shell", "--verbosity", "0", "-c", script],
             env=environment,
             capture_output=True,
             text=True,
@@ -127,5 +130,5 @@ class BackupDrillTests(TransactionTestCase):
             self.restore(KEYSTORE, keys_now, "drill_keys_now"),
             str(filed.id),
         )
-        self.assertEqual(after_shred, "ERASED")
+        self.assertEqual(after_shred, "(erased)")
         self.assertNotIn(CANARY.encode(), main_before.read_bytes())
