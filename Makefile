@@ -10,7 +10,7 @@ RAKSA_TEST_PG ?= postgres://postgres@127.0.0.1:5432
 RAKSA_TEST_DB ?= raksa
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test setup lint typecheck test-sqlite test-postgres messages bench chaos clean
+.PHONY: run test setup lint typecheck test-sqlite test-postgres messages bench chaos load clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Raksa needs Python 3.12 or newer (see .python-version); found " + sys.version)'
@@ -76,6 +76,11 @@ bench: setup
 # tools (RAKSA_PG_BIN, default /usr/lib/postgresql/15/bin) and, for the tmpfs, root; takes minutes.
 chaos: setup
 	$(BIN)/pytest -q -s -m chaos raksa/chaos
+
+# locust through a PostgreSQL restart on a cluster of its own (raksa/chaos/load.py): 50 citizens for
+# 10 minutes steady, then 10 more while PostgreSQL restarts once. ARGS=--quick: 10 citizens, 1 minute.
+load: setup
+	$(BIN)/python -m raksa.chaos.load $(ARGS)
 
 clean:
 	rm -rf $(VENV) var/static node_modules

@@ -4,6 +4,8 @@ sends them, through the reverse proxy's headers (X-Forwarded-Proto: https), so p
 """
 
 import http.client
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit
@@ -73,6 +75,8 @@ class WebClient:
     cookies: dict[str, str] = field(default_factory=dict)
     # X-Request-ID of every response received: the access log must hold each one.
     answered: list[str] = field(default_factory=list)
+    # Told of every request (for a load tool): method, path, status or None, milliseconds, bytes, error.
+    observer: Callable[[str, str, int | None, float, int, Exception | None], None] | None = None
 
     def request(self, method: str, path: str, data: dict[str, str] | list[tuple[str, str]] | None = None) -> Response:
         origin = f"https://{self.host}:{self.port}"
@@ -86,15 +90,24 @@ class WebClient:
             headers["Referer"] = f"{origin}{path}"
             headers["Origin"] = origin
         connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        started = time.perf_counter()
         try:
             connection.request(method, path, body=body, headers=headers)
             raw = connection.getresponse()
-            text = raw.read().decode("utf-8", "replace")
+            content = raw.read()
+            text = content.decode("utf-8", "replace")
+            if self.observer is not None:
+                failure = http.client.HTTPException(f"{raw.status}") if raw.status >= 500 else None
+                self.observer(method, path, raw.status, (time.perf_counter() - started) * 1000, len(content), failure)
             for name, value in raw.getheaders():
                 if name.lower() == "set-cookie":
                     self._keep(value)
             self.answered.append(raw.getheader("X-Request-ID", ""))
             return Response(path, raw.status, {name.lower(): value for name, value in raw.getheaders()}, text)
+        except OSError as error:
+            if self.observer is not None:
+                self.observer(method, path, None, (time.perf_counter() - started) * 1000, 0, error)
+            raise
         finally:
             connection.close()
 

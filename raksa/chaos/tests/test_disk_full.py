@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from django.test import SimpleTestCase
 
-from raksa.chaos.tests import citizens, stack
+from raksa.chaos import citizens, stack
 from raksa.testing.webclient import WebClient
 
 SPOOL_BYTES = 1024 * 1024

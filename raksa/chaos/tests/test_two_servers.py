@@ -8,7 +8,7 @@ import time
 import pytest
 from django.test import SimpleTestCase
 
-from raksa.chaos.tests import citizens, stack
+from raksa.chaos import citizens, stack
 from raksa.testing.webclient import WebClient
 
 LOCK_AFTER = 3

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from django.test import SimpleTestCase
 
-from raksa.chaos.tests import citizens, stack
+from raksa.chaos import citizens, stack
 
 CITIZENS = 4
 KILLS = 3

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from raksa import devkeys
-from raksa.chaos.tests import citizens
+from raksa.chaos import citizens
 from raksa.testing import pgcluster, production
 
 
