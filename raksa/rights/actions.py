@@ -222,6 +222,35 @@ def set_status(
             _mail_after_commit(request, status)
 
 
+def record_unsent_mail(*, request: RightsRequest, kind: str, error: str) -> None:
+    """A step's message could not be sent: the case shows it (never silently stuck) until it is resent."""
+    with transaction.atomic():
+        request.unsent_mail = kind
+        request.last_error = error[:100]
+        request.save(update_fields=["unsent_mail", "last_error"])
+        _event(request, status=request.status, actor=None, step=Step.MAIL_FAILED, note=f"{kind}: {error}"[:100])
+        _audit(request, "rights.request.mail_failed", None, outcome=Outcome.FAILED)
+
+
+def resend_mail(*, request: RightsRequest, actor: User) -> bool:
+    """Sends the message that failed again; True once it went (the case is clear again)."""
+    if not request.unsent_mail:
+        raise CaseStepError("no message is waiting to be sent")
+    kind = request.unsent_mail
+    try:
+        mail.send(request, kind)
+    except mail.SEND_ERRORS as error:
+        record_unsent_mail(request=request, kind=kind, error=type(error).__name__)
+        return False
+    with transaction.atomic():
+        request.unsent_mail = ""
+        request.last_error = ""
+        request.save(update_fields=["unsent_mail", "last_error"])
+        _event(request, status=request.status, actor=actor, step=Step.MAIL_SENT, note=kind)
+        _audit(request, "rights.request.mail_resent", actor)
+    return True
+
+
 def assign_request(*, request: RightsRequest, officer: User, actor: User) -> None:
     """The case gets its handler (a DPO or an officer); a case just received is now in progress."""
     if request.status in CLOSED:

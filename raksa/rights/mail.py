@@ -5,6 +5,7 @@ link to the case page: never what the person wrote, nor any other value held abo
 the account's address, or to the address a person without an account gave the officer.
 """
 
+import smtplib
 from typing import Final
 
 from django.core.mail import EmailMessage
@@ -20,6 +21,8 @@ RECEIVED: Final = "received"
 EXTENDED: Final = "extended"
 # Sent by erasure itself, to the address read before it was erased.
 ERASED: Final = "erased"
+# What a failed delivery raises (refused connection, SMTP error): recorded on the case, never lost.
+SEND_ERRORS: Final = (smtplib.SMTPException, OSError)
 KINDS: Final = frozenset({RECEIVED, EXTENDED, ERASED, Status.IN_PROGRESS, Status.COMPLETED, Status.REFUSED})
 
 

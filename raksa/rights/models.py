@@ -46,6 +46,8 @@ class Step(models.TextChoices):
     IDENTITY_VERIFIED = "identity_verified", _("identity verified")
     EXTENDED = "extended", _("due date extended")
     RECTIFIED = "rectified", _("correction applied")
+    MAIL_FAILED = "mail_failed", _("the message to the person could not be sent")
+    MAIL_SENT = "mail_sent", _("the message to the person was sent again")
 
 
 class RightsRequest(VaultModel):
@@ -65,6 +67,8 @@ class RightsRequest(VaultModel):
     # Codes only: the legal reason of a refusal (see raksa.rights.refusals), an error's class name.
     refusal_reason = models.CharField(_("legal reason of the refusal"), max_length=40, blank=True)
     last_error = models.CharField(_("last error"), max_length=100, blank=True)
+    # The kind of the step's message that could not be sent (raksa.rights.mail), until staff send it again.
+    unsent_mail = models.CharField(max_length=20, blank=True)
     # How the person proved who they are, by whom and when (R1): a code, never a document number.
     identity_method = models.CharField(
         _("identity verified by"), max_length=20, choices=IdentityMethod.choices, blank=True

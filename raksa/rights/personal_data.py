@@ -1,6 +1,6 @@
 """The personal data a rights request holds: what the person wrote about their request."""
 
-from raksa.registry import ACCOUNT, EMAIL, LEGAL_OBLIGATION, MESSAGE, RIGHTS_REQUESTS, declare
+from raksa.registry import ACCOUNT, EMAIL, LEGAL_OBLIGATION, MESSAGE, RIGHTS_REQUESTS, declare, not_personal
 
 declare("rights.RightsRequest", "details", category=MESSAGE, purposes=[RIGHTS_REQUESTS], legal_basis=LEGAL_OBLIGATION)
 declare(
@@ -15,4 +15,7 @@ declare(
 # Only for a person without an account (a walk-in or paper request): where the answer goes.
 declare(
     "rights.RightsRequest", "contact_email", category=EMAIL, purposes=[RIGHTS_REQUESTS], legal_basis=LEGAL_OBLIGATION
+)
+not_personal(
+    "rights.RightsRequest", "unsent_mail", reason="the kind of a step's message (a code), never an address or a text"
 )

@@ -65,6 +65,8 @@ def _forms(membership: StaffMembership, case: RightsRequest, data: Any = None, s
         found["assign"] = AssignForm(bound("assign"), handlers=access.handlers_for(membership))
     if case.type == RequestType.RECTIFICATION:
         found["rectify"] = RectifyForm(bound("rectify"), targets=_targets(case))
+    if case.unsent_mail:
+        found["resend"] = forms.Form(bound("resend"))
     return found
 
 
@@ -130,12 +132,17 @@ def _rectify(form: forms.Form, case: RightsRequest, membership: StaffMembership)
     )
 
 
+def _resend(form: forms.Form, case: RightsRequest, membership: StaffMembership) -> None:
+    actions.resend_mail(request=case, actor=membership.user)
+
+
 STEPS: dict[str, Callable[[forms.Form, RightsRequest, StaffMembership], None]] = {
     "assign": _assign,
     "identity": _identity,
     "status": _status,
     "extend": _extend,
     "rectify": _rectify,
+    "resend": _resend,
 }
 
 
@@ -146,8 +153,10 @@ def case_step(request: HttpRequest, request_id: str, step: str) -> HttpResponse:
     membership, found = access.staff_case(request, request_id)
     step_forms = _forms(membership, found, request.POST, step)
     form = step_forms.get(step)
-    if form is None or step not in STEPS:
-        raise Http404  # a step this case or this member of staff does not have (an officer never assigns)
+    if form is None or step not in STEPS or (found.status in CLOSED and step != "resend"):
+        # A step this case or this member of staff does not have (an officer never assigns; a closed
+        # case only has its unsent message sent again).
+        raise Http404
     if form.is_valid():
         try:
             STEPS[step](form, found, membership)

@@ -14,10 +14,15 @@ def produce_export(*, export_id: str) -> str:
 
 @task()
 def send_request_mail(*, request_id: str, kind: str) -> bool:
-    from raksa.rights import mail
+    from raksa.rights import actions, mail
     from raksa.rights.models import RightsRequest
 
-    return mail.send(RightsRequest.objects.get(pk=request_id), kind)
+    request = RightsRequest.objects.get(pk=request_id)
+    try:
+        return mail.send(request, kind)
+    except mail.SEND_ERRORS as error:
+        actions.record_unsent_mail(request=request, kind=kind, error=type(error).__name__)
+        return False
 
 
 @task()

@@ -1,6 +1,7 @@
 """The person's pages (re-authentication, closing the account, corrections, consent withdrawal) and the
 DPO's and officers' pages (queue, assignment, identity, answers, extensions, rectification)."""
 
+import socket
 import time
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ from raksa.rights.models import Export, RequestType, RightsRequest, Status
 from raksa.services.tests import builders
 from raksa.services.tests.builders import subject_of
 from raksa.testing.accounts import IMMEDIATE_TASKS, PASSWORD, citizen, platform_operator
+from raksa.testing.mailbox import running
 from raksa.vault.openers import Opener
 
 WRITTEN = "ขอแก้ไขที่อยู่เป็นบ้านเลขที่ 9 canary-written-2d41"
@@ -230,3 +232,27 @@ class StaffPagesTests(TestCase):
             ("id_card", self.officer.user, self.officer.user),
         )
         self.assertFalse(User.objects.filter(subject=case.subject).exists())  # a subject of their own
+
+    def test_it_shows_a_message_that_could_not_be_sent_and_sends_it_again_r2(self) -> None:
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        nowhere = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 2},
+            }
+        }
+        with override_settings(MAILERS=nowhere), self.captureOnCommitCallbacks(execute=True):
+            case = actions.file_request(subject=subject_of(self.person), type=RequestType.ACCESS, origin="http://x")
+        case.refresh_from_db()
+        self.assertEqual((case.unsent_mail, case.last_error), ("received", "ConnectionRefusedError"))
+        self.sign_in(self.dpo)
+        url = reverse("rights:case", args=[case.id])
+        self.assertContains(self.client.get(url), "ConnectionRefusedError")
+        mailbox = running()
+        mailbox.clear()
+        self.assertRedirects(self.client.post(reverse("rights:case_step", args=[case.id, "resend"])), url)
+        case.refresh_from_db()
+        self.assertEqual((case.unsent_mail, case.last_error), ("", ""))
+        self.assertEqual(len(mailbox.received(to="malee@example.org")), 1)
