@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from raksa.content import demo as content_demo
 from raksa.core import demo
+from raksa.disclosures import demo as disclosures_demo
 from raksa.organisations.models import Controller
 
 
@@ -24,6 +25,8 @@ class Command(BaseCommand):
         # Services arrived after the first demo databases were made: idempotent, before the policies
         # that must cover their fields.
         demo.load_services()
+        # Recipients too: a policy names them, and nothing is disclosed to one it does not cover.
+        disclosures_demo.load()
         # Idempotent: publishes only the policies that have no published version yet.
         demo.load_policies()
         # Content arrived after the first demo databases were made: it loads into those too.
