@@ -110,14 +110,18 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
     while True:
         rows = engine.ending(rule, now, holds).order_by("pk")
         if last_pk is not None:
-            # A rule that leaves rows in place must not see a batch twice, even if it failed to end one.
+            # Past the last batch: a rule that leaves rows in place never sees one twice.
             rows = rows.filter(pk__gt=last_pk)
         with transaction.atomic(using=router.db_for_write(model)):
             batch = list(rows.values(*columns)[:batch_size])
             if not batch:
                 break
             ids = [row["pk"] for row in batch]
-            rule.end_rows(model._default_manager.filter(pk__in=ids), now)
+            # The batch is the ending rows up to its last key: the same query, bounded, not a list of keys.
+            rule.end_rows(rows.filter(pk__lte=ids[-1]).order_by(), now)
+            in_range = model._default_manager.filter(pk__lte=ids[-1])
+            if last_pk is not None:
+                in_range = in_range.filter(pk__gt=last_pk)
             vault.drop_indexes(model=model, object_ids=ids)
             counts = Counter(row[rule.agency] if rule.agency else engine.PLATFORM for row in batch)
             for agency_id, count in counts.items():
@@ -126,6 +130,7 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
                 destroyed = vault.shred_unused_keys(
                     retention=rule.retention.code,
                     scopes={(row[rule.subject], row[rule.controller] if rule.controller else None) for row in batch},
+                    subjects=in_range.values(rule.subject),
                 )
                 if destroyed:
                     _record_run("retention.keys_destroyed", rule, None, destroyed)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, router, transaction
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from raksa.audit import actions as audit
@@ -118,17 +118,23 @@ def drop_indexes(*, model: type[Model], object_ids: list[uuid.UUID]) -> int:
     return deleted
 
 
-def shred_unused_keys(*, retention: str, scopes: set[tuple[uuid.UUID, int | None]]) -> int:
+def shred_unused_keys(
+    *, retention: str, scopes: set[tuple[uuid.UUID, int | None]], subjects: QuerySet | None = None
+) -> int:
     """Destroys the data keys of one retention class, for these (subject, controller) pairs, that no longer
     seal any value stored in the main database (every field declared under the class is empty or its
-    row gone). A controller of None means every controller of that subject.
+    row gone). A controller of None means every controller of that subject. The blind indexes of the
+    rows emptied or deleted are the caller's to drop (`drop_indexes`): no other value is left to index.
 
     For bulk retention: the caller records one aggregate audit entry for the whole run instead of
-    one per person (raksa.retention.actions.run_retention).
+    one per person (raksa.retention.actions.run_retention). `subjects`, when given, is a query of the
+    main database whose values include every subject of `scopes`: the check for values still sealed
+    then runs as a subquery instead of with a list of thousands of IDs.
     """
     if not scopes:
         return 0
-    subjects = {subject for subject, _controller in scopes}
+    listed = {subject for subject, _controller in scopes}
+    among = subjects if subjects is not None else listed
     still_sealing: set[tuple[uuid.UUID, int]] = set()
     for store in registry.stores():
         fields = [d.field for d in store.declarations if d.retention.code == retention and not d.plaintext]
@@ -141,31 +147,21 @@ def shred_unused_keys(*, retention: str, scopes: set[tuple[uuid.UUID, int | None
         subject_field = _attname(model, model.vault_subject_field)  # type: ignore[attr-defined]
         controller_field = _attname(model, model.vault_controller_field)  # type: ignore[attr-defined]
         still_sealing.update(
-            model._default_manager.filter(live, **{f"{subject_field}__in": subjects})
+            model._default_manager.filter(live, **{f"{subject_field}__in": among})
             .values_list(subject_field, controller_field)
             .distinct()
         )
     with transaction.atomic(using=KEYSTORE):
         candidates = DataKey.objects.using(KEYSTORE).filter(
-            destroyed_at__isnull=True, retention=retention, subject_id__in=subjects
+            destroyed_at__isnull=True, retention=retention, subject_id__in=listed
         )
-        unused: dict[uuid.UUID, tuple[uuid.UUID, int]] = {
-            key_id: (subject_id, controller_id)
+        unused = [
+            key_id
             for key_id, subject_id, controller_id in candidates.values_list("id", "subject_id", "controller_id")
             if (subject_id, controller_id) not in still_sealing
             and ((subject_id, controller_id) in scopes or (subject_id, None) in scopes)
-        }
-        DataKey.objects.using(KEYSTORE).filter(id__in=list(unused)).update(wrapped=None, destroyed_at=timezone.now())
-        shredded = set(unused.values())
-        indexes = BlindIndex.objects.using(KEYSTORE).filter(
-            retention=retention, subject_id__in={subject for subject, _controller in shredded}
-        )
-        orphaned = [
-            index_id
-            for index_id, subject_id, controller_id in indexes.values_list("id", "subject_id", "controller_id")
-            if (subject_id, controller_id) in shredded
         ]
-        BlindIndex.objects.using(KEYSTORE).filter(id__in=orphaned).delete()
+        DataKey.objects.using(KEYSTORE).filter(id__in=unused).update(wrapped=None, destroyed_at=timezone.now())
     keys.forget(key_id.bytes for key_id in unused)
     return len(unused)
 
