@@ -88,9 +88,9 @@ class RuleOutcome:
 def run_retention(
     *, now: datetime.datetime | None = None, only: Iterable[str] = (), batch_size: int = BATCH_SIZE
 ) -> list[RuleOutcome]:
-    """Runs every rule (or the named ones) as of `now`."""
+    """Runs every rule (or the named ones) as of `now`, except those the database owner carries out."""
     now = now or timezone.now()
-    return [run_rule(rule, now=now, batch_size=batch_size) for rule in engine.selected(only)]
+    return [run_rule(rule, now=now, batch_size=batch_size) for rule in engine.selected(only) if not rule.owner_only]
 
 
 def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE) -> RuleOutcome:

@@ -12,4 +12,4 @@ class RetentionConfig(AppConfig):
     def ready(self) -> None:
         # Each app states its stores' rules in its retention.py, as personal_data.py for the registry.
         autodiscover_modules("retention")
-        from raksa.retention import checks  # noqa: F401  (registers the system checks)
+        from raksa.retention import audit_segments, checks  # noqa: F401  (the audit log's rule; the system checks)

@@ -138,6 +138,8 @@ class Rule:
     # People to warn before their records end (the inactive accounts): `warn(now)` sends and counts.
     warn: Callable[[datetime.datetime], int] | None = None
     warn_due: Callable[[datetime.datetime], QuerySet] | None = None
+    # Why the run leaves this store to the database owner (the plan still counts what is due).
+    owner_only: str = ""
 
     @property
     def label(self) -> str:

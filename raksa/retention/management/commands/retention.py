@@ -53,6 +53,8 @@ class Command(BaseCommand):
                 self.stdout.write("  nothing due")
             for agency_id, count in sorted(plan.by_agency.items(), key=lambda item: item[0] or 0):
                 self.stdout.write(f"  {names.get(agency_id, 'platform') if agency_id else 'platform'}: {count}")
+            if rule.owner_only:
+                self.stdout.write(f"  not run by `retention run`: {rule.owner_only}")
             if plan.warnings:
                 self.stdout.write(f"  people to warn first: {plan.warnings}")
             for held in plan.held:
