@@ -62,6 +62,7 @@ def _environment(url: str, scratch: Path) -> dict[str, str]:
         "RAKSA_AUDIT_CHECKPOINT_FILE": str(scratch / "checkpoints.jsonl"),
         "DJANGO_SETTINGS_MODULE": os.environ.get("RAKSA_BENCH_SETTINGS", "raksa.settings"),
         "RAKSA_LOG_LEVEL": "WARNING",
+        "DEBUG": "false",  # as in production: no query log in memory
         "RAKSA_PUBLIC_PAGE_SECONDS": "0",  # every probe renders the page: no cache hides the database
     }
 
@@ -128,7 +129,12 @@ def _main(rows: int, scratch: Path) -> None:
     probe = subprocess.Popen(
         [sys.executable, "-m", "bench.retention", "probe", str(probe_log), str(stop)], env=os.environ, cwd=ROOT
     )
-    time.sleep(4)  # idle samples first
+    ready = probe_log.with_suffix(".ready")
+    waited = 0.0
+    while not ready.exists() and waited < 120:
+        time.sleep(0.2)
+        waited += 0.2
+    time.sleep(3)  # idle samples first
     run_started = time.time()
     started = time.perf_counter()
     (outcome,) = run_retention(only=["services.registration"])
@@ -287,6 +293,8 @@ def _probe(log: Path, stop: Path) -> None:
     setup_test_environment()
     client = Client()
     samples = []
+    assert client.get(PAGE).status_code == 200
+    log.with_suffix(".ready").touch()
     while not stop.exists():
         started = time.perf_counter()
         response = client.get(PAGE)
