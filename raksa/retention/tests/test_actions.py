@@ -167,6 +167,12 @@ class AccountRetentionTests(EngineTestCase):
         session = Session.objects.get(user=user)
         self.assert_leaves_the_day_after("accounts.session", session.expire_date, datetime.timedelta(0))
 
+    def test_it_deletes_the_applications_log_ins_the_day_after_they_expire(self) -> None:
+        from raksa.accounts import apptokens
+
+        _raw, expires_at = apptokens.issue(user=personas.citizen())
+        self.assert_leaves_the_day_after("accounts.apptoken", expires_at, datetime.timedelta(0))
+
     @override_settings(RAKSA_UNCONFIRMED_ACCOUNT_DAYS=30)
     def test_it_closes_accounts_never_confirmed(self) -> None:
         user = personas.citizen("unconfirmed")
