@@ -5,6 +5,7 @@ then asked about `start + period ± one day`: the day before nothing leaves, the
 and the plan at that time counts exactly what the run then removes.
 """
 
+import base64
 import datetime
 import uuid
 
@@ -161,6 +162,14 @@ class AccountRetentionTests(EngineTestCase):
         )
         self.assertFalse(AccountToken.objects.exists())
 
+    def test_it_forgets_failure_counts_a_quiet_day_after_the_last_failure(self) -> None:
+        from raksa.accounts import throttle
+        from raksa.accounts.models import LoginThrottle
+
+        failed = timezone.now()
+        LoginThrottle.objects.create(account_key="a" * 64, address_key="b" * 64, failures=2, last_failure_at=failed)
+        self.assert_leaves_the_day_after("accounts.loginthrottle", failed, throttle.FORGET_AFTER)
+
     def test_it_deletes_sessions_past_their_expiry(self) -> None:
         user = personas.citizen()
         self.client.force_login(user)
@@ -281,6 +290,33 @@ class OtherStoresRetentionTests(EngineTestCase):
         period = rule("rights.rightsrequest").checked_period().length
         self.assert_leaves_the_day_after("rights.rightsrequest", start, period)
         self.assertFalse(RightsRequest.objects.filter(pk=request.pk).exists())
+
+    def test_disclosure_records_leave_after_their_case_file_period_and_the_key_is_destroyed(self) -> None:
+        from raksa.disclosures.models import Basis, Disclosure
+        from raksa.disclosures.tests.fixtures import ORDER, thai_post
+        from raksa.vault.actions import save_sealed
+
+        disclosure = Disclosure(
+            subject=self.subject,
+            controller_id=self.agency.controller_id,
+            agency=self.agency,
+            recipient=thai_post(self.agency),
+            purpose="contact",
+            basis=Basis.LEGAL,
+            fields=["consent.inquiry.name"],
+            legal_reference="คำสั่งศาลแพ่ง ที่ 123/2569",
+            issuing_authority="ศาลแพ่ง",
+            order_date=datetime.date(2026, 11, 1),
+            document=base64.b64encode(ORDER).decode(),
+        )
+        save_sealed(disclosure)
+        self.assert_leaves_the_day_after(
+            "disclosures.disclosure", disclosure.disclosed_at, datetime.timedelta(days=CASE_FILE.period_days or 0)
+        )
+        self.assertFalse(Disclosure.objects.filter(pk=disclosure.pk).exists())
+        keys = DataKey.objects.using(KEYSTORE).filter(subject_id=self.subject.pk, retention=CASE_FILE.code)
+        self.assertTrue(keys.exists())
+        self.assertFalse(keys.filter(destroyed_at__isnull=True).exists())
 
     def test_export_files_and_links_end_hours_after_they_are_ready_and_their_records_later(self) -> None:
         from raksa.rights.exports import FINISHED_ROW_LIFETIME, LINK_LIFETIME, produce, request_export
