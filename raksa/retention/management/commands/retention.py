@@ -72,3 +72,4 @@ class Command(BaseCommand):
                 )
         total = sum(outcome.total for outcome in outcomes)
         self.stdout.write(f"Retention run ended {total} record(s) in {seconds:.1f} s.")
+        self.stdout.flush()  # a following run sleeps for a day: its report must not wait in a buffer
