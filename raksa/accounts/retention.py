@@ -7,6 +7,8 @@ ACCOUNT keys are destroyed once they seal nothing else.
 """
 
 import datetime
+import logging
+import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -32,6 +34,8 @@ from raksa.accounts.tokens import lifetime
 from raksa.registry import ACCOUNT
 from raksa.retention.rules import Ending, Period, Rule, register
 from raksa.vault.actions import drop_indexes
+
+log = logging.getLogger(__name__)
 
 _LINK_STARTS = ("ส่งลิงก์", "the link is sent")
 _APP_STARTS = ("เข้าสู่ระบบในแอปพลิเคชัน", "the log-in in the application")
@@ -197,7 +201,12 @@ def _warn(now: datetime.datetime) -> int:
                 )
         subject = " / ".join(subject for subject, _body in parts)
         body = "\n\n-----\n\n".join(body for _subject, body in parts)
-        EmailMessage(subject=subject, body=body, to=[recipient]).send()
+        try:
+            EmailMessage(subject=subject, body=body, to=[recipient]).send()
+        except (smtplib.SMTPException, OSError) as error:
+            # Not marked warned, so not closed: the next run tries again; the other rules still run.
+            log.warning("inactive-account warning to account %s not sent: %s", user.pk, type(error).__name__)
+            continue
         User.objects.filter(pk=user.pk).update(inactivity_warned_at=now)
         warned += 1
     return warned
