@@ -217,6 +217,24 @@ class AccountRetentionTests(EngineTestCase):
         self.assertIsNone(User.objects.get(pk=user.pk).subject_id)
 
     @override_settings(RAKSA_INACTIVE_ACCOUNT_DAYS=365, RAKSA_INACTIVE_WARNING_DAYS=28)
+    def test_a_warning_that_cannot_be_sent_closes_nothing_and_stops_nothing(self) -> None:
+        user = personas.citizen("unreachable")
+        addresses.store(user, "unreachable@example.org")
+        User.objects.filter(pk=user.pk).update(email_confirmed_at=timezone.now())
+        later = User.objects.get(pk=user.pk).date_joined + datetime.timedelta(days=400)
+        nowhere = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
+            }
+        }
+        with override_settings(MAILERS=nowhere):
+            (outcome,) = run_retention(now=later, only=["accounts.inactive"])
+        self.assertEqual((outcome.warned, outcome.total), (0, 0))
+        self.assertEqual(ran("accounts.inactive", later + datetime.timedelta(days=60)), 0)
+        self.assertIsNotNone(User.objects.get(pk=user.pk).subject_id)
+
+    @override_settings(RAKSA_INACTIVE_ACCOUNT_DAYS=365, RAKSA_INACTIVE_WARNING_DAYS=28)
     def test_a_late_warning_still_gives_its_full_weeks(self) -> None:
         user = personas.citizen("late")
         addresses.store(user, "late@example.org")
