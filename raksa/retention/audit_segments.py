@@ -39,7 +39,7 @@ def _sealed_segment(now: datetime.datetime) -> QuerySet:
     checkpoint = AuditCheckpoint.objects.filter(time__lte=cutoff).order_by("-sequence").first()
     if checkpoint is None:
         return AuditEntry.objects.none()
-    return AuditEntry.objects.filter(sequence__isnull=False, sequence__lte=checkpoint.sequence)
+    return AuditEntry.objects.filter(link__sequence__lte=checkpoint.sequence)
 
 
 AUDIT_SEGMENTS = register(

@@ -34,7 +34,7 @@ class AuditSegmentTests(TestCase):
         (before,) = engine.plan(now=sealed.time + period - DAY, only=["audit.auditentry"])
         self.assertEqual(before.total, 0)
         (after,) = engine.plan(now=sealed.time + period + DAY, only=["audit.auditentry"])
-        self.assertEqual(after.total, AuditEntry.objects.filter(sequence__lte=sealed.sequence).count())
+        self.assertEqual(after.total, AuditEntry.objects.filter(link__sequence__lte=sealed.sequence).count())
         self.assertGreaterEqual(after.total, 3)
 
         entries = AuditEntry.objects.count()
