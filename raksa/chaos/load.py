@@ -139,7 +139,8 @@ def _report(steady: list[Request], restarted: list[Request], window: list[float]
     crashed, healthy = window
     steady_p95 = _p95(steady)
     normal = max(steady_p95, GOAL_P95_MS)
-    outside = [r for r in restarted if r.failed and not crashed - 1 <= r.started <= healthy]
+    # A request fails inside the window when it ends there (one sent before the crash may fail by it).
+    outside = [r for r in restarted if r.failed and not crashed <= r.started + r.milliseconds / 1000 <= healthy + 1]
     back_after = None
     moment = healthy
     while moment < max((r.started for r in restarted), default=healthy):
@@ -165,7 +166,8 @@ def _report(steady: list[Request], restarted: list[Request], window: list[float]
     for figure, measured, goal, passed in rows:
         print(f"{figure:<48} {measured:>12} {goal:>10}  {'pass' if passed else 'FAIL'}")
     for request in outside[:5]:
-        where = f"{request.started - crashed:+.1f} s from the crash, {request.started - healthy:+.1f} s from healthy"
+        ended = request.started + request.milliseconds / 1000
+        where = f"ended {ended - crashed:+.1f} s from the crash, {ended - healthy:+.1f} s from healthy"
         print(f"  failed outside the window: {request.name} ({where})")
     return 0 if all(passed for *_, passed in rows) else 1
 
