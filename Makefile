@@ -10,7 +10,7 @@ RAKSA_TEST_PG ?= postgres://postgres@127.0.0.1:5432
 RAKSA_TEST_DB ?= raksa
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test setup lint typecheck test-sqlite test-postgres messages bench chaos load clean
+.PHONY: run test setup lint typecheck test-sqlite test-postgres messages bench chaos load clean security
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Raksa needs Python 3.12 or newer (see .python-version); found " + sys.version)'
@@ -47,10 +47,12 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy raksa bench
 
-# Test tools only (axe-core for the accessibility tests, from package-lock.json): `make run` never needs them.
+# Test tools only (axe-core for the accessibility tests, the HTTP Observatory scanner, from package-lock.json): `make run` never needs them.
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js and npm (Debian: apt-get install npm)"; exit 1; }
 	npm ci --ignore-scripts --no-audit --no-fund
+	@# The Observatory scanner reads the HSTS preload list its install script would download: none here.
+	echo '{}' > node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json
 	touch $@
 
 test-sqlite: setup node_modules/.installed
@@ -67,6 +69,14 @@ test-postgres: setup node_modules/.installed
 	fi
 
 test: lint typecheck test-sqlite test-postgres
+
+# The security suite (docs/security.md): the access sweep, headers, injection and canary tests, bandit,
+# and Django's deployment check under production settings with freshly generated keys.
+security: setup node_modules/.installed
+	RAKSA_SECURITY_SCAN=1 $(BIN)/pytest -q -p no:randomly raksa/security
+	$(BIN)/bandit -c pyproject.toml -q -r raksa
+	env $$($(BIN)/raksa keys generate) RAKSA_ENV=production ALLOWED_HOSTS=raksa.example RAKSA_SMTP_HOST=smtp.example \
+	  $(BIN)/raksa check --deploy --fail-level WARNING
 
 bench: setup
 	$(BIN)/raksa bench $(ARGS)

@@ -248,7 +248,7 @@ class Loader:
         else:
             marks = ", ".join(["%s"] * len(COLUMNS))
             cursor.executemany(  # type: ignore[attr-defined]
-                f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})",  # noqa: S608  (table names from model meta)
+                f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})",  # noqa: S608  (table names from model meta)  # nosec B608
                 rows,
             )
 
@@ -259,24 +259,24 @@ class Loader:
         execute = cursor.execute  # type: ignore[attr-defined]
         executemany = cursor.executemany  # type: ignore[attr-defined]
         executemany(
-            f"INSERT INTO {counts} (day, dimension, key, views) VALUES (%s, %s, %s, %s) "  # noqa: S608  (table names from model meta)
+            f"INSERT INTO {counts} (day, dimension, key, views) VALUES (%s, %s, %s, %s) "  # noqa: S608  (table names from model meta)  # nosec B608
             f"ON CONFLICT (day, dimension, key) DO UPDATE SET views = {counts}.views + excluded.views",
             [(day, str(dimension), key, views) for (day, dimension, key), views in rollup.counts.items()],
         )
         executemany(
-            f"INSERT INTO {visitors} (day, visitor) VALUES (%s, %s) ON CONFLICT (day, visitor) DO NOTHING",  # noqa: S608  (table names from model meta)
+            f"INSERT INTO {visitors} (day, visitor) VALUES (%s, %s) ON CONFLICT (day, visitor) DO NOTHING",  # noqa: S608  (table names from model meta)  # nosec B608
             sorted(rollup.visitors),
         )
         for day, views in rollup.totals.items():
             execute(
-                f"INSERT INTO {totals} (day, views, visitors) VALUES (%s, %s, 0) "  # noqa: S608  (table names from model meta)
+                f"INSERT INTO {totals} (day, views, visitors) VALUES (%s, %s, 0) "  # noqa: S608  (table names from model meta)  # nosec B608
                 f"ON CONFLICT (day) DO UPDATE SET views = {totals}.views + excluded.views",
                 [day, views],
             )
         # Only days still counting visitors: a closed day's visitor keys are gone with its salt.
         for day in sorted({day for day, _visitor in rollup.visitors}):
             execute(
-                f"UPDATE {totals} SET visitors = (SELECT COUNT(*) FROM {visitors} WHERE day = %s) WHERE day = %s",  # noqa: S608  (table names from model meta)
+                f"UPDATE {totals} SET visitors = (SELECT COUNT(*) FROM {visitors} WHERE day = %s) WHERE day = %s",  # noqa: S608  (table names from model meta)  # nosec B608
                 [day, day],
             )
 

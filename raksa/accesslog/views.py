@@ -1,8 +1,10 @@
 import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,8 +20,11 @@ INVESTIGATION_ROLES = (StaffRole.INVESTIGATOR,)
 
 
 def staff_with_role(request: HttpRequest, roles: tuple[str, ...]) -> StaffMembership:
-    """The one access check of the access log's pages: anyone else gets a plain 404."""
-    if not request.user.is_authenticated:
+    """The one access check of the access log's pages: anyone else gets a plain 404.
+
+    Staff who have not passed their second factor in this session are "anyone else" too (S2).
+    """
+    if not request.user.is_authenticated or not import_string(settings.RAKSA_STAFF_SECOND_FACTOR_CHECK)(request):
         raise Http404
     membership = StaffMembership.objects.filter(user_id=request.user.pk, role__in=roles).first()
     if membership is None:

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 from raksa.accounts.sessions import SEEN, STAFF, STARTED
 
@@ -42,3 +43,22 @@ class SessionPolicyMiddleware:
             elif now - session.get(SEEN, 0) > TOUCH_EVERY_SECONDS:
                 session[SEEN] = int(now)
         return self.get_response(request)
+
+
+class PrivateResponseMiddleware:
+    """No browser or proxy cache keeps a response to a signed-in person.
+
+    Their user ID is on every page and their records on many: the back button of a shared computer,
+    or a proxy on the way, must not hand them to the next person. Responses a view declared `public`
+    (published pictures) are the same for everyone and keep their caching.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        cache_control = response.get("Cache-Control", "")
+        if request.user.is_authenticated and "no-store" not in cache_control and "public" not in cache_control:
+            add_never_cache_headers(response)
+        return response

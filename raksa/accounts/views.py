@@ -41,7 +41,7 @@ from raksa.organisations.models import StaffMembership, StaffRole
 
 # The reset token moves from the link into the session, so the page the person types the new
 # password on has no token in its address (nor in a Referer header, nor in any log).
-RESET_TOKEN = "_raksa_reset_token"  # noqa: S105  (a session key's name, not a secret)
+RESET_TOKEN = "_raksa_reset_token"  # noqa: S105  (a session key's name, not a secret)  # nosec B105
 
 
 def _origin(request: HttpRequest) -> str:

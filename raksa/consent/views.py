@@ -217,6 +217,7 @@ def read_changes(request: HttpRequest) -> HttpResponse:
 
 # The DPO's policy console ----------------------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
+@staff_mfa_required
 def policy_draft(request: HttpRequest, scope: str) -> HttpResponse:
     agency = access.dpo_for_scope(request, scope)
     # Reading the page writes nothing: an unsaved draft starts from the text in force.
@@ -428,6 +429,7 @@ def ask(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@staff_mfa_required
 def inquiries(request: HttpRequest) -> HttpResponse:
     """The DPO's queue: references, kinds and dates only; the content opens one inquiry at a time."""
     membership = access.dpo_membership(request)
@@ -456,6 +458,7 @@ def inquiry(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@staff_mfa_required
 def mailings(request: HttpRequest) -> HttpResponse:
     """An agency's news and surveys: written here, sent in the background to whoever consents then (U1)."""
     membership = access.mailing_sender(request)

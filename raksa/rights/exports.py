@@ -124,7 +124,7 @@ def take_download(*, export: Export, token: str, actor: object) -> bytes | None:
         with session():
             content = Opener.for_subject(locked.subject_id).open(locked.content)
         locked.content = None
-        locked.token_digest = ""
+        locked.token_digest = ""  # clears a digest, not a password  # nosec B105
         locked.status = ExportStatus.DOWNLOADED
         locked.downloaded_at = timezone.now()
         save_sealed(locked)

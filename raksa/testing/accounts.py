@@ -1,10 +1,12 @@
 """Account personas for tests: a citizen and staff of an agency, made through the accounts' own actions."""
 
 from django.db import transaction
+from django.test import Client
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from raksa.accounts import mfa
 from raksa.accounts.models import User
 from raksa.consent.actions import publish_policy_version, save_policy_draft, start_policy_draft
 from raksa.consent.models import PolicyVersion
@@ -12,7 +14,7 @@ from raksa.consent.policies import current_platform_policy
 from raksa.organisations.models import Agency, Controller, StaffMembership, StaffRole
 from raksa.subjects.models import Subject
 
-PASSWORD = "correct horse battery staple"  # noqa: S105  (the personas' password, tests only)
+PASSWORD = "correct horse battery staple"  # noqa: S105  (the personas' password, tests only)  # nosec B105
 
 
 @transaction.atomic
@@ -38,6 +40,16 @@ def staff(
 
 def with_totp(user: User) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def sign_in_with_second_factor(client: Client, user: User) -> None:
+    """Signs staff in as if they had passed their second factor in this session (making a device if missing)."""
+    if not mfa.has_second_factor(user):
+        with_totp(user)
+    client.force_login(user)
+    session = client.session
+    session[mfa.MFA_VERIFIED] = timezone.now().timestamp()
+    session.save()
 
 
 def totp_code(device: TOTPDevice, *, step_offset: int = 0) -> str:

@@ -7,6 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from raksa.accesslog.tests.helpers import IPHONE, SpoolDirectory, record, spool_and_ingest, staff
+from raksa.testing import accounts as personas
 from raksa.testing.browser import chromium_page, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, databases="__all__")]
@@ -31,7 +32,7 @@ def test_it_draws_the_dashboard_in_thai_from_its_own_origin_only_p1(live_server)
                 )
         spool_and_ingest(directory.path, lines)
         client = Client()
-        client.force_login(staff("dpo.browser", "dpo"))
+        personas.sign_in_with_second_factor(client, staff("dpo.browser", "dpo"))
         session = client.cookies[settings.SESSION_COOKIE_NAME].value
         origin = urlsplit(live_server.url)
         with chromium_page() as (page, requests):

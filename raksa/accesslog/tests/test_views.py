@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from raksa.accesslog.tests.helpers import IPHONE, SpoolDirectory, record, spool_and_ingest, staff
 from raksa.audit.models import AuditEntry
+from raksa.testing import accounts as personas
 
 
 class DashboardTests(TestCase):
@@ -19,7 +20,7 @@ class DashboardTests(TestCase):
         )
 
     def test_it_shows_statistics_to_the_dpo_in_thai_and_english_p1(self) -> None:
-        self.client.force_login(staff("dpo.stats", "dpo"))
+        personas.sign_in_with_second_factor(self.client, staff("dpo.stats", "dpo"))
         thai = self.client.get("/th/staff/statistics/")
         self.assertContains(thai, "สถิติการใช้งาน")
         self.assertContains(thai, '<polyline class="views"')
@@ -31,7 +32,7 @@ class DashboardTests(TestCase):
         self.assertNotIn("style=", english.content.decode())  # the CSP allows no inline style
 
     def test_it_downloads_the_statistics_as_csv_p1(self) -> None:
-        self.client.force_login(staff("auditor.stats", "auditor"))
+        personas.sign_in_with_second_factor(self.client, staff("auditor.stats", "auditor"))
         today = timezone.localdate()
         response = self.client.get(f"/en/staff/statistics/?start={today}&end={today}&format=csv")
         self.assertEqual(response["Content-Type"], "text/csv; charset=utf-8")
@@ -41,7 +42,7 @@ class DashboardTests(TestCase):
 
     def test_it_hides_the_dashboard_from_everyone_else(self) -> None:
         self.assertEqual(self.client.get("/th/staff/statistics/").status_code, 404)
-        self.client.force_login(staff("officer.stats", "officer"))
+        personas.sign_in_with_second_factor(self.client, staff("officer.stats", "officer"))
         self.assertEqual(self.client.get("/th/staff/statistics/").status_code, 404)
 
 
@@ -61,7 +62,7 @@ class InvestigationViewTests(TestCase):
         }
 
     def test_it_lets_an_investigator_search_by_ip_with_a_stated_purpose_p2(self) -> None:
-        self.client.force_login(staff("investigator.view", "investigator"))
+        personas.sign_in_with_second_factor(self.client, staff("investigator.view", "investigator"))
         self.assertNotContains(self.client.get("/en/staff/statistics/investigate/"), "198.51.100.4")
         response = self.client.post("/en/staff/statistics/investigate/", self.form)
         self.assertContains(response, "198.51.100.4")
@@ -70,13 +71,13 @@ class InvestigationViewTests(TestCase):
         self.assertEqual((entry.purpose, entry.object_id), ("incident_investigation", "INC-2026-9"))
 
     def test_it_places_a_legal_hold_from_the_investigation_page_p2(self) -> None:
-        self.client.force_login(staff("investigator.hold", "investigator"))
+        personas.sign_in_with_second_factor(self.client, staff("investigator.hold", "investigator"))
         hold = {f"hold-{name}": self.form[name] for name in ("starts_at", "ends_at", "case_reference")}
         response = self.client.post("/th/staff/statistics/holds/", hold, follow=True)
         self.assertContains(response, "INC-2026-9")
         self.assertTrue(AuditEntry.objects.filter(action="accesslog.hold_placed").exists())
 
     def test_it_hides_raw_records_from_other_staff_p2(self) -> None:
-        self.client.force_login(staff("dpo.view", "dpo"))
+        personas.sign_in_with_second_factor(self.client, staff("dpo.view", "dpo"))
         self.assertEqual(self.client.post("/en/staff/statistics/investigate/", self.form).status_code, 404)
         self.assertFalse(AuditEntry.objects.filter(action="accesslog.search").exists())

@@ -63,17 +63,17 @@ class InquiryTests(RealSmtp, TestCase):
 
     def test_it_tracks_the_inquiry_in_the_dpos_queue_only_v2(self) -> None:
         inquiry = self.submit()
-        self.client.force_login(self.dpo)
+        personas.sign_in_with_second_factor(self.client, self.dpo)
         queue = self.client.get("/th/dpo/inquiries/")
         self.assertContains(queue, inquiry.reference)
         self.assertNotContains(queue, "มาลี")
         other = User.objects.create_user("dpo.o", "pw-dpo-12345", subject=Subject.objects.create(), is_staff=True)
         StaffMembership.objects.create(user=other, agency=Agency.objects.get(slug="most-ops"), role=StaffRole.DPO)
-        self.client.force_login(other)
+        personas.sign_in_with_second_factor(self.client, other)
         self.assertNotContains(self.client.get("/th/dpo/inquiries/"), inquiry.reference)
         citizen = User.objects.create_user("c", "pw-c-12345678", subject=Subject.objects.create())
         self.client.force_login(citizen)
-        self.assertEqual(self.client.get("/th/dpo/inquiries/").status_code, 404)
+        self.assertEqual(self.client.get("/th/dpo/inquiries/").status_code, 403)
 
     def test_it_answers_by_email_and_closes_the_inquiry_v2(self) -> None:
         inquiry = self.submit()

@@ -8,6 +8,7 @@ from raksa.consent.tests.smtp import RealSmtp
 from raksa.core import demo
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.subjects.models import Subject
+from raksa.testing import accounts as personas
 from raksa.vault.openers import Opener
 
 
@@ -73,9 +74,9 @@ class MailingTests(RealSmtp, TestCase):
         StaffMembership.objects.create(user=admin, agency=self.minburi, role=StaffRole.ADMINISTRATOR)
         officer = User.objects.create_user("off.t", "pw-off-12345", subject=Subject.objects.create(), is_staff=True)
         StaffMembership.objects.create(user=officer, agency=self.minburi, role=StaffRole.OFFICER)
-        self.client.force_login(officer)
+        personas.sign_in_with_second_factor(self.client, officer)
         self.assertEqual(self.client.get("/th/staff/mailings/").status_code, 404)
-        self.client.force_login(admin)
+        personas.sign_in_with_second_factor(self.client, admin)
         self.assertContains(self.client.get("/en/staff/mailings/"), "1 person consents now")
         with self.captureOnCommitCallbacks(execute=True):
             response = self.client.post(

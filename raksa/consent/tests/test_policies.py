@@ -12,6 +12,7 @@ from raksa.consent.policies import Processing
 from raksa.core import demo
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.subjects.models import Subject
+from raksa.testing import accounts as personas
 
 ORIGIN = "http://testserver"
 
@@ -219,7 +220,7 @@ class PolicyPageTests(TestCase):
     def test_it_lets_only_the_agencys_dpo_edit_its_draft_v1(self) -> None:
         dpo = User.objects.create_user("dpo.x", "pw-dpo-12345", subject=Subject.objects.create(), is_staff=True)
         StaffMembership.objects.create(user=dpo, agency=self.minburi, role=StaffRole.DPO)
-        self.client.force_login(dpo)
+        personas.sign_in_with_second_factor(self.client, dpo)
         self.assertEqual(self.client.get("/th/dpo/privacy/most-ops/").status_code, 404)
         self.assertEqual(self.client.get("/th/dpo/privacy/platform/").status_code, 404)
         page = self.client.get("/th/dpo/privacy/minburi/")
@@ -240,7 +241,7 @@ class PolicyPageTests(TestCase):
         self.assertContains(self.client.get("/th/privacy/minburi/"), "เขตมีนบุรี")
         citizen = User.objects.create_user("plain", "pw-plain-1234", subject=Subject.objects.create())
         self.client.force_login(citizen)
-        self.assertEqual(self.client.get("/th/dpo/privacy/minburi/").status_code, 404)
+        self.assertEqual(self.client.get("/th/dpo/privacy/minburi/").status_code, 403)
 
 
 class DemoPolicyTests(TestCase):

@@ -8,6 +8,7 @@ from raksa.accounts.models import User
 from raksa.content import pictures
 from raksa.content.models import NewsItem, NewsPicture
 from raksa.content.tests.fixtures import GPS_IFD, ORIENTATION, TemporaryMedia, camera_jpeg
+from raksa.testing import accounts as personas
 
 
 def _open(data: bytes) -> Image.Image:
@@ -66,7 +67,7 @@ class AdminUploadTests(TemporaryMedia, TestCase):
 
     def test_it_strips_gps_from_a_picture_uploaded_in_the_admin(self) -> None:
         editor = User.objects.create_superuser("editor", "editor-password")
-        self.client.force_login(editor)
+        personas.sign_in_with_second_factor(self.client, editor)
         upload = camera_jpeg()
         upload.name = "phone.jpg"
         response = self.client.post(

@@ -10,6 +10,7 @@ from raksa.content import actions
 from raksa.content.models import NewsItem, Page, Video
 from raksa.content.tests.fixtures import TemporaryMedia, camera_jpeg, publish_news
 from raksa.core import demo
+from raksa.testing import accounts as personas
 
 
 def _poster() -> actions.PictureUpload:
@@ -224,7 +225,7 @@ class MourningTests(TestCase):
     def test_it_lets_an_administrator_switch_them_in_the_admin(self) -> None:
         from raksa.accounts.models import User
 
-        self.client.force_login(User.objects.create_superuser("admin", "admin-password"))
+        personas.sign_in_with_second_factor(self.client, User.objects.create_superuser("admin", "admin-password"))
         response = self.client.post("/admin/content/siteappearance/add/", {"mourning_ribbon": "on"})
         self.assertEqual(response.status_code, 302)
         self.client.logout()

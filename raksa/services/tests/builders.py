@@ -5,9 +5,7 @@ import uuid
 
 from django.test import Client
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from raksa.accounts import mfa
 from raksa.accounts.models import User
 from raksa.consent import actions as consent
 from raksa.organisations.models import Agency, Controller, StaffMembership, StaffRole
@@ -69,12 +67,7 @@ def officer(username: str, office: Agency, role: str = StaffRole.OFFICER) -> Sta
 
 def log_in_staff(client: Client, staff: StaffMembership) -> None:
     """Signs the officer in as if they had passed their second factor in this session."""
-    if not TOTPDevice.objects.filter(user=staff.user, confirmed=True).exists():
-        personas.with_totp(staff.user)
-    client.force_login(staff.user)
-    session = client.session
-    session[mfa.MFA_VERIFIED] = timezone.now().timestamp()
-    session.save()
+    personas.sign_in_with_second_factor(client, staff.user)
 
 
 def publish_policy(office: Agency) -> None:
