@@ -3,6 +3,7 @@
 import io
 import logging
 import logging.config
+from typing import Any
 
 from django.conf import settings
 from django.test import SimpleTestCase
@@ -13,9 +14,10 @@ FORGED = "2026-11-22 10:00:00,000 INFO raksa.accounts login ok for admin"
 class LogLineTests(SimpleTestCase):
     def site_handler(self) -> tuple[logging.Logger, io.StringIO]:
         """A private logger whose handler is the site's console handler as configured, writing to a buffer."""
-        console = settings.LOGGING["handlers"]["console"]
-        configurator = logging.config.DictConfigurator({})
-        formatter = configurator.configure_formatter(dict(settings.LOGGING["formatters"][console["formatter"]]))
+        config: dict[str, Any] = settings.LOGGING
+        self.assertIn("console", config["root"]["handlers"])
+        formatter_name = config["handlers"]["console"]["formatter"]
+        formatter = logging.config.DictConfigurator({}).configure_formatter(dict(config["formatters"][formatter_name]))
         stream = io.StringIO()
         handler = logging.StreamHandler(stream)
         handler.setFormatter(formatter)
@@ -23,7 +25,6 @@ class LogLineTests(SimpleTestCase):
         log.propagate = False
         log.addHandler(handler)
         self.addCleanup(log.removeHandler, handler)
-        self.assertIn("console", settings.LOGGING["root"]["handlers"])
         return log, stream
 
     def test_it_keeps_cr_and_lf_in_a_logged_value_on_one_line_s1(self) -> None:
