@@ -88,6 +88,8 @@ MIDDLEWARE = [
     # First: it times the whole stack and records the final status of every request (C2).
     "raksa.accesslog.middleware.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that may replace a response (the API's problem documents): every answer says DENY.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "raksa.audit.context.RequestIdMiddleware",
     # Outermost of everything that sets cookies: it lets through only the allowed ones (K1).
     "raksa.consent.middleware.CookieGateMiddleware",
@@ -104,7 +106,6 @@ MIDDLEWARE = [
     "raksa.accounts.middleware.SessionPolicyMiddleware",
     "raksa.accounts.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "raksa.urls"

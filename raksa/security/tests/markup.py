@@ -27,13 +27,19 @@ class InlineCode(HTMLParser):
             if name == "style":
                 self.style_attributes.append(f"<{tag} style={value}>")
         nonce = values.get("nonce")
-        if tag == "script" and "src" not in values:
+        if tag == "script" and "src" not in values and _executable(values.get("type")):
             if nonce:
                 self.script_nonces.add(nonce)
             else:
                 self.scripts_without_nonce.append(self.getpos().__repr__())
         if tag == "style" and not nonce:
             self.styles_without_nonce.append(self.getpos().__repr__())
+
+
+def _executable(script_type: str | None) -> bool:
+    """Whether a browser runs a <script> of this type (a data block such as application/json it does not)."""
+    kind = (script_type or "").strip().lower()
+    return kind in {"", "module", "text/javascript", "application/javascript", "text/ecmascript"}
 
 
 def inline_code(html: str) -> InlineCode:

@@ -22,10 +22,14 @@ from raksa.security.tests.world import World
 
 METHODS = ("GET", "POST")
 # Parameters that name a record of B's, or an internal record of Minburi's.
-OBJECT_PARAMETERS = frozenset({"registration_id", "export_id", "request_id", "breach_id", "hold_id", "user_id"})
+OBJECT_PARAMETERS = frozenset(
+    {"registration_id", "export_id", "request_id", "breach_id", "hold_id", "user_id", "reference"}
+)
 # Where a route's parameter means something other than what its name means elsewhere.
 ROUTE_PARAMETERS = {
     "disclosures:prepare_export": {"slug": "processor_slug"},
+    "api:agency_policy": {"slug": "scope"},
+    "api:agency_policy_versions": {"slug": "scope"},
     "accounts:staff_deactivate": {"user_id": "colleague_id"},
     "accounts:staff_reset_second_factor": {"user_id": "colleague_id"},
 }
@@ -87,6 +91,9 @@ def _fill(world: World, route: Route, name: str) -> object:
         "extension": "csv",
         "name": "content/pictures/none.png",
         "url": "nowhere/",
+        "rest": "nowhere",
+        "purpose": "news_and_pr",
+        "step": "status",
     }
     if name in known:
         return known[name]

@@ -61,6 +61,19 @@ PUBLIC = frozenset(
         "services:calendar",
         "services:calendar_list",
         "services:calendar_feed",
+        "services:activities_rss",
+        "services:activities_atom",
+        # The API's description, its sign-up and log-in, and the published policies and agencies.
+        "api:openapi-json",
+        "api:openapi-view",
+        "api:register",
+        "api:login",
+        "api:forgot_password",
+        "api:reset_password",
+        "api:platform_policy",
+        "api:agencies",
+        "api:agency_policy",
+        "api:agency_policy_versions",
         "services:detail",
     }
 )

@@ -269,6 +269,7 @@ def _citizen_b(world: World) -> None:
         purposes=["rights_requests"],
         fields=["consent.inquiry.name"],
     )
+    _publish_policy(minburi, introduction="# นโยบาย")  # a disclosure needs a policy in force that names the court
     disclosures.disclose(
         subject=subject,
         recipient=court,
@@ -289,7 +290,7 @@ def _citizen_b(world: World) -> None:
         "registration_id": registration_id,
         "request_id": str(request.pk),
         "export_id": str(export.pk),
-        "inquiry_reference": inquiry.reference,
+        "reference": inquiry.reference,
     }
 
 
