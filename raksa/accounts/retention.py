@@ -141,7 +141,7 @@ def _close(rows: QuerySet, now: datetime.datetime) -> int:
         model._default_manager.filter(user_id__in=users).delete()
     return rows.update(
         username=Concat(Value("closed-"), Cast("pk", CharField())),
-        password="!",  # noqa: S106  (an unusable password: nobody can log in)
+        password="!",  # noqa: S106  (an unusable password: nobody can log in)  # nosec B106
         is_active=False,
         subject=None,
     )

@@ -142,7 +142,7 @@ class Sequencer:
                 return chained
 
     def _round(self, cursor: CursorWrapper, vendor: str, batch_size: int) -> tuple[int, bool]:
-        cursor.execute(f"SELECT sequence, hash FROM {LINKS} ORDER BY sequence DESC LIMIT 1")  # noqa: S608
+        cursor.execute(f"SELECT sequence, hash FROM {LINKS} ORDER BY sequence DESC LIMIT 1")  # noqa: S608  # nosec B608
         end = cursor.fetchone()
         end = tuple(end) if end else (0, GENESIS)
         if end != self._end:
@@ -153,13 +153,13 @@ class Sequencer:
         rows: list = []
         if self._holes:
             cursor.execute(
-                f"SELECT id, {content} FROM {ENTRIES} WHERE id = ANY(%s) ORDER BY id",  # noqa: S608
+                f"SELECT id, {content} FROM {ENTRIES} WHERE id = ANY(%s) ORDER BY id",  # noqa: S608  # nosec B608
                 [sorted(self._holes)],
             )
             rows = cursor.fetchall()
             self._holes.difference_update(row[0] for row in rows)
         cursor.execute(
-            f"SELECT id, {content} FROM {ENTRIES} WHERE id > %s ORDER BY id LIMIT %s",  # noqa: S608
+            f"SELECT id, {content} FROM {ENTRIES} WHERE id > %s ORDER BY id LIMIT %s",  # noqa: S608  # nosec B608
             [self._last_id, batch_size],
         )
         fresh = cursor.fetchall()
@@ -180,7 +180,7 @@ class Sequencer:
         if postgresql and min(settled, self._last_id) > self._settled:
             self._settled = min(settled, self._last_id)
             cursor.execute(
-                f"INSERT INTO {STATE} (id, settled_through) VALUES (1, %s) "  # noqa: S608
+                f"INSERT INTO {STATE} (id, settled_through) VALUES (1, %s) "  # noqa: S608  # nosec B608
                 f"ON CONFLICT (id) DO UPDATE SET settled_through = GREATEST({STATE}.settled_through, "
                 "EXCLUDED.settled_through)",
                 [self._settled],
@@ -202,22 +202,22 @@ class Sequencer:
             with cursor.copy(f"COPY {LINKS} ({columns}) FROM STDIN") as copy:
                 copy.write("".join(f"{s}\t{e}\t{p}\t{h}\n" for s, e, p, h in links))
         else:
-            cursor.executemany(f"INSERT INTO {LINKS} ({columns}) VALUES (%s, %s, %s, %s)", links)  # noqa: S608
+            cursor.executemany(f"INSERT INTO {LINKS} ({columns}) VALUES (%s, %s, %s, %s)", links)  # noqa: S608  # nosec B608
         self._end = (sequence, prev_hash)
 
     def _resync(self, cursor: CursorWrapper, vendor: str, end: tuple[int, str]) -> None:
         """Start (again) from what the database holds: on a first round, or after another sequencer ran."""
         self._end = end
-        cursor.execute(f"SELECT coalesce(max(entry_id), 0) FROM {LINKS}")  # noqa: S608
+        cursor.execute(f"SELECT coalesce(max(entry_id), 0) FROM {LINKS}")  # noqa: S608  # nosec B608
         (self._last_id,) = cursor.fetchone()
         self._holes = set()
         if vendor != "postgresql":
             return  # one writer at a time: whatever is below the highest id chained has committed
-        cursor.execute(f"SELECT coalesce(max(settled_through), 0) FROM {STATE}")  # noqa: S608
+        cursor.execute(f"SELECT coalesce(max(settled_through), 0) FROM {STATE}")  # noqa: S608  # nosec B608
         (settled,) = cursor.fetchone()
         self._settled = min(settled, self._last_id)
         cursor.execute(
-            f"SELECT id FROM generate_series(%s::bigint, %s::bigint) AS id "  # noqa: S608
+            f"SELECT id FROM generate_series(%s::bigint, %s::bigint) AS id "  # noqa: S608  # nosec B608
             f"WHERE NOT EXISTS (SELECT FROM {LINKS} WHERE entry_id = id)",
             [self._settled + 1, self._last_id],
         )
@@ -225,7 +225,7 @@ class Sequencer:
 
     def _settle(self, cursor: CursorWrapper) -> int:
         """The highest entry id below which every transaction has ended (PostgreSQL)."""
-        cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {_id_sequence(cursor)}")  # noqa: S608
+        cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {_id_sequence(cursor)}")  # noqa: S608  # nosec B608
         (handed_out,) = cursor.fetchone()
         # A statement after the one above, so a snapshot taken after that id was handed out.
         cursor.execute(
@@ -267,7 +267,7 @@ class ChainEnd:
 
 def chain_end() -> ChainEnd | None:
     with connections[DATABASE].cursor() as cursor:
-        cursor.execute(f"SELECT sequence, hash FROM {LINKS} ORDER BY sequence DESC LIMIT 1")  # noqa: S608
+        cursor.execute(f"SELECT sequence, hash FROM {LINKS} ORDER BY sequence DESC LIMIT 1")  # noqa: S608  # nosec B608
         row = cursor.fetchone()
     return ChainEnd(*row) if row else None
 
@@ -292,7 +292,7 @@ def walk(*, batch_size: int = 20_000) -> Iterator[tuple]:
     None when it is gone, canonical content), in sequence order."""
     connection = connections[DATABASE]
     select = (
-        f"SELECT l.sequence, l.prev_hash, l.hash, l.entry_id, e.id, {_canonical_content(connection.vendor, 'e')} "  # noqa: S608
+        f"SELECT l.sequence, l.prev_hash, l.hash, l.entry_id, e.id, {_canonical_content(connection.vendor, 'e')} "  # noqa: S608  # nosec B608
         f"FROM {LINKS} l LEFT JOIN {ENTRIES} e ON e.id = l.entry_id"
     )
     last = 0

@@ -147,7 +147,7 @@ def forget_stale_exports(*, now: datetime | None = None) -> tuple[int, int]:
             if export.status != ExportStatus.READY:
                 continue
             export.content = None
-            export.token_digest = ""
+            export.token_digest = ""  # clears a digest, not a password  # nosec B105
             export.status = ExportStatus.EXPIRED
             save_sealed(export)
             _audit(export, "expire")

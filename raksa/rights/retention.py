@@ -26,7 +26,7 @@ def _export_period() -> Period:
 
 def _empty_expired(rows: QuerySet, now: datetime.datetime) -> int:
     """As `forget_stale_exports` does one by one: the copy and the link go, the row says it expired."""
-    return rows.update(content=None, token_digest="", status=ExportStatus.EXPIRED)
+    return rows.update(content=None, token_digest="", status=ExportStatus.EXPIRED)  # clears a digest, not a password  # nosec B106
 
 
 # Downloading empties the file at once (raksa/rights/exports.py); a link never used ends here.

@@ -170,7 +170,7 @@ def _fetch(key_ids: list[bytes]) -> list[tuple]:
     ORM's per-row work was most of the time of a 1,000-person screen."""
     connection = connections[KEYSTORE]
     table = connection.ops.quote_name(DataKey._meta.db_table)
-    select = f"SELECT id, subject_id, controller_id, retention, wrapped, master_key_id FROM {table} "  # noqa: S608
+    select = f"SELECT id, subject_id, controller_id, retention, wrapped, master_key_id FROM {table} "  # noqa: S608  # nosec B608
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":  # UUIDField is char(32) hex there
             cursor.execute(select + f"WHERE id IN ({', '.join(['%s'] * len(key_ids))})", [k.hex() for k in key_ids])
