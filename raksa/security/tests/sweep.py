@@ -23,7 +23,7 @@ from raksa.security.tests.world import World
 METHODS = ("GET", "POST")
 # Parameters that name a record of B's, or an internal record of Minburi's.
 OBJECT_PARAMETERS = frozenset(
-    {"registration_id", "export_id", "request_id", "breach_id", "hold_id", "user_id", "reference"}
+    {"registration_id", "export_id", "request_id", "breach_id", "hold_id", "user_id", "reference", "disclosure_id"}
 )
 # Where a route's parameter means something other than what its name means elsewhere.
 ROUTE_PARAMETERS = {
@@ -31,6 +31,7 @@ ROUTE_PARAMETERS = {
     "api:agency_policy": {"slug": "scope"},
     "api:agency_policy_versions": {"slug": "scope"},
     "accounts:staff_deactivate": {"user_id": "colleague_id"},
+    "retention:end": {"hold_id": "retention_hold_id"},
     "accounts:staff_reset_second_factor": {"user_id": "colleague_id"},
 }
 REFUSED_STATUSES = frozenset({401, 403, 404, 405})

@@ -22,7 +22,7 @@ from raksa.security.tests.forms import forms_in
 from raksa.security.tests.sweep import exchanges
 
 # Minburi's own records and a court's order number: not personal data, kept in plain text by design.
-NOT_PERSONAL = frozenset({"policy_draft", "mailing", "breach", "legal_hold", "court_order"})
+NOT_PERSONAL = frozenset({"policy_draft", "mailing", "breach", "legal_hold", "retention_hold", "court_order"})
 # Where a canary is allowed in plain text: the user ID a person chose to log in with (A2).
 PLAIN_BY_DESIGN = {("accounts.user", "username")}
 USERS = ("anonymous", "citizen_b", "officer", "dpo", "investigator", "contractor")

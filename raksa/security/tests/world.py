@@ -21,6 +21,7 @@ from raksa.consent.models import PolicyVersion
 from raksa.disclosures import actions as disclosures
 from raksa.disclosures.models import Recipient, RecipientKind
 from raksa.organisations.models import Agency, Controller, StaffMembership, StaffRole
+from raksa.retention import actions as retention
 from raksa.rights import actions as rights
 from raksa.rights import exports
 from raksa.services import actions as services
@@ -270,7 +271,7 @@ def _citizen_b(world: World) -> None:
         fields=["consent.inquiry.name"],
     )
     _publish_policy(minburi, introduction="# นโยบาย")  # a disclosure needs a policy in force that names the court
-    disclosures.disclose(
+    disclosure = disclosures.disclose(
         subject=subject,
         recipient=court,
         purpose="rights_requests",
@@ -291,6 +292,7 @@ def _citizen_b(world: World) -> None:
         "request_id": str(request.pk),
         "export_id": str(export.pk),
         "reference": inquiry.reference,
+        "disclosure_id": str(disclosure.pk),
     }
 
 
@@ -302,6 +304,7 @@ def _agency_records(world: World, minburi: Agency) -> None:
         "mailing": f"{token}mailing",
         "breach": f"{token}breach",
         "legal_hold": f"{token}hold",
+        "retention_hold": f"{token}retention",
     }
     _save_draft(consent.start_policy_draft(agency=minburi, actor=None), f"# {token}draft")
     consent.create_mailing(agency=minburi, purpose="news_and_pr", title_th=f"{token}mailing", body_th="ข่าว", actor=None)
@@ -333,9 +336,16 @@ def _agency_records(world: World, minburi: Agency) -> None:
         ends_at=now - datetime.timedelta(days=1),
         case_reference=f"{token}hold",
     )
+    retention_hold = retention.place_hold(
+        staff=_membership(world.users["dpo"]),
+        reason=f"{token}retention",
+        ends_on=timezone.localdate() + datetime.timedelta(days=30),
+        subject_id=_subject(world.users["citizen_b"]).pk,
+    )
     world.parameters |= {
         "breach_id": breach.pk,
         "hold_id": hold.pk,
+        "retention_hold_id": retention_hold.pk,
         "processor_slug": processor.slug,
         "colleague_id": world.users["officer"].pk,
     }
