@@ -73,7 +73,7 @@ test: lint typecheck test-sqlite test-postgres
 # The security suite (docs/security.md): the access sweep, headers, injection and canary tests, bandit,
 # and Django's deployment check under production settings with freshly generated keys.
 security: setup node_modules/.installed
-	RAKSA_SECURITY_SCAN=1 $(BIN)/pytest -q -p no:randomly raksa/security
+	RAKSA_SECURITY_SCAN=1 $(BIN)/pytest -n $(PYTEST_WORKERS) -q raksa/security
 	$(BIN)/bandit -c pyproject.toml -q -r raksa
 	env $$($(BIN)/raksa keys generate) RAKSA_ENV=production ALLOWED_HOSTS=raksa.example RAKSA_SMTP_HOST=smtp.example \
 	  $(BIN)/raksa check --deploy --fail-level WARNING
