@@ -14,7 +14,7 @@ from raksa.consent.policies import current_platform_policy
 from raksa.organisations.models import Agency, Controller, StaffMembership, StaffRole
 from raksa.subjects.models import Subject
 
-PASSWORD = "correct horse battery staple"  # noqa: S105  (the personas' password, tests only)  # nosec B105
+PASSWORD = "correct horse battery staple"  # noqa: S105  (the personas' password, tests only)
 
 
 @transaction.atomic
