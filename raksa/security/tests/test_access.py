@@ -74,6 +74,10 @@ PUBLIC = frozenset(
         "api:agencies",
         "api:agency_policy",
         "api:agency_policy_versions",
+        "api:services",
+        "api:service",
+        "api:activities",
+        "api:news",
         "services:detail",
     }
 )
