@@ -1,0 +1,716 @@
+"""The benchmarks' shared synthetic data set on PostgreSQL: built once by bulk loading, then reused.
+
+At full scale: 1,000,000 citizens (a subject, an account, an e-mail address sealed by the vault under
+the person's own data key, its blind index), 100,000 registrations over 50 services (name, national
+ID, phone, address and e-mail sealed under each person's key for the agency's controller, with their
+blind indexes), 10,000,000 access-log records over 90 days (stored and rolled up by the access log's
+own Loader, past days closed as the follower closes them) and 1,000,000 chained audit entries.
+`small` is 1% of that and `tiny` 0.01%: the baseline a benchmark at a scale compares with is the
+scale 100 times smaller, built the same way.
+
+Rows go in by COPY, never one save per row: the ciphertext is made with the vault's own primitives
+(raksa.vault.crypto, raksa.vault.indexes), in two worker processes. The organisations, services,
+policies and news come first, through the apps' own actions, as `raksa demo` loads them.
+
+Each scale lives in its own pair of databases (main and key store). A marker row written last says
+the set is complete; `ensure` reuses a complete set of the current VERSION and rebuilds anything
+else. The keys are fixed and derived from public text: this data is synthetic, never secret.
+"""
+
+import base64
+import datetime
+import hashlib
+import json
+import multiprocessing
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+# Bump when what is built changes: older sets are then rebuilt.
+VERSION = 1
+PG_SERVER = os.environ.get("RAKSA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+ROOT = Path(__file__).resolve().parent.parent
+SCALES = {"full": 1.0, "small": 0.01, "tiny": 0.0001}
+FULL = {"citizens": 1_000_000, "registrations": 100_000, "access_records": 10_000_000, "audit_entries": 1_000_000}
+SERVICES = 50
+DAYS = 90
+# Every citizen's password (one Argon2id hash shared by all: hashing a million would take hours).
+PASSWORD = "bench citizen passphrase"  # noqa: S105  (synthetic accounts)
+WORKERS = 2
+_MARKER = "bench_dataset"
+
+
+def _bench_key(label: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(f"raksa bench {label}".encode()).digest()).decode().rstrip("=")
+
+
+KEYS = {
+    "RAKSA_SECRET_KEY": _bench_key("secret"),
+    "RAKSA_MASTER_KEY": f"bench:{_bench_key('master')}",
+    "RAKSA_INDEX_KEY": _bench_key("index"),
+    "RAKSA_AUDIT_SIGNING_KEY": _bench_key("audit signing"),
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    scale: str
+    seconds: float
+    reused: bool
+
+    @property
+    def name(self) -> str:
+        return "raksa_bench_data" if self.scale == "full" else f"raksa_bench_data_{self.scale}"
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return counts(self.scale)
+
+    @property
+    def url(self) -> str:
+        return f"{PG_SERVER}/{self.name}"
+
+    def environment(self, var_dir: Path | str, **extra: str) -> dict[str, str]:
+        """The environment a process serving or measuring this data set runs with."""
+        inherited = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("RAKSA_", "DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"))
+        }
+        return {
+            **inherited,
+            **KEYS,
+            "DATABASE_URL": self.url,
+            "RAKSA_KEYSTORE_URL": f"{self.url}_keys",
+            "RAKSA_VAR_DIR": str(var_dir),
+            "RAKSA_LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "raksa.settings",
+            **extra,
+        }
+
+
+def counts(scale: str) -> dict[str, int]:
+    return {name: max(1, round(count * SCALES[scale])) for name, count in FULL.items()}
+
+
+def baseline_of(scale: str) -> str:
+    """The scale a measurement at `scale` compares with: 100 times smaller."""
+    return {"full": "small", "small": "tiny"}[scale]
+
+
+def ensure(scale: str, *, rebuild: bool = False, log: Callable[[str], object] = print) -> Dataset:
+    """The data set at this scale, built (timed) unless a complete one of this VERSION exists."""
+    dataset = Dataset(scale, 0.0, reused=True)
+    marker = None if rebuild else _marker(dataset.name)
+    if marker is not None:
+        return Dataset(scale, marker["seconds"], reused=True)
+    log(f"bench: building the {scale} data set ({', '.join(f'{n:,} {k}' for k, n in dataset.counts.items())})…")
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as server:
+        for name in (dataset.name, f"{dataset.name}_keys"):
+            server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            server.execute(f"CREATE DATABASE {name}")
+    started = time.perf_counter()
+    scratch = ROOT / "var" / "bench" / scale
+    scratch.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.dataset", scale],
+        env=dataset.environment(scratch),
+        cwd=ROOT,
+        check=False,
+    )
+    if done.returncode:
+        raise RuntimeError(f"building the {scale} data set failed (exit {done.returncode})")
+    seconds = time.perf_counter() - started
+    with psycopg.connect(dataset.url, autocommit=True) as database:
+        database.execute(f"UPDATE {_MARKER} SET seconds = %s", [seconds])
+    log(f"bench: the {scale} data set took {seconds:.0f} s to build")
+    return Dataset(scale, seconds, reused=False)
+
+
+def _marker(name: str) -> dict | None:
+    try:
+        with psycopg.connect(f"{PG_SERVER}/{name}", connect_timeout=3) as database:
+            row = database.execute(f"SELECT version, seconds FROM {_MARKER}").fetchone()
+    except psycopg.Error:
+        return None
+    if row is None or row[0] != VERSION:
+        return None
+    return {"seconds": row[1]}
+
+
+# --- the build, in a child process with the data set's environment ---------------------------------
+def subject_id(number: int) -> uuid.UUID:
+    """Citizen number N's subject ID: fixed, so every part of the build (and a benchmark) can name it."""
+    return uuid.UUID(bytes=hashlib.blake2b(number.to_bytes(8), digest_size=16).digest(), version=4)
+
+
+def user_id(number: int) -> uuid.UUID:
+    return uuid.UUID(bytes=hashlib.blake2b(number.to_bytes(8), digest_size=16, person=b"account").digest(), version=4)
+
+
+def username(number: int) -> str:
+    return f"citizen{number}"
+
+
+def _build(scale: str) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    amounts = counts(scale)
+    began = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    call_command("migrate", database="keystore", verbosity=0)
+    world = _world()
+    _say(f"schema and world in {time.perf_counter() - began:.1f} s")
+    citizens = amounts["citizens"]
+    chunk = 50_000
+    first: list[tuple] = [("citizens", start, min(start + chunk, citizens)) for start in range(0, citizens, chunk)]
+    # The audit chain is one task (each hash chains on the one before); it starts early, being the longest.
+    first.insert(min(2, len(first)), ("audit", amounts["audit_entries"], citizens, world))
+    per_day = amounts["access_records"] // DAYS
+    days = [("access", back, per_day, citizens, world["paths"]) for back in range(DAYS)]
+    registrations = [
+        ("registrations", start, min(start + 10_000, amounts["registrations"]), citizens, world)
+        for start in range(0, amounts["registrations"], 10_000)
+    ]
+    # Indexes are built once after the load (a sort) rather than grown row by row.
+    indexes = _drop_indexes(("accesslog_accessrecord", "audit_auditentry"))
+    # Fresh processes (not forks of this one, whose database connections they would share).
+    connections.close_all()
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_worker_setup) as pool:
+        submitted = [(task[0], pool.submit(_task, task)) for task in [*first, *days]]
+        work: dict[str, float] = {}
+        for future in [future for kind, future in submitted if kind == "citizens"]:
+            _tally(work, future.result())
+        # Registrations point at their citizens: they go in once every citizen is in.
+        rest = [future for kind, future in submitted if kind != "citizens"]
+        rest += [pool.submit(_task, task) for task in registrations]
+        for future in rest:
+            _tally(work, future.result())
+    _say(", ".join(f"{kind} {seconds:.1f} s" for kind, seconds in work.items()) + f" of work in {WORKERS} processes")
+    began = time.perf_counter()
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem TO '512MB'")
+        for definition in indexes:
+            cursor.execute(definition)
+    _say(f"indexes in {time.perf_counter() - began:.1f} s")
+    began = time.perf_counter()
+    _finish(scale, amounts)
+    _say(f"closing the days, statistics and the marker in {time.perf_counter() - began:.1f} s")
+
+
+def _tally(work: dict[str, float], done: tuple[str, float]) -> None:
+    kind, seconds = done
+    work[kind] = work.get(kind, 0.0) + seconds
+
+
+def _say(message: str) -> None:
+    print(f"bench data: {message}", file=sys.stderr, flush=True)
+
+
+def _drop_indexes(tables: tuple[str, ...]) -> list[str]:
+    """Drops the tables' indexes that back no constraint; returns what re-creates them (on every partition)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) AND indexname NOT IN "
+            "(SELECT conindid::regclass::text FROM pg_constraint WHERE conindid <> 0)",
+            [list(tables)],
+        )
+        found = cursor.fetchall()
+        for name, _definition in found:
+            cursor.execute(f"DROP INDEX {name}")
+    return [definition.replace(" ON ONLY ", " ON ") for _name, definition in found]
+
+
+def _worker_setup() -> None:
+    import django
+
+    django.setup()
+
+
+def _task(task: tuple) -> tuple[str, float]:
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    kind, *arguments = task
+    parts: dict[str, Callable[..., None]] = {
+        "citizens": _citizens,
+        "registrations": _registrations,
+        "access": _access,
+        "audit": _audit,
+    }
+    parts[kind](*arguments)
+    return kind, time.perf_counter() - started
+
+
+def _world() -> dict:
+    """Organisations, accounts of staff, 50 services with their fields, policies and news: through
+    the apps' own actions, as `raksa demo` loads them. Returns what the bulk parts need to know."""
+    from raksa.audit.chain import chain_pending
+    from raksa.content import demo as content_demo
+    from raksa.core import demo
+    from raksa.organisations import actions as organisations
+    from raksa.organisations.models import Agency, Controller, StaffMembership
+    from raksa.services import actions as services
+    from raksa.services.models import Service
+
+    demo.load_organisations()
+    demo.load_accounts()
+    demo.load_services()
+    bma = Controller.objects.get(slug=demo.BMA["slug"])
+    officer = StaffMembership.objects.get(user__username="officer.minburi")
+    districts = ["lat-krabang", "nong-chok", "khlong-sam-wa", "bang-kapi"]
+    existing = Service.objects.count()
+    for number in range(SERVICES - existing):
+        district = districts[number % len(districts)]
+        agency = organisations.upsert_agency(
+            controller=bma,
+            slug=district,
+            name_th=f"สำนักงานเขต{district}",
+            name_en=f"{district.replace('-', ' ').title()} District Office",
+            dpo_email=f"dpo.{district}@bma.example",
+        )
+        service = services.create_service(
+            agency=agency,
+            slug=f"{district}-request-{number}",
+            kind="service",
+            title_th=f"คำร้องทั่วไป ลำดับที่ {number}",
+            title_en=f"General request number {number}",
+            description_th="ยื่นคำร้องต่อสำนักงานเขต เจ้าหน้าที่จะติดต่อกลับ",
+            description_en="File a request with the district office; an officer contacts you.",
+            actor=None,
+        )
+        for position, (category, purpose, required) in enumerate(demo.CERTIFICATE_FIELDS):
+            services.declare_field(
+                service=service,
+                category=category,
+                purpose=purpose,
+                legal_basis="pdpa_24_4",
+                required=required,
+                position=position,
+                actor=None,
+            )
+        if agency.pk == officer.agency_id:
+            services.assign_officer(service=service, staff=officer, actor=None)
+    demo.load_policies()
+    content_demo.load()
+    service_rows = [
+        {
+            "id": service.pk,
+            "slug": service.slug,
+            "agency_id": service.agency_id,
+            "controller_id": service.agency.controller_id,
+            "notice_id": services.current_notice(service).pk,
+            "fields": [field.category for field in service.fields.all()],
+        }
+        for service in Service.objects.select_related("agency").filter(kind="service").order_by("pk")
+    ]
+    # What the world wrote to the audit log is chained before the bulk entries continue the chain.
+    chain_pending()
+    paths = ["/th/", "/en/", "/th/news/", "/th/services/", "/th/agencies/", "/th/search/", "/th/accounts/login/"]
+    paths += [f"/th/services/{row['slug']}/" for row in service_rows]
+    paths += [f"/th/news/{number}/" for number in range(1, 400)]
+    paths += ["/th/me/data/", "/th/services/mine/", "/en/services/", "/en/news/", "/th/policy/"]
+    return {
+        "services": service_rows,
+        "operator": Controller.objects.get(is_platform_operator=True).pk,
+        "agencies": list(Agency.objects.values_list("pk", flat=True)),
+        "paths": paths,
+    }
+
+
+def _copy(database: str, table: str, columns: Iterable[str], rows: Iterable[tuple]) -> None:
+    from django.db import connections, transaction
+
+    with (
+        transaction.atomic(using=database),
+        connections[database].cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+@dataclass(frozen=True)
+class _Key:
+    """A freshly made data key: its key-store row, and what sealing under it needs."""
+
+    row: tuple
+    aead: object
+    header: bytes
+
+
+def _new_key(subject: uuid.UUID, controller_id: int, retention: str, created: str, master: object) -> _Key:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from raksa.vault import crypto
+
+    raw = crypto.new_data_key()
+    key_id = uuid.uuid4()
+    wrapped = crypto.wrap(master, key_id, raw)  # type: ignore[arg-type]
+    row = (key_id, subject, controller_id, retention, wrapped, master.key_id, created)  # type: ignore[attr-defined]
+    return _Key(row, AESGCM(raw), crypto.header(key_id.bytes))
+
+
+_KEY_COLUMNS = ("id", "subject_id", "controller_id", "retention", "wrapped", "master_key_id", "created_at")
+_INDEX_COLUMNS = ("kind", "digest", "subject_id", "controller_id", "retention", "store", "field", "object_id")
+
+
+def _moment(rng: random.Random, now: datetime.datetime) -> datetime.datetime:
+    return now - datetime.timedelta(seconds=rng.randrange(DAYS * 86_400))
+
+
+def _citizens(start: int, stop: int) -> None:
+    from django.contrib.auth.hashers import make_password
+
+    from raksa.accounts.models import AccountEmail
+    from raksa.registry import registry
+    from raksa.vault import crypto, indexes
+
+    rng = random.Random(start)
+    now = datetime.datetime.now(datetime.UTC)
+    master = crypto.current_master_key()
+    password = make_password(PASSWORD)
+    declaration = registry.declaration(AccountEmail, "email")
+    retention = declaration.retention.code
+    store = AccountEmail.vault_store
+    from raksa.organisations.models import Controller
+
+    operator = Controller.objects.get(is_platform_operator=True).pk
+    subjects, users, emails, keys, blind = [], [], [], [], []
+    for number in range(start, stop):
+        subject, account, row_id = subject_id(number), user_id(number), uuid.uuid4()
+        joined = _moment(rng, now).isoformat()
+        address = f"{username(number)}@example.org"
+        key = _new_key(subject, operator, retention, joined, master)
+        sealed = crypto.seal(key.aead, key.header, address, crypto.associated_data(store, "email", row_id))  # type: ignore[arg-type]
+        subjects.append((subject, joined))
+        users.append((account, password, False, username(number), subject, False, True, joined, joined))
+        emails.append((row_id, subject, operator, account, sealed))
+        keys.append(key.row)
+        digest = indexes.digest("email", address)
+        blind.append(("email", digest, subject, operator, retention, store, "email", row_id))
+    _copy("default", "subjects_subject", ("id", "created_at"), subjects)
+    _copy(
+        "default",
+        "accounts_user",
+        (
+            "id",
+            "password",
+            "is_superuser",
+            "username",
+            "subject_id",
+            "is_staff",
+            "is_active",
+            "date_joined",
+            "email_confirmed_at",
+        ),
+        users,
+    )
+    _copy("default", "accounts_accountemail", ("id", "subject_id", "controller_id", "user_id", "email"), emails)
+    _copy("keystore", "vault_datakey", _KEY_COLUMNS, keys)
+    _copy("keystore", "vault_blindindex", _INDEX_COLUMNS, blind)
+
+
+def national_id(number: int) -> str:
+    """A valid Thai national ID (its 13th digit is the checksum of the first twelve)."""
+    digits = f"1{number % 10**11:011d}"
+    check = (11 - sum(int(digit) * (13 - position) for position, digit in enumerate(digits)) % 11) % 10
+    return digits + str(check)
+
+
+def _registrations(start: int, stop: int, citizens: int, world: dict) -> None:
+    from raksa.registry import registry
+    from raksa.services.models import Registration, Status
+    from raksa.vault import crypto, indexes
+
+    rng = random.Random(start)
+    now = datetime.datetime.now(datetime.UTC)
+    master = crypto.current_master_key()
+    store = Registration.vault_store
+    declarations = {code: registry.declaration(Registration, code) for code in ("name", "phone", "email")}
+    declarations |= {code: registry.declaration(Registration, code) for code in ("national_id", "address", "message")}
+    retention = declarations["name"].retention.code
+    statuses = [Status.RECEIVED, Status.IN_PROGRESS, Status.APPROVED, Status.COMPLETED, Status.REJECTED]
+    services = world["services"]
+    columns = ["name", "national_id", "address", "phone", "email", "message"]
+    registrations, keys, blind = [], [], []
+    for number in range(start, stop):
+        # A permutation of the citizens (the step is prime to any count used): one registration each,
+        # so each has its own data key for the service's controller.
+        citizen = (number * 7_919) % citizens
+        subject = subject_id(citizen)
+        service = services[number % len(services)]
+        created = _moment(rng, now)
+        status = rng.choice(statuses)
+        key = _new_key(subject, service["controller_id"], retention, created.isoformat(), master)
+        keys.append(key.row)
+        row_id = uuid.uuid4()
+        values = {
+            "name": f"ผู้ขอ ลำดับที่ {citizen}",
+            "national_id": national_id(citizen),
+            "address": f"{citizen % 999 + 1} ถนนสีหบุรานุกิจ\nแขวงมีนบุรี เขตมีนบุรี\nกรุงเทพมหานคร 10510",
+            "phone": f"08{citizen % 10**8:08d}",
+            "email": f"{username(citizen)}@example.org",
+            "message": "ขอรับเอกสารที่สำนักงานเขต",
+        }
+        sealed: dict[str, bytes | None] = {}
+        for code in columns:
+            if code not in service["fields"]:
+                sealed[code] = None
+                continue
+            sealed[code] = crypto.seal(
+                key.aead,  # type: ignore[arg-type]
+                key.header,
+                values[code],
+                crypto.associated_data(store, code, row_id),
+            )
+            declaration = declarations[code]
+            if declaration.indexed and declaration.category.index:
+                digest = indexes.digest(declaration.category.index, values[code])
+                index_row = (declaration.category.index, digest, subject, service["controller_id"], retention)
+                blind.append((*index_row, store, code, row_id))
+        closed = created.isoformat() if status in (Status.COMPLETED, Status.REJECTED) else None
+        registrations.append(
+            (
+                row_id,
+                subject,
+                service["controller_id"],
+                service["id"],
+                service["notice_id"],
+                status,
+                uuid.uuid4(),
+                "[]",
+                "th",
+                created.isoformat(),
+                created.isoformat(),
+                closed,
+                *(sealed[code] for code in columns),
+            )
+        )
+    _copy(
+        "default",
+        "services_registration",
+        (
+            "id",
+            "subject_id",
+            "controller_id",
+            "service_id",
+            "notice_id",
+            "status",
+            "submission_key",
+            "explicit_consents",
+            "language",
+            "created_at",
+            "updated_at",
+            "closed_at",
+            *columns,
+        ),
+        registrations,
+    )
+    _copy("keystore", "vault_datakey", _KEY_COLUMNS, keys)
+    _copy("keystore", "vault_blindindex", _INDEX_COLUMNS, blind)
+
+
+# First octets of Thai providers' address blocks.
+_NETWORKS = (49, 58, 110, 171, 182, 203)
+
+
+def _access(back: int, count: int, citizens: int, paths: list[str]) -> None:
+    """One day's records (`back` days ago), stored and rolled up by the access log's own Loader."""
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+
+    from bench.accesslog import AGENTS
+    from raksa.accesslog.ingest import BATCH_SIZE, Loader
+
+    rng = random.Random(1_000 + back)
+    zone = ZoneInfo(settings.TIME_ZONE)
+    today = datetime.datetime.now(zone).date()
+    day = today - datetime.timedelta(days=back)
+    start = datetime.datetime.combine(day, datetime.time.min, zone)
+    span_ms = 86_400_000
+    if back == 0:  # today: up to now
+        span_ms = max(1, int((datetime.datetime.now(zone) - start).total_seconds() * 1000))
+    base_ms = int(start.timestamp() * 1000)
+    # Visitors of the day: each an address and a browser, some signed in.
+    clients = [
+        (
+            f"{rng.choice(_NETWORKS)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+            AGENTS[rng.randrange(len(AGENTS))].format(rng.randrange(10)),
+            str(subject_id(rng.randrange(citizens))) if rng.random() < 0.1 else "",
+        )
+        for _ in range(max(5, count // 20))
+    ]
+    # Popular pages first: a page's weight falls with its rank, as on real sites.
+    weights = [1 / (rank + 1) for rank in range(len(paths))]
+    referrers = ["", "", "", "https://www.google.com/", "https://www.facebook.com/", "https://www.bangkok.go.th/"]
+    loader = Loader()
+    source = f"bench-{day.isoformat()}"
+    for offset in range(0, count, BATCH_SIZE):
+        size = min(BATCH_SIZE, count - offset)
+        picked_paths = rng.choices(paths, weights, k=size)
+        picked_clients = rng.choices(clients, k=size)
+        records = []
+        for index in range(size):
+            ip, agent, subject = picked_clients[index]
+            roll = rng.random()
+            status, method = ("200", "GET") if roll < 0.95 else ("302", "POST") if roll < 0.98 else ("404", "GET")
+            records.append(
+                (
+                    str(base_ms + rng.randrange(span_ms)),
+                    str(rng.randrange(2_000, 90_000)),
+                    method,
+                    status,
+                    str(rng.randrange(900, 60_000)),
+                    ip,
+                    "raksa.example",
+                    picked_paths[index],
+                    referrers[index % len(referrers)],
+                    agent,
+                    subject,
+                    f"{rng.getrandbits(128):032x}",
+                )
+            )
+        rows, rollup = loader.rows(records)
+        loader.write(rows, rollup, source=source, last_sequence=offset + size, offset=0)
+
+
+def _audit(entries: int, citizens: int, world: dict) -> None:
+    """Chained entries after those the world made, their hashes computed by the chain's own code."""
+    from django.db import connection, transaction
+
+    from raksa.audit.chain import GENESIS, chain_end, entry_hash
+    from raksa.audit.triggers import triggers_lifted
+
+    rng = random.Random(3)
+    now = datetime.datetime.now(datetime.UTC)
+    end = chain_end()
+    sequence, prev_hash = (end.sequence, end.hash) if end else (0, GENESIS)
+    start = now - datetime.timedelta(days=DAYS)
+    step = (DAYS * 86_400 - 3_600) / entries
+    kinds = [
+        ("account.login", "", "user", "", "", "", "allowed"),
+        (
+            "services.registered",
+            "",
+            "registration",
+            "address,email,name,national_id,phone",
+            "service_delivery",
+            "pdpa_24_4",
+            "allowed",
+        ),
+        ("vault.read", "officer", "registration", "name,phone", "service_delivery", "pdpa_24_4", "allowed"),
+        ("consent.given", "", "consent", "", "marketing", "consent", "allowed"),
+        ("rights.export_requested", "", "export", "", "", "", "allowed"),
+        ("account.login", "", "user", "", "", "", "denied"),
+    ]
+    services = world["services"]
+
+    def rows() -> Iterator[tuple]:
+        nonlocal sequence, prev_hash
+        for number in range(entries):
+            moment = start + datetime.timedelta(seconds=number * step)
+            citizen = rng.randrange(citizens)
+            action, role, object_type, fields, purpose, basis, outcome = kinds[number % len(kinds)]
+            staff = role == "officer"
+            actor = user_id(citizen) if not staff else user_id(citizens + number % 7)
+            agency = services[number % len(services)]["agency_id"] if object_type == "registration" else None
+            subject = subject_id(citizen)
+            request_id = uuid.uuid4().hex
+            object_id = str(uuid.uuid4())
+            stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
+            content = [
+                stamp,
+                actor.hex,
+                role,
+                agency,
+                subject.hex,
+                action,
+                object_type,
+                object_id,
+                fields,
+                purpose,
+                basis,
+                request_id,
+                outcome,
+            ]
+            sequence += 1
+            digest = entry_hash(sequence, prev_hash, content)
+            yield (
+                stamp + "+00",
+                actor,
+                role,
+                agency,
+                subject,
+                action,
+                object_type,
+                object_id,
+                fields,
+                purpose,
+                basis,
+                request_id,
+                outcome,
+                sequence,
+                prev_hash,
+                digest,
+            )
+            prev_hash = digest
+
+    columns = (
+        "time, actor_id, role, agency_id, subject_id, action, object_type, object_id, fields, purpose, legal_basis, "
+        "request_id, outcome, sequence, prev_hash, hash"
+    )
+    # Entries arrive chained here, which the log's triggers refuse of any writer but the sequencer:
+    # the owner lifts them for this load only, in the same transaction.
+    with (
+        transaction.atomic(),
+        triggers_lifted(connection, ("audit_auditentry",)),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY audit_auditentry ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows():
+            copy.write_row(row)
+
+
+def _finish(scale: str, amounts: dict[str, int]) -> None:
+    from django.db import connection, connections
+
+    from raksa.accesslog.actions import destroy_past_salts
+
+    # What the follower does as each day closes: salts destroyed, long lists compacted.
+    destroy_past_salts()
+    for alias in ("default", "keystore"):
+        with connections[alias].cursor() as cursor:
+            cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {_MARKER} (version integer, scale text, counts jsonb, seconds double precision, "
+            "built_at timestamptz)"
+        )
+        cursor.execute(
+            f"INSERT INTO {_MARKER} VALUES (%s, %s, %s, 0, now())",
+            [VERSION, scale, json.dumps(amounts)],
+        )
+
+
+if __name__ == "__main__":
+    _build(sys.argv[1])
