@@ -17,18 +17,16 @@ The full run also holds 500 activities (the services app's home section shows th
 
 import json
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bench import serving
 from bench.harness import Figure, measure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,64 +79,40 @@ def _child(environment: dict[str, str], news: int, small: bool) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def hello(environ: dict, start_response: Callable) -> list[bytes]:
     """The baseline: the least a WSGI application can do, under the same server and the same load."""
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
     return [b"hello"]
 
 
-def _gunicorn(application: str, port: int, environment: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            *("taskset", "-c", "0", sys.executable, "-m", "gunicorn", application),
-            *("--workers", "1", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"),
-            # As deployed (docs/accounts.md): threaded workers, which keep connections alive.
-            *("--worker-class", "gthread", "--threads", "4"),
-        ],
-        env=environment,
-        cwd=ROOT,
-    )
+# As deployed (docs/accounts.md): threaded workers, which keep connections alive.
+THREADS = 4
 
 
 def _served(environment: dict[str, str], small: bool) -> list[Figure]:
-    if shutil.which("wrk") is None or shutil.which("taskset") is None:
+    if shutil.which("wrk") is None or not serving.pinning_available():
         print("bench content: `wrk` or `taskset` missing (apt-get install -y wrk): throughput NOT measured")
         return []
     seconds = 3 if small else 10
-    port = _free_port()
-    baseline = _gunicorn("bench.content:hello", port, environment)
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/")
-        bare, _bare_wall = _wrk(f"http://127.0.0.1:{port}/", seconds, baseline.pid)
-    finally:
-        baseline.terminate()
-        baseline.wait(timeout=30)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = _gunicorn("raksa.wsgi:application", port, environment)
-    try:
-        _wait_for(f"{base}/healthz")
-        home, home_wall = _wrk(f"{base}/th/", seconds, server.pid)
-        healthz, _healthz_wall = _wrk(f"{base}/healthz", seconds, server.pid)
+    with serving.gunicorn("bench.content:hello", environment, threads=THREADS) as baseline:
+        bare = serving.wrk(baseline.base + "/", seconds, baseline.pid)
+    with serving.gunicorn("raksa.wsgi:application", environment, threads=THREADS, ready="/healthz") as server:
+        home = serving.wrk(f"{server.base}/th/", seconds, server.pid)
+        healthz = serving.wrk(f"{server.base}/healthz", seconds, server.pid)
         figures = [
             Figure(
                 "home page throughput, gunicorn, per core",
-                home,
+                home.per_cpu_second,
                 1000,
                 "req/CPU-s",
                 direction="min",
-                detail=f"wrk on the other core, {seconds} s: {home_wall:,.0f} req/s wall clock; "
-                f"baseline hello-world WSGI app on the same server {bare:,.0f} req/CPU-s ({home / bare:.0%}); "
-                f"/healthz {healthz:,.0f} req/CPU-s; load average {os.getloadavg()[0]:.1f}",
+                detail=f"wrk on the other core, {seconds} s: {home.per_second:,.0f} req/s wall clock; "
+                f"baseline hello-world WSGI app on the same server {bare.per_cpu_second:,.0f} req/CPU-s "
+                f"({home.per_cpu_second / bare.per_cpu_second:.0%}); "
+                f"/healthz {healthz.per_cpu_second:,.0f} req/CPU-s; load average {os.getloadavg()[0]:.1f}",
             )
         ]
-        weight = _weight(f"{base}/th/")
+        weight = _weight(f"{server.base}/th/")
         if weight is not None:
             total, parts = weight
             figures.append(
@@ -151,50 +125,6 @@ def _served(environment: dict[str, str], small: bool) -> list[Figure]:
                 )
             )
         return figures
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def _wait_for(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 (our own server)
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the server at {url} did not answer")
-
-
-def _cpu_seconds(master: int) -> float:
-    """CPU time used so far by the gunicorn master and its workers."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    total = 0
-    for pid in [master, *map(int, children)]:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
-def _wrk(url: str, seconds: int, master: int) -> tuple[float, float]:
-    """Requests per CPU-second of the server, and per wall-clock second."""
-    # Warm the worker (templates, first queries, the cached page), then measure.
-    subprocess.run(["taskset", "-c", "1", "wrk", "-t1", "-c4", "-d1s", url], capture_output=True, check=True)
-    before = _cpu_seconds(master)
-    done = subprocess.run(
-        ["taskset", "-c", "1", "wrk", "-t1", "-c8", f"-d{seconds}s", url], capture_output=True, text=True, check=True
-    )
-    used = _cpu_seconds(master) - before
-    if "Non-2xx" in done.stdout or "Socket errors" in done.stdout:
-        raise RuntimeError(f"wrk saw errors from {url}:\n{done.stdout}")
-    requests = re.search(r"(\d+) requests in", done.stdout)
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
-    if requests is None or rate is None:
-        raise RuntimeError(f"wrk printed no count:\n{done.stdout}")
-    return int(requests.group(1)) / used, float(rate.group(1))
 
 
 def _weight(url: str) -> tuple[int, dict[str, int]] | None:

@@ -76,6 +76,10 @@ class Dataset:
         return counts(self.scale)
 
     @property
+    def build_dir(self) -> Path:
+        return ROOT / "var" / "bench" / self.scale
+
+    @property
     def url(self) -> str:
         return f"{PG_SERVER}/{self.name}"
 
@@ -92,6 +96,8 @@ class Dataset:
             "DATABASE_URL": self.url,
             "RAKSA_KEYSTORE_URL": f"{self.url}_keys",
             "RAKSA_VAR_DIR": str(var_dir),
+            # The news pictures the build stored.
+            "RAKSA_MEDIA_DIR": str(self.build_dir / "media"),
             "RAKSA_LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "raksa.settings",
             **extra,
@@ -119,11 +125,10 @@ def ensure(scale: str, *, rebuild: bool = False, log: Callable[[str], object] = 
             server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             server.execute(f"CREATE DATABASE {name}")
     started = time.perf_counter()
-    scratch = ROOT / "var" / "bench" / scale
-    scratch.mkdir(parents=True, exist_ok=True)
+    dataset.build_dir.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         [sys.executable, "-m", "bench.dataset", scale],
-        env=dataset.environment(scratch),
+        env=dataset.environment(dataset.build_dir),
         cwd=ROOT,
         check=False,
     )

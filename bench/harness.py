@@ -5,10 +5,14 @@ with its own baseline measured in the same run (this machine is shared and noisy
 mostly ratios; absolute goals are stated where the issue gives one.
 """
 
+import json
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -64,15 +68,22 @@ def measure(
 class Figure:
     name: str
     measured: float
-    goal: float
+    # None: no goal, the figure is there for context (the measurement beside a baseline, say).
+    goal: float | None
     unit: str
     # "max": the measured value must stay at or under the goal; "min": at or over it.
     direction: str = "max"
     detail: str = ""
 
     @property
-    def passed(self) -> bool:
+    def passed(self) -> bool | None:
+        if self.goal is None:
+            return None
         return self.measured <= self.goal if self.direction == "max" else self.measured >= self.goal
+
+    @property
+    def result(self) -> str:
+        return {True: "pass", False: "FAIL", None: "info"}[self.passed]
 
     def as_dict(self) -> dict:
         return {**asdict(self), "passed": self.passed}
@@ -82,16 +93,25 @@ def table(figures: list[Figure]) -> str:
     rows = [("figure", "measured", "goal", "result", "detail")]
     for figure in figures:
         sign = "≤" if figure.direction == "max" else "≥"
-        rows.append(
-            (
-                figure.name,
-                f"{figure.measured:.3g} {figure.unit}",
-                f"{sign} {figure.goal:g} {figure.unit}",
-                "pass" if figure.passed else "FAIL",
-                figure.detail,
-            )
-        )
+        goal = "—" if figure.goal is None else f"{sign} {figure.goal:g} {figure.unit}"
+        rows.append((figure.name, f"{figure.measured:.3g} {figure.unit}", goal, figure.result, figure.detail))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+def run_child(module: str, arguments: list[str], environment: dict[str, str]) -> dict:
+    """Runs `python -m module arguments…` (a benchmark's measuring half, in a process with its own
+    settings and databases) and returns the JSON object its last line printed."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *arguments],
+        env=environment,
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise RuntimeError(f"{module} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])

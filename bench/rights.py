@@ -1,95 +1,44 @@
-"""The rights figures (issue 7): one person's full JSON export and their erasure, among many people
-and among 1% as many, in the same run.
+"""The rights figures (issue 7): one person's full JSON export and their erasure, among the bench data
+set's people and among 100 times fewer, in the same run.
 
-The crowd is bulk-loaded (subjects, accounts, sealed account e-mail addresses and rights requests
-under their own data keys are made for the measured people only; the crowd's rows are plaintext
-accounts and subjects, which is what the stores' subject look-ups must skip by index). Everything
-the bench makes is removed at the end.
+The full run measures among 1,000,000 people (with their 10,000,000 access-log records and 1,000,000
+audit entries) against the 10,000-person set; `--small` among 10,000 against 100. The measured
+people are made in each data set through the apps' own actions (an account, a sealed e-mail address,
+three requests with details), so their data has the real breadth; the erased ones stay erased.
 """
 
+import json
+import sys
+import tempfile
 import uuid
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from bench import dataset
+from bench.harness import Figure, Timing, run_child
 
-from bench.harness import Figure, Timing, measure
-from raksa.accounts.addresses import store as store_email
-from raksa.accounts.models import User
-from raksa.organisations.models import Controller
-from raksa.rights import actions
-from raksa.rights.export import assemble
-from raksa.rights.models import RequestType, RightsRequest
-from raksa.subjects.models import Subject
-from raksa.vault.keys import session
-from raksa.vault.openers import Opener
+if TYPE_CHECKING:
+    from raksa.subjects.models import Subject
 
-_PREFIX = "bench-rights-"
-_BATCH = 5000
-_MEASURED_ACCOUNTS: list[uuid.UUID] = []
+SAMPLES = 20
 
 
-def _operator() -> Controller:
-    controller, _created = Controller.objects.get_or_create(
-        is_platform_operator=True, defaults={"slug": "bench-operator", "name_th": "ผู้ให้บริการ", "name_en": "Operator"}
-    )
-    return controller
+def run(*, small: bool) -> list[Figure]:
+    scale = "small" if small else "full"
+    timings = {}
+    for measured in (scale, dataset.baseline_of(scale)):
+        data = dataset.ensure(measured)
+        with tempfile.TemporaryDirectory(prefix="raksa-bench-rights-") as scratch:
+            found = run_child("bench.rights", [str(SAMPLES)], data.environment(scratch))
+        timings[measured] = (Timing(tuple(found["export"])), Timing(tuple(found["erase"])))
+    people = {name: dataset.counts(name)["citizens"] for name in timings}
+    many, few = timings[scale], timings[dataset.baseline_of(scale)]
+    return [
+        *_figure("one person's JSON export", many[0], few[0], people[scale], people[dataset.baseline_of(scale)]),
+        *_figure("one person's erasure", many[1], few[1], people[scale], people[dataset.baseline_of(scale)]),
+    ]
 
 
-def _crowd(count: int) -> None:
-    """Bulk-loads `count` people with accounts: the rows a subject look-up must not scan."""
-    password = make_password(None)
-    for start in range(0, count, _BATCH):
-        size = min(_BATCH, count - start)
-        with transaction.atomic():
-            subjects = Subject.objects.bulk_create([Subject() for _ in range(size)])
-            User.objects.bulk_create(
-                [
-                    User(username=f"{_PREFIX}{uuid.uuid4().hex}", password=password, subject=subject)
-                    for subject in subjects
-                ]
-            )
-
-
-def _person(number: int) -> Subject:
-    """A measured person: an account, a sealed e-mail address and three requests with details."""
-    with transaction.atomic():
-        subject = Subject.objects.create()
-        user = User.objects.create_user(f"{_PREFIX}measured-{number}-{uuid.uuid4().hex[:8]}", None, subject=subject)
-        store_email(user, f"person{number}@example.org")
-    _MEASURED_ACCOUNTS.append(user.pk)
-    for kind in (RequestType.ACCESS, RequestType.RECTIFICATION, RequestType.OBJECTION):
-        actions.file_request(subject=subject, type=kind, details=f"details of request {kind} {number}")
-    return subject
-
-
-def _cleanup(measured: list[uuid.UUID]) -> None:
-    """Removes the crowd and the measured people (erased accounts no longer name their subject)."""
-    crowd = list(User.objects.filter(username__startswith=_PREFIX).values_list("subject_id", flat=True))
-    User.objects.filter(username__startswith=_PREFIX).delete()
-    User.objects.filter(pk__in=_MEASURED_ACCOUNTS).delete()
-    _MEASURED_ACCOUNTS.clear()
-    RightsRequest.objects.filter(subject_id__in=measured).delete()
-    for start in range(0, len(crowd), _BATCH):
-        Subject.objects.filter(pk__in=crowd[start : start + _BATCH]).delete()
-
-
-def _figures(size: int, samples: int, measured: list[uuid.UUID]) -> tuple[Timing, Timing]:
-    _crowd(size)
-    people = [_person(number) for number in range(samples * 2 + 2)]
-    measured.extend(person.id for person in people)
-    target = people.pop()
-
-    def export() -> None:
-        with session():
-            assemble(target.id, opener=Opener.for_system("export"))
-
-    def erase() -> None:
-        actions.erase_person(subject=people.pop())
-
-    return measure(export, repeat=samples, warmup=2), measure(erase, repeat=samples, warmup=1)
-
-
-def _figure(name: str, many: Timing, few: Timing, size: int) -> list[Figure]:
+def _figure(name: str, many: Timing, few: Timing, size: int, fewer: int) -> list[Figure]:
     return [
         Figure(
             name=f"{name} p95 among {size:,} people",
@@ -99,28 +48,59 @@ def _figure(name: str, many: Timing, few: Timing, size: int) -> list[Figure]:
             detail=f"median {many.median * 1000:.1f} ms over {len(many.samples)} runs",
         ),
         Figure(
-            name=f"{name} p95, {size:,} vs {size // 100:,} people",
+            name=f"{name} p95, {size:,} vs {fewer:,} people",
             measured=many.p95 / few.p95,
             goal=2,
             unit="x",
-            detail=f"{few.p95 * 1000:.1f} ms at {size // 100:,} people",
+            detail=f"{few.p95 * 1000:.1f} ms among {fewer:,} people",
         ),
     ]
 
 
-def run(*, small: bool) -> list[Figure]:
-    size = 10_000 if small else 100_000
-    samples = 20
-    _operator()
-    timings: dict[int, tuple[Timing, Timing]] = {}
-    for crowd in (size // 100, size):
-        measured: list[uuid.UUID] = []
-        try:
-            timings[crowd] = _figures(crowd, samples, measured)
-        finally:
-            _cleanup(measured)
-    many, few = timings[size], timings[size // 100]
-    return [
-        *_figure("one person's JSON export", many[0], few[0], size),
-        *_figure("one person's erasure", many[1], few[1], size),
-    ]
+# The child process: in one data set's databases --------------------------------------------------
+def _person(number: int) -> "Subject":
+    """A measured person: an account, a sealed e-mail address and three requests with details."""
+    from django.db import transaction
+
+    from raksa.accounts.addresses import store as store_email
+    from raksa.accounts.models import User
+    from raksa.rights import actions
+    from raksa.rights.models import RequestType
+    from raksa.subjects.models import Subject
+
+    with transaction.atomic():
+        subject = Subject.objects.create()
+        user = User.objects.create_user(f"bench-rights-{uuid.uuid4().hex}", None, subject=subject)
+        store_email(user, f"measured{number}@example.org")
+    for kind in (RequestType.ACCESS, RequestType.RECTIFICATION, RequestType.OBJECTION):
+        actions.file_request(subject=subject, type=kind, details=f"details of request {kind} {number}")
+    return subject
+
+
+def _main(samples: int) -> None:
+    import django
+
+    django.setup()
+    from bench.harness import measure
+    from raksa.rights import actions
+    from raksa.rights.export import assemble
+    from raksa.vault.keys import session
+    from raksa.vault.openers import Opener
+
+    people = [_person(number) for number in range(samples * 2 + 2)]
+    target = people.pop()
+
+    def export() -> None:
+        with session():
+            assemble(target.id, opener=Opener.for_system("export"))
+
+    def erase() -> None:
+        actions.erase_person(subject=people.pop())
+
+    exported = measure(export, repeat=samples, warmup=2)
+    erased = measure(erase, repeat=samples, warmup=1)
+    print(json.dumps({"export": exported.samples, "erase": erased.samples}))
+
+
+if __name__ == "__main__":
+    _main(int(sys.argv[1]))

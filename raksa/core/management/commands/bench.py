@@ -1,5 +1,6 @@
 import importlib
 import json
+import os
 import pkgutil
 import platform
 import sys
@@ -9,6 +10,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+# Modules of bench/ that serve the benchmarks rather than being one.
+SUPPORT = frozenset({"harness", "dataset", "serving", "locustfile", "bare_django"})
+
 
 class Command(BaseCommand):
     help = "Measures Raksa against the figures its issues name; prints a table and writes bench/results.json."
@@ -16,38 +20,74 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("names", nargs="*", help="benchmarks to run (default: all in bench/)")
         parser.add_argument("--small", action="store_true", help="a 1%% data set: a quick look, or CI's smoke run")
+        parser.add_argument(
+            "--rebuild-data", action="store_true", help="build the bench data set again even if a complete one exists"
+        )
         parser.add_argument("--output", default=str(settings.BASE_DIR / "bench" / "results.json"))
 
-    def handle(self, *args: object, names: list[str], small: bool, output: str, **options: object) -> None:
+    def handle(
+        self, *args: object, names: list[str], small: bool, rebuild_data: bool, output: str, **options: object
+    ) -> None:
         # bench/ sits beside the package, not inside it: benchmarks are not shipped.
         sys.path.insert(0, str(settings.BASE_DIR))
+        from bench import dataset
         from bench.harness import Figure, table
 
         available = sorted(
-            m.name for m in pkgutil.iter_modules([str(settings.BASE_DIR / "bench")]) if m.name != "harness"
+            m.name for m in pkgutil.iter_modules([str(settings.BASE_DIR / "bench")]) if m.name not in SUPPORT
         )
         unknown = set(names) - set(available)
         if unknown:
             raise CommandError(f"unknown benchmarks: {', '.join(sorted(unknown))}; available: {', '.join(available)}")
-        figures: list[Figure] = []
         started = time.time()
+        scale = "small" if small else "full"
+        # The data set first, timed on its own: the benchmarks that use it then find it ready.
+        data = dataset.ensure(scale, rebuild=rebuild_data, log=self.stderr.write)
+        baseline = dataset.ensure(dataset.baseline_of(scale), rebuild=rebuild_data, log=self.stderr.write)
+        figures: list[Figure] = []
+        loads: list[float] = []
+        timings: dict[str, float] = {}
         for name in names or available:
             self.stderr.write(f"bench: {name}…")
+            began = time.time()
             module = importlib.import_module(f"bench.{name}")
             figures += module.run(small=small)
+            timings[name] = round(time.time() - began, 1)
+            loads.append(os.getloadavg()[0])
         self.stdout.write(table(figures))
         Path(output).write_text(
             json.dumps(
                 {
                     "small": small,
                     "seconds": round(time.time() - started, 1),
+                    "benchmark_seconds": timings,
+                    "data_sets": {
+                        found.name: {
+                            "counts": found.counts,
+                            "build_seconds": round(found.seconds, 1),
+                            "reused": found.reused,
+                        }
+                        for found in (data, baseline)
+                    },
                     "machine": {
                         "python": platform.python_version(),
-                        "cpu": platform.processor(),
+                        "cpu": _cpu_model(),
+                        "cores": os.cpu_count(),
                         "system": platform.platform(),
+                        "load_average_after_each_benchmark": [round(load, 2) for load in loads],
                     },
                     "figures": [figure.as_dict() for figure in figures],
                 },
                 indent=2,
+                ensure_ascii=False,
             )
+            + "\n"
         )
+
+
+def _cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor()
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "")

@@ -1,0 +1,171 @@
+"""Raksa under load (issue 12): served as in production, driven on loopback from another core.
+
+gunicorn serves Raksa in production settings on the bench data set (PostgreSQL), with the audit
+sequencer and the access-log ingester running beside it, all pinned to one core; the load generator
+runs on the other core.
+- Throughput: `wrk` over the public pages (home in Thai and English, news, services), in requests
+  per CPU-second of the server, against a bare Django view (bench/bare_django.py) served the same
+  way in the same run.
+- Journeys: locust (bench/locustfile.py), citizens browsing, logging in, registering for a service
+  and opening their data: 50 of them for 5 minutes (10 for 20 s with --small). Error rate 0 and
+  page p95 under 300 ms.
+"""
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench import dataset, serving
+from bench.harness import Figure
+
+WORKERS = 3
+THREADS = 4
+PUBLIC_PAGES = ("/th/", "/th/news/", "/th/services/", "/en/")
+BIN = Path(sys.executable).parent
+
+
+def run(*, small: bool) -> list[Figure]:
+    if shutil.which("wrk") is None or not serving.pinning_available():
+        print("bench load: `wrk`, `taskset` or a second core missing (apt-get install -y wrk): NOT measured")
+        return []
+    data = dataset.ensure("small" if small else "full")
+    with tempfile.TemporaryDirectory(prefix="raksa-bench-load-") as directory:
+        scratch = Path(directory)
+        environment = data.environment(
+            scratch,
+            RAKSA_ENV="production",
+            ALLOWED_HOSTS="127.0.0.1",
+            RAKSA_SSL_REDIRECT="false",
+            RAKSA_SMTP_HOST="127.0.0.1",
+        )
+        subprocess.run(
+            [str(BIN / "raksa"), "collectstatic", "--noinput", "--verbosity", "0"],
+            env=environment,
+            cwd=serving.ROOT,
+            check=True,
+        )
+        figures = _throughput(environment, scratch, seconds=3 if small else 15)
+        users, duration = (10, "20s") if small else (50, "5m")
+        figures += _journeys(environment, scratch, data, users=users, duration=duration)
+    return figures
+
+
+def _throughput(environment: dict[str, str], scratch: Path, *, seconds: int) -> list[Figure]:
+    script = scratch / "pages.lua"
+    listed = ", ".join(f'"{page}"' for page in PUBLIC_PAGES)
+    # As the TLS proxy in front of it would say: Raksa in production serves https only.
+    script.write_text(
+        f"local pages = {{{listed}}}\nlocal next_page = 0\n"
+        "request = function()\n  next_page = next_page % #pages + 1\n"
+        '  return wrk.format("GET", pages[next_page], {["X-Forwarded-Proto"] = "https"})\nend\n'
+    )
+    with serving.gunicorn("bench.bare_django:application", environment, workers=WORKERS, threads=THREADS) as bare:
+        baseline = serving.wrk(bare.base + "/", seconds, bare.pid)
+    with _raksa(environment) as server:
+        pages = serving.wrk(server.base + "/", seconds, server.pid, script=script)
+    ratio = pages.per_cpu_second / baseline.per_cpu_second
+    setup = f"gunicorn {WORKERS} workers x {THREADS} threads on one core, wrk on the other, {seconds} s"
+    return [
+        Figure(
+            "public pages per core, production server, PostgreSQL",
+            pages.per_cpu_second,
+            1000,
+            "req/CPU-s",
+            direction="min",
+            detail=f"{', '.join(PUBLIC_PAGES)} in turn; {pages.per_second:,.0f} req/s wall clock; {setup}",
+        ),
+        Figure(
+            "public pages vs a bare Django view, same server",
+            ratio,
+            None,
+            "x bare",
+            direction="min",
+            detail=f"bare view {baseline.per_cpu_second:,.0f} req/CPU-s ({baseline.per_second:,.0f} req/s wall)",
+        ),
+    ]
+
+
+@contextmanager
+def _raksa(environment: dict[str, str]) -> Iterator[serving.Server]:
+    """Raksa's server with its sequencer and ingester beside it, as `make run` and production run them."""
+    helpers = [
+        subprocess.Popen(serving.pinned(serving.SERVER_CORE, [str(BIN / "raksa"), *command]), env=environment)
+        for command in (("audit", "chain", "--follow"), ("accesslog", "ingest", "--follow"))
+    ]
+    try:
+        with serving.gunicorn(
+            "raksa.wsgi:application", environment, workers=WORKERS, threads=THREADS, ready="/healthz"
+        ) as server:
+            yield server
+    finally:
+        for helper in helpers:
+            helper.terminate()
+            helper.wait(timeout=30)
+
+
+def _journeys(
+    environment: dict[str, str], scratch: Path, data: dataset.Dataset, *, users: int, duration: str
+) -> list[Figure]:
+    report = scratch / "locust"
+    with _raksa(environment) as server:
+        subprocess.run(
+            serving.pinned(
+                serving.CLIENT_CORE,
+                [
+                    *(str(BIN / "locust"), "-f", str(serving.ROOT / "bench" / "locustfile.py"), "--headless"),
+                    *("--users", str(users), "--spawn-rate", "10", "--run-time", duration, "--host", server.base),
+                    *("--csv", str(report), "--only-summary", "--loglevel", "WARNING"),
+                ],
+            ),
+            env={
+                **os.environ,
+                "PYTHONPATH": str(serving.ROOT),
+                "RAKSA_BENCH_CITIZENS": str(data.counts["citizens"]),
+            },
+            cwd=serving.ROOT,
+            capture_output=True,
+            check=False,  # locust exits 1 when a request failed: the figures below say so
+        )
+    total = _aggregated(report)
+    exceptions = _rows(Path(f"{report}_exceptions.csv"))
+    errors = int(total["Failure Count"]) + sum(int(row["Count"]) for row in exceptions)
+    requests = int(total["Request Count"])
+    worst = max(_rows(Path(f"{report}_stats.csv"))[:-1], key=lambda row: float(row["95%"] or 0))
+    setup = f"{users} citizens for {duration}, {requests:,} requests ({float(total['Requests/s']):.1f}/s)"
+    return [
+        Figure(
+            f"journeys page p95, {users} citizens",
+            float(total["95%"]),
+            300,
+            "ms",
+            detail=f"{setup}; median {total['50%']} ms; slowest page {worst['Name']} p95 {worst['95%']} ms",
+        ),
+        Figure(
+            f"journeys error rate, {users} citizens",
+            100 * errors / max(requests, 1),
+            0,
+            "%",
+            detail=f"{errors} failed requests or broken journeys; "
+            + ("; ".join(f"{row['Count']}x {row['Msg'][:80]}" for row in exceptions[:3]) or "none"),
+        ),
+    ]
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def _aggregated(report: Path) -> dict[str, str]:
+    rows = _rows(Path(f"{report}_stats.csv"))
+    if not rows or rows[-1]["Name"] != "Aggregated":
+        raise RuntimeError(f"locust wrote no statistics to {report}_stats.csv")
+    return rows[-1]
