@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -101,11 +102,11 @@ def table(figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
-def run_child(module: str, arguments: list[str], environment: dict[str, str]) -> dict:
-    """Runs `python -m module arguments…` (a benchmark's measuring half, in a process with its own
-    settings and databases) and returns the JSON object its last line printed."""
+def run_child(target: str, arguments: list[str], environment: dict[str, str]) -> Any:
+    """Runs `target` ("module:function") with string arguments in a process of its own, with its own
+    settings and databases (bench/child.py), and returns what the function returned, through JSON."""
     done = subprocess.run(
-        [sys.executable, "-m", module, *arguments],
+        [sys.executable, "-m", "bench.child", target, *arguments],
         env=environment,
         cwd=Path(__file__).resolve().parent.parent,
         capture_output=True,
@@ -113,5 +114,5 @@ def run_child(module: str, arguments: list[str], environment: dict[str, str]) ->
         check=False,
     )
     if done.returncode:
-        raise RuntimeError(f"{module} failed:\n{done.stderr}")
+        raise RuntimeError(f"{target} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -7,8 +7,6 @@ people are made in each data set through the apps' own actions (an account, a se
 three requests with details), so their data has the real breadth; the erased ones stay erased.
 """
 
-import json
-import sys
 import tempfile
 import uuid
 from typing import TYPE_CHECKING
@@ -28,7 +26,7 @@ def run(*, small: bool) -> list[Figure]:
     for measured in (scale, dataset.baseline_of(scale)):
         data = dataset.ensure(measured)
         with tempfile.TemporaryDirectory(prefix="raksa-bench-rights-") as scratch:
-            found = run_child("bench.rights", [str(SAMPLES)], data.environment(scratch))
+            found = run_child("bench.rights:measure", [str(SAMPLES)], data.environment(scratch))
         timings[measured] = (Timing(tuple(found["export"])), Timing(tuple(found["erase"])))
     people = {name: dataset.counts(name)["citizens"] for name in timings}
     many, few = timings[scale], timings[dataset.baseline_of(scale)]
@@ -77,17 +75,16 @@ def _person(number: int) -> "Subject":
     return subject
 
 
-def _main(samples: int) -> None:
-    import django
-
-    django.setup()
-    from bench.harness import measure
+def measure(samples: str) -> dict[str, tuple[float, ...]]:
+    """Export and erasure timings of new people in the data set this process was started on."""
+    from bench.harness import measure as timing
     from raksa.rights import actions
     from raksa.rights.export import assemble
     from raksa.vault.keys import session
     from raksa.vault.openers import Opener
 
-    people = [_person(number) for number in range(samples * 2 + 2)]
+    count = int(samples)
+    people = [_person(number) for number in range(count * 2 + 2)]
     target = people.pop()
 
     def export() -> None:
@@ -97,10 +94,7 @@ def _main(samples: int) -> None:
     def erase() -> None:
         actions.erase_person(subject=people.pop())
 
-    exported = measure(export, repeat=samples, warmup=2)
-    erased = measure(erase, repeat=samples, warmup=1)
-    print(json.dumps({"export": exported.samples, "erase": erased.samples}))
-
-
-if __name__ == "__main__":
-    _main(int(sys.argv[1]))
+    return {
+        "export": timing(export, repeat=count, warmup=2).samples,
+        "erase": timing(erase, repeat=count, warmup=1).samples,
+    }
