@@ -10,7 +10,7 @@ RAKSA_TEST_PG ?= postgres://postgres@127.0.0.1:5432
 RAKSA_TEST_DB ?= raksa
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test setup lint typecheck test-sqlite test-postgres messages bench chaos load clean security
+.PHONY: run test setup lint typecheck test-sqlite test-postgres messages bench bench-small chaos load clean security
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Raksa needs Python 3.12 or newer (see .python-version); found " + sys.version)'
@@ -78,8 +78,14 @@ security: setup node_modules/.installed
 	env $$($(BIN)/raksa keys generate) RAKSA_ENV=production ALLOWED_HOSTS=raksa.example RAKSA_SMTP_HOST=smtp.example \
 	  $(BIN)/raksa check --deploy --fail-level WARNING
 
+# Benchmarks (docs/PERFORMANCE.md): `make bench` measures at full scale (it builds the bench data set on
+# PostgreSQL the first time, then reuses it) and prints the table; `make bench ARGS=--small` or
+# `make bench-small` is the 1% smoke run CI makes. ARGS also names benchmarks: `make bench ARGS="load"`.
 bench: setup
 	$(BIN)/raksa bench $(ARGS)
+
+bench-small: setup
+	$(BIN)/raksa bench --small $(ARGS)
 
 # Crash and recovery (issue 13): a PostgreSQL cluster of its own killed and restarted under writes,
 # workers killed, the spool's disk filled, two servers on one database. Needs PostgreSQL's server

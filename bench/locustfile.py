@@ -92,11 +92,13 @@ class Citizen(HttpUser):
             raise JourneyError(f"citizen{number} could not log in")
         service = random.choice(self.services)
         form = self.get(service, "/th/services/[service]/")
-        fields = dict(_HIDDEN.findall(form.text))
+        # The registration form's own hidden fields only: the page's other forms have theirs, and the
+        # service refuses any field it did not declare.
+        hidden = {name: unescape(value) for name, value in _HIDDEN.findall(form.text)}
         registration = self.post(
             service + "register/",
             {
-                **{name: unescape(value) for name, value in fields.items()},
+                **{name: hidden[name] for name in ("csrfmiddlewaretoken", "submission_key", "notice")},
                 "name": f"ผู้ขอ ลำดับที่ {number}",
                 "national_id": national_id(number),
                 "address_line": "333 ถนนสีหบุรานุกิจ",

@@ -39,11 +39,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for(url: str, *, seconds: float = 60) -> None:
+def wait_for(url: str, *, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 (our own server)
+            with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (our own server)
                 if answer.status == 200:
                     return
         except OSError:
