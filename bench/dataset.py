@@ -152,6 +152,12 @@ def ensure(scale: str, *, rebuild: bool = False, log: Callable[[str], object] = 
     return Dataset(scale, seconds, reused=False)
 
 
+def server_version() -> str:
+    with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3) as server:
+        row = server.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else ""
+
+
 def _marker(name: str) -> dict | None:
     try:
         with psycopg.connect(f"{PG_SERVER}/{name}", connect_timeout=3) as database:

@@ -117,13 +117,14 @@ def wrk(url: str, seconds: int, master: int, *, connections: int = 8, script: Pa
     )
     before = cpu_seconds(master)
     done = subprocess.run(
-        pinned(CLIENT_CORE, ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", *lua, url]),
+        pinned(CLIENT_CORE, ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", *lua, url]),
         capture_output=True,
         text=True,
         check=True,
         cwd=ROOT,
     )
     used = cpu_seconds(master) - before
+    # A timeout (no answer within 10 s) counts as an error too.
     if "Non-2xx" in done.stdout or "Socket errors" in done.stdout:
         raise RuntimeError(f"wrk saw errors from {url}:\n{done.stdout}")
     requests = re.search(r"(\d+) requests in", done.stdout)

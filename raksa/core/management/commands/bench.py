@@ -78,6 +78,7 @@ class Command(BaseCommand):
                     },
                     "machine": {
                         "python": platform.python_version(),
+                        "postgresql": dataset.server_version(),
                         "cpu": _cpu_model(),
                         "cores": os.cpu_count(),
                         "system": platform.platform(),
