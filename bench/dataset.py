@@ -389,7 +389,7 @@ def _new_key(subject: uuid.UUID, controller_id: int, retention: str, created: st
 
 
 _KEY_COLUMNS = ("id", "subject_id", "controller_id", "retention", "wrapped", "master_key_id", "created_at")
-_INDEX_COLUMNS = ("kind", "digest", "subject_id", "controller_id", "retention", "store", "field", "object_id")
+_INDEX_COLUMNS = ("kind", "digest", "subject_id", "controller_id", "retention", "store", "field", "object_id", "unique")
 
 
 def _moment(rng: random.Random, now: datetime.datetime) -> datetime.datetime:
@@ -425,7 +425,7 @@ def _citizens(start: int, stop: int) -> None:
         emails.append((row_id, subject, operator, account, sealed))
         keys.append(key.row)
         digest = indexes.digest("email", address)
-        blind.append(("email", digest, subject, operator, retention, store, "email", row_id))
+        blind.append(("email", digest, subject, operator, retention, store, "email", row_id, declaration.unique))
     _copy("default", "subjects_subject", ("id", "created_at"), subjects)
     _copy(
         "default",
@@ -505,7 +505,7 @@ def _registrations(start: int, stop: int, citizens: int, world: dict) -> None:
             if declaration.indexed and declaration.category.index:
                 digest = indexes.digest(declaration.category.index, values[code])
                 index_row = (declaration.category.index, digest, subject, service["controller_id"], retention)
-                blind.append((*index_row, store, code, row_id))
+                blind.append((*index_row, store, code, row_id, declaration.unique))
         closed = created.isoformat() if status in (Status.COMPLETED, Status.REJECTED) else None
         registrations.append(
             (

@@ -69,7 +69,8 @@ def _person(number: int) -> "Subject":
     with transaction.atomic():
         subject = Subject.objects.create()
         user = User.objects.create_user(f"bench-rights-{uuid.uuid4().hex}", None, subject=subject)
-        store_email(user, f"measured{number}@example.org")
+        # A new address each run: addresses are unique, and the data set keeps the people of earlier runs.
+        store_email(user, f"measured{number}-{uuid.uuid4().hex}@example.org")
     for kind in (RequestType.ACCESS, RequestType.RECTIFICATION, RequestType.OBJECTION):
         actions.file_request(subject=subject, type=kind, details=f"details of request {kind} {number}")
     return subject
