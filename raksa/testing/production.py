@@ -16,6 +16,7 @@ from raksa import devkeys
 from raksa.testing.pgcluster import free_port
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def environment(
@@ -87,10 +88,10 @@ class Gunicorn:
             self.process = subprocess.Popen(
                 [
                     str(BIN / "gunicorn"),
+                    f"--config={ROOT / 'gunicorn.conf.py'}",
                     "raksa.wsgi:application",
                     f"--workers={workers}",
                     f"--bind=127.0.0.1:{self.port}",
-                    "--timeout=30",
                     "--graceful-timeout=5",
                     "--forwarded-allow-ips=127.0.0.1",
                 ],
