@@ -96,7 +96,8 @@ def links(request: HttpRequest) -> HttpResponse:
 @require_GET
 def search_results(request: HttpRequest) -> HttpResponse:
     # The query stays out of every log: the access log keeps no query strings (DESIGN decision 9).
-    query = request.GET.get("q", "").strip()[:200]
+    # NUL never belongs in a query, and PostgreSQL refuses it in text (a 500 before this).
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     results = []
     for document in search.find(query) if query else []:
         try:
