@@ -389,7 +389,17 @@ def _new_key(subject: uuid.UUID, controller_id: int, retention: str, created: st
 
 
 _KEY_COLUMNS = ("id", "subject_id", "controller_id", "retention", "wrapped", "master_key_id", "created_at")
-_INDEX_COLUMNS = ("kind", "digest", "subject_id", "controller_id", "retention", "store", "field", "object_id", "unique")
+_INDEX_COLUMNS = (
+    "kind",
+    "digest",
+    "subject_id",
+    "controller_id",
+    "retention",
+    "store",
+    "field",
+    "object_id",
+    '"unique"',
+)
 
 
 def _moment(rng: random.Random, now: datetime.datetime) -> datetime.datetime:
