@@ -229,7 +229,7 @@ def _load(rows: int, service, notice, closed) -> None:
     _copy(
         keystore,
         "vault_blindindex",
-        "kind, digest, subject_id, controller_id, retention, store, field, object_id",
+        'kind, digest, subject_id, controller_id, retention, store, field, object_id, "unique"',
         (
             (
                 "phone",
@@ -240,6 +240,7 @@ def _load(rows: int, service, notice, closed) -> None:
                 "services.registration",
                 "phone",
                 pk,
+                False,
             )
             for pk, subject_id in ids.iterator(chunk_size=10_000)
         ),
