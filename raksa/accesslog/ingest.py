@@ -10,11 +10,14 @@ crash skips exactly what is in.
 """
 
 import datetime
+import fcntl
 import ipaddress
 import logging
+import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -290,8 +293,33 @@ class IngestReport:
 
 
 def ingest_spool(*, directory: Path | None = None, batch_size: int = BATCH_SIZE) -> IngestReport:
-    """Ingests every spool file (leftovers of dead workers included); deletes sealed, finished files."""
+    """Ingests every spool file (leftovers of dead workers included); deletes sealed, finished files.
+
+    One ingester at a time per spool directory: a second one started on the same host (a second
+    `raksa accesslog ingest --follow`, a manual run beside the service) waits for the first's round
+    to end, then reads the cursors it committed, so no batch is read from the same place twice.
+    """
     directory = directory or Path(settings.RAKSA_ACCESSLOG_SPOOL_DIR)
+    if not directory.is_dir():
+        return IngestReport()  # nothing spooled yet (the first write creates the directory)
+    with _only_ingester(directory):
+        return _ingest_directory(directory, batch_size)
+
+
+@contextmanager
+def _only_ingester(directory: Path) -> Iterator[None]:
+    """An exclusive flock on the spool directory itself: no file to create (a full or read-only spool
+    is still ingested), and the kernel lets it go when its holder dies, so a killed ingester never
+    blocks the next one."""
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing lets the lock go
+
+
+def _ingest_directory(directory: Path, batch_size: int) -> IngestReport:
     report = IngestReport()
     loader = Loader()
     for path in spool.spool_files(directory):

@@ -1,8 +1,9 @@
 import datetime
+import threading
 from pathlib import Path
 
-from django.db import connection
-from django.test import TestCase
+from django.db import connection, connections
+from django.test import TestCase, TransactionTestCase
 from django.utils import timezone
 
 from raksa.accesslog import actions, spool
@@ -140,3 +141,40 @@ class IngestTests(TestCase):
             cursor.execute("SELECT count(*) FROM accesslog_accessrecord_20261121")
             self.assertEqual(cursor.fetchone()[0], 1)
         self.assertTrue(timezone.now())
+
+
+class TwoIngestersTests(TransactionTestCase):
+    """Two ingesters started at once on one host over the same spool (threads here: the lock is per
+    open directory, so two threads conflict exactly as two processes do)."""
+
+    databases = "__all__"
+
+    def test_it_ingests_each_record_once_when_two_ingesters_start_together_c2(self) -> None:
+        with SpoolDirectory() as directory:
+            writer = spool.SpoolWriter(directory.path)
+            for i in range(600):
+                writer.write(record(when=NOON + datetime.timedelta(seconds=i), path=f"/th/p{i}/"))
+            writer.close()
+            start = threading.Barrier(2)
+            reports: list[int] = []
+            failures: list[BaseException] = []
+
+            def ingester() -> None:
+                try:
+                    start.wait()
+                    reports.append(ingest_spool(directory=directory.path, batch_size=25).records)
+                except BaseException as error:  # reported by the test below
+                    failures.append(error)
+                finally:
+                    connections.close_all()
+
+            threads = [threading.Thread(target=ingester) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        self.assertEqual(failures, [])
+        self.assertEqual(sorted(reports), [0, 600])
+        self.assertEqual(AccessRecord.objects.count(), 600)
+        self.assertEqual(AccessRecord.objects.values("path").distinct().count(), 600)
+        self.assertEqual(DailyTotal.objects.get().views, 600)
