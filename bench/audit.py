@@ -31,6 +31,7 @@ from pathlib import Path
 import psycopg
 
 from bench import dataset
+from bench import scratch as templates
 from bench.harness import Figure, Timing, measure, run_child
 
 PG_SERVER = os.environ.get("RAKSA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -49,12 +50,13 @@ def run(*, small: bool) -> list[Figure]:
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="raksa-bench-audit-") as directory:
         scratch = Path(directory)
-        figures += _figures("SQLite", _child(f"sqlite:///{scratch / 'audit.sqlite3'}", scratch, entries, small))
+        main = templates.sqlite(scratch / "audit.sqlite3")
+        templates.sqlite(scratch / "keystore.sqlite3", keystore=True)
+        figures += _figures("SQLite", _child(f"sqlite:///{main}", scratch, entries, small))
         figures += _verify_figures(dataset.ensure("small" if small else "full"), scratch)
         name = f"raksa_bench_audit_{os.getpid()}"
         try:
-            with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3) as server:
-                server.execute(f"CREATE DATABASE {name}")
+            templates.postgres(name)
         except psycopg.Error as error:
             print(f"bench audit: PostgreSQL at {PG_SERVER} unavailable, its figures NOT measured: {error}")
             return figures

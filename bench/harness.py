@@ -6,6 +6,7 @@ mostly ratios; absolute goals are stated where the issue gives one.
 """
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -14,6 +15,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+# Set by `raksa bench --small` for itself and every process it starts: the smoke run proves that each
+# benchmark runs end to end, its timings are not judged, so each is sampled a few times, unwarmed.
+SMOKE = "BENCH_SMOKE"
+SMOKE_REPEAT = 3
+
+
+def smoke() -> bool:
+    return os.environ.get(SMOKE) == "1"
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,8 @@ def measure(
     `clock=time.process_time` measures the CPU time this process spent instead of the wall clock:
     on a machine shared with other work, the cost of the code itself.
     """
+    if smoke():
+        repeat, warmup = min(repeat, SMOKE_REPEAT), 0
     for _ in range(warmup):
         for _ in range(number):
             fn()

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psycopg
 
+from bench import scratch as templates
 from bench.harness import Figure
 
 PG_SERVER = os.environ.get("RAKSA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -38,11 +39,11 @@ def run(*, small: bool) -> list[Figure]:
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="raksa-bench-retention-") as directory:
         scratch = Path(directory)
-        figures += _figures("SQLite", _child(f"sqlite:///{scratch / 'main.sqlite3'}", scratch, rows))
+        main = templates.sqlite(scratch / "main.sqlite3")
+        figures += _figures("SQLite", _child(f"sqlite:///{main}", scratch, rows))
         name = f"raksa_bench_retention_{os.getpid()}"
         try:
-            with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3) as server:
-                server.execute(f"CREATE DATABASE {name}")
+            templates.postgres(name)
         except psycopg.Error as error:
             print(f"bench retention: PostgreSQL at {PG_SERVER} unavailable, its figures NOT measured: {error}")
             return figures
@@ -69,6 +70,7 @@ def _environment(url: str, scratch: Path) -> dict[str, str]:
 
 def _child(url: str, scratch: Path, rows: int) -> dict:
     arguments = [sys.executable, "-m", "bench.retention", "child", str(rows), str(scratch)]
+    templates.sqlite(scratch / f"keystore-{abs(hash(url))}.sqlite3", keystore=True)
     done = subprocess.run(
         arguments, env=_environment(url, scratch), cwd=ROOT, capture_output=True, text=True, check=False
     )

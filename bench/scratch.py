@@ -1,0 +1,131 @@
+"""Empty, migrated databases for the benchmarks, copied from templates instead of migrated each time.
+
+Running every migration takes 15 to 45 s on this machine, and a bench run needs a dozen fresh databases
+(scratch sites on SQLite and PostgreSQL, the data sets). So the migrations run once into templates:
+two PostgreSQL databases (`raksa_bench_template`, and `_keys` for the key store) and two SQLite files
+(var/bench/templates/FINGERPRINT/); a fresh database is then `CREATE DATABASE … TEMPLATE …` or a
+file copy. The fingerprint covers Raksa's migrations and the pinned requirements (those of the
+apps it uses): when any of them changes the templates are rebuilt. A process that migrates a copy
+finds nothing left to do.
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import django
+import psycopg
+
+PG_SERVER = os.environ.get("RAKSA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = "raksa_bench_template"
+ALIASES = ("default", "keystore")
+# Held while the PostgreSQL templates are checked or made: two bench runs at once build them once.
+_LOCK = 0x7261_6B73_6174_6D70
+
+
+def fingerprint() -> str:
+    digest = hashlib.sha256(django.get_version().encode())
+    for path in sorted([*ROOT.glob("raksa/*/migrations/*.py"), *ROOT.glob("requirements/*.txt")]):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def prepare() -> None:
+    """Makes both kinds of template now, side by side, if the code's migrations changed."""
+    with ThreadPoolExecutor(2) as pool:
+        sqlite_made = pool.submit(_sqlite_templates)
+        _ensure_postgres_templates()
+        sqlite_made.result()
+
+
+def postgres(name: str, *, keystore: bool = False) -> None:
+    """Creates the PostgreSQL database `name`, migrated for the main database (or the key store)."""
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as server:
+        server.execute(f"CREATE DATABASE {name} TEMPLATE {postgres_template(keystore=keystore)}")
+
+
+def postgres_template(*, keystore: bool = False) -> str:
+    """The name of the migrated template (made first if the code's migrations changed)."""
+    _ensure_postgres_templates()
+    return f"{TEMPLATE}_keys" if keystore else TEMPLATE
+
+
+def drop_postgres(name: str) -> None:
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as server:
+        server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def sqlite(path: Path, *, keystore: bool = False) -> Path:
+    """Writes a migrated SQLite database at `path` (the main database's schema, or the key store's)."""
+    shutil.copyfile(_sqlite_templates() / ("keystore.sqlite3" if keystore else "main.sqlite3"), path)
+    return path
+
+
+def _sqlite_templates() -> Path:
+    directory = ROOT / "var" / "bench" / "templates" / fingerprint()
+    if (directory / "keystore.sqlite3").exists():
+        return directory
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix="building-", dir=directory.parent))
+    _migrate(f"sqlite:///{building / 'main.sqlite3'}", f"sqlite:///{building / 'keystore.sqlite3'}")
+    try:
+        building.rename(directory)
+    except OSError:
+        # Another run made them meanwhile: theirs are the same.
+        shutil.rmtree(building, ignore_errors=True)
+    return directory
+
+
+def _ensure_postgres_templates() -> None:
+    wanted = fingerprint()
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as server:
+        server.execute("SELECT pg_advisory_lock(%s)", [_LOCK])
+        try:
+            row = server.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [f"{TEMPLATE}_keys"]
+            ).fetchone()
+            if row is not None and row[0] == wanted:
+                return
+            for name in (TEMPLATE, f"{TEMPLATE}_keys"):
+                server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                server.execute(f"CREATE DATABASE {name}")
+            _migrate(f"{PG_SERVER}/{TEMPLATE}", f"{PG_SERVER}/{TEMPLATE}_keys")
+            for name in (TEMPLATE, f"{TEMPLATE}_keys"):
+                # Nobody connects to a template (a connection would make copying it fail).
+                server.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false")
+            # Written last: a template half made is made again.
+            server.execute(f"COMMENT ON DATABASE {TEMPLATE}_keys IS '{wanted}'")
+        finally:
+            server.execute("SELECT pg_advisory_unlock(%s)", [_LOCK])
+
+
+def _migrate(main: str, keystore: str) -> None:
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("RAKSA_", "DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"))
+    }
+    with tempfile.TemporaryDirectory(prefix="raksa-bench-template-") as var:
+        environment = {
+            **inherited,
+            "DATABASE_URL": main,
+            "RAKSA_KEYSTORE_URL": keystore,
+            "RAKSA_VAR_DIR": var,
+            "RAKSA_LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "raksa.settings",
+        }
+        subprocess.run([sys.executable, "-m", "bench.scratch"], env=environment, cwd=ROOT, check=True)
+
+
+if __name__ == "__main__":
+    django.setup()
+    from django.core.management import call_command
+
+    for alias in ALIASES:
+        call_command("migrate", database=alias, verbosity=0)
