@@ -1,7 +1,8 @@
 """The public site's figures: home page server time, requests per second per core, page weight.
 
-Everything runs against a scratch site made for the run (production settings, a temporary SQLite
-database and media folder, collected static files): 1,000 news items, the latest with pictures.
+Everything runs on the bench data set (bench/dataset.py, PostgreSQL) in production settings, with
+collected static files: its 1,000,000 people (`--small`: 10,000) and the world every data set starts
+from, whose news are 1,000 press releases and 12 news with pictures (seed_news) besides the demo's.
 - server time: the home page rendered in-process, the public-page cache off, against /healthz;
 - throughput: gunicorn with one threaded worker (as deployed) pinned to core 0, driven by Debian's
   `wrk` pinned to core 1, the home page as anonymous visitors get it (cache on), against /healthz on the same server;
@@ -11,11 +12,8 @@ This machine's two cores are shared with other work, so wall-clock figures fall 
 The figures are therefore taken in CPU time: server time is the CPU time one request costs, and
 requests per second per core are requests served per CPU-second the server used (a core that is
 ours alone). The wall-clock values and the load average stand beside them in the detail.
-
-The full run also holds 500 activities (the services app's home section shows the next ones).
 """
 
-import json
 import os
 import shutil
 import subprocess
@@ -23,60 +21,49 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from bench import serving
-from bench.harness import Figure, measure
+from bench import dataset, serving
+from bench.harness import Figure, measure, run_child
 
 ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+NEWS = 1_000
 PICTURED_NEWS = 12
-ACTIVITIES = 500
 
 
 def run(*, small: bool) -> list[Figure]:
-    news = 10 if small else 1_000
+    data = dataset.ensure("small" if small else "full")
     with tempfile.TemporaryDirectory(prefix="raksa-bench-content-") as directory:
-        environment = _production_environment(Path(directory))
-        found = _child(environment, news, small)
+        environment = data.environment(
+            directory,
+            RAKSA_ENV="production",
+            RAKSA_SSL_REDIRECT="false",
+            ALLOWED_HOSTS="127.0.0.1,testserver",
+            RAKSA_SMTP_HOST="127.0.0.1",
+        )
+        subprocess.run(
+            [str(BIN / "raksa"), "collectstatic", "--noinput", "--verbosity", "0"],
+            env=environment,
+            cwd=ROOT,
+            check=True,
+        )
+        found = run_child("bench.content:home_timings", [str(20 if small else 200)], environment)
         figures = [
             Figure(
-                f"home page server time, {news:,} news",
+                f"home page server time, {found['news']:,} news",
                 found["home_cpu"] * 1000,
                 20.0,
                 "ms CPU",
                 detail=f"median of {found['samples']}, cache off; wall {found['home_wall'] * 1000:.1f} ms; "
                 f"/healthz {found['healthz_cpu'] * 1000:.2f} ms CPU; {found['queries']} queries; "
-                f"activities: {found['activities']}; load average {os.getloadavg()[0]:.1f}",
+                f"{found['activities']} activities; bench data set of {data.counts['citizens']:,} people; "
+                f"load average {os.getloadavg()[0]:.1f}",
             )
         ]
         figures += _served(environment, small)
     return figures
-
-
-def _production_environment(scratch: Path) -> dict[str, str]:
-    from raksa import devkeys
-
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("RAKSA_", "DATABASE_URL", "DEBUG"))},
-        **devkeys.generate_keys(),
-        "RAKSA_ENV": "production",
-        "RAKSA_VAR_DIR": str(scratch),
-        "RAKSA_SSL_REDIRECT": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,testserver",
-        "RAKSA_SMTP_HOST": "127.0.0.1",
-        "DATABASE_URL": f"sqlite:///{scratch / 'raksa.sqlite3'}",
-        "RAKSA_KEYSTORE_URL": f"sqlite:///{scratch / 'keystore.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "raksa.settings",
-    }
-
-
-def _child(environment: dict[str, str], news: int, small: bool) -> dict:
-    arguments = [sys.executable, "-m", "bench.content", str(news), "small" if small else "full"]
-    done = subprocess.run(arguments, env=environment, cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise RuntimeError(f"bench content child failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def hello(environ: dict, start_response: Callable) -> list[bytes]:
@@ -156,18 +143,18 @@ def _weight(url: str) -> tuple[int, dict[str, int]] | None:
     return sum(parts.values()), parts
 
 
-# --- the child process: a scratch site, then the in-process server time -----------------------------
+# --- the data set's news, and the child process measuring in-process ---------------------------------
 
 
-def _seed(news: int) -> str:
+def seed_news() -> None:
+    """The news of the bench data set's world: NEWS press releases (with their search documents) and
+    PICTURED_NEWS news with pictures, published through the content app's action."""
     from django.utils import timezone
 
     from raksa.content import actions, search
     from raksa.content.demo import draw_picture
     from raksa.content.models import NewsItem, SearchDocument
-    from raksa.core import demo
 
-    demo.load_organisations()
     now = timezone.now()
     body = "กระทรวงวิทยาศาสตร์และเทคโนโลยีจัดกิจกรรมเพื่อประชาชน " * 20
     items = NewsItem.objects.bulk_create(
@@ -180,7 +167,7 @@ def _seed(news: int) -> str:
             body_en="The ministry holds activities for the public. " * 20,
             published_at=now - timedelta(hours=number + PICTURED_NEWS),
         )
-        for number in range(news)
+        for number in range(NEWS)
     )
     words = search.index_text(body)
     SearchDocument.objects.bulk_create(
@@ -211,67 +198,32 @@ def _seed(news: int) -> str:
                 )
             ],
         )
-    return f"{_seed_activities(ACTIVITIES if news >= 1_000 else ACTIVITIES // 100, now)} in the database"
 
 
-def _seed_activities(count: int, now: datetime) -> int:
-    from raksa.organisations.models import Agency
-    from raksa.services.models import Kind, Service
-
-    agency = Agency.objects.order_by("id").first()
-    Service.objects.bulk_create(
-        Service(
-            agency=agency,
-            slug=f"activity-{number}",
-            kind=Kind.ACTIVITY,
-            title_th=f"กิจกรรมเพื่อประชาชนครั้งที่ {number}",
-            title_en=f"Activity for the public number {number}",
-            place_th="ห้องประชุมสำนักงานเขต",
-            place_en="The district office's meeting room",
-            starts_at=now + timedelta(days=number % 90, hours=number % 8),
-            ends_at=now + timedelta(days=number % 90, hours=number % 8 + 3),
-            capacity=30,
-        )
-        for number in range(count)
-    )
-    return count
-
-
-def main(news: int, small: bool) -> None:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+def home_timings(samples: str) -> dict:
+    """The home page's server time in this process (the data set's databases, production settings)."""
     from django.db import connection
     from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
 
-    call_command("migrate", verbosity=0)
-    call_command("migrate", database="keystore", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
-    activities = _seed(news)
+    from raksa.content.models import NewsItem
+    from raksa.services.models import Kind, Service
+
+    count = int(samples)
     client = Client()
-    samples = 20 if small else 200
     with override_settings(RAKSA_PUBLIC_PAGE_SECONDS=0):
         assert client.get("/th/").status_code == 200
         with CaptureQueriesContext(connection) as queries:
             client.get("/th/")
-        home = measure(lambda: client.get("/th/"), repeat=samples, warmup=5)
-        home_cpu = measure(lambda: client.get("/th/"), repeat=samples, warmup=0, clock=time.process_time)
-    healthz_cpu = measure(lambda: client.get("/healthz"), repeat=samples, warmup=5, clock=time.process_time)
-    print(
-        json.dumps(
-            {
-                "home_wall": home.median,
-                "home_cpu": home_cpu.median,
-                "healthz_cpu": healthz_cpu.median,
-                "samples": samples,
-                "queries": len(queries.captured_queries),
-                "activities": activities,
-            }
-        )
-    )
-
-
-if __name__ == "__main__":
-    main(int(sys.argv[1]), sys.argv[2] == "small")
+        home = measure(lambda: client.get("/th/"), repeat=count, warmup=5)
+        home_cpu = measure(lambda: client.get("/th/"), repeat=count, warmup=0, clock=time.process_time)
+    healthz_cpu = measure(lambda: client.get("/healthz"), repeat=count, warmup=5, clock=time.process_time)
+    return {
+        "home_wall": home.median,
+        "home_cpu": home_cpu.median,
+        "healthz_cpu": healthz_cpu.median,
+        "samples": count,
+        "queries": len(queries.captured_queries),
+        "news": NewsItem.objects.count(),
+        "activities": Service.objects.filter(kind=Kind.ACTIVITY).count(),
+    }
