@@ -3,7 +3,8 @@ PostgreSQL restarts once.
 
 Raksa runs on a PostgreSQL cluster of its own (raksa.chaos.stack): gunicorn with several workers in
 production settings, the audit sequencer and the access-log ingester beside it. Citizens
-(raksa/chaos/locustfile.py) log in and write. Goals: the steady run has no error and a request p95
+(raksa/chaos/locustfile.py, the journeys of the benchmarks' load run too) browse, log in, write and
+open their data; a page answering 4xx or 5xx counts as failed. Goals: the steady run has no error and a request p95
 within 300 ms (issue 12's page figure); in the restart run, errors only between the crash and the
 moment /healthz answers 200 again, and the p95 of a 10-second window back within the steady
 figure (or 300 ms, the larger) within 60 s of that moment.
