@@ -53,7 +53,9 @@ SERVICES = 50
 DAYS = 90
 # Every citizen's password (one Argon2id hash shared by all: hashing a million would take hours).
 PASSWORD = "bench citizen passphrase"  # noqa: S105  (synthetic accounts)
-WORKERS = 2
+# Worker processes of the bulk load: one per core of this machine. On a machine shared with other
+# work, more take a larger share of its cores (BENCH_WORKERS).
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 # Records per Loader.write when loading a day: a whole day of the full set in one batch (the roll-ups
 # then upsert each page, browser and visitor once per day, not once per 20,000 records).
 _DAY_BATCH = 120_000

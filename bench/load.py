@@ -48,12 +48,7 @@ def run(*, small: bool) -> list[Figure]:
             RAKSA_SSL_REDIRECT="false",
             RAKSA_SMTP_HOST="127.0.0.1",
         )
-        subprocess.run(
-            [str(BIN / "raksa"), "collectstatic", "--noinput", "--verbosity", "0"],
-            env=environment,
-            cwd=serving.ROOT,
-            check=True,
-        )
+        serving.link_static(scratch, environment)
         figures = _throughput(environment, scratch, seconds=2 if small else 15)
         users, seconds = (10, 5) if small else (50, 300)
         figures += _journeys(environment, scratch, users=users, seconds=seconds)
@@ -121,7 +116,8 @@ def _journeys(environment: dict[str, str], scratch: Path, *, users: int, seconds
     report = scratch / "locust"
     # The journeys' accounts (kept in the data set: made once, found on later runs).
     accounts = citizens.CREATE_ACCOUNTS.format(count=users, password=citizens.PASSWORD)
-    subprocess.run([str(BIN / "raksa"), "shell", "-c", accounts], env=environment, cwd=serving.ROOT, check=True)
+    made = [str(BIN / "raksa"), "shell", "--verbosity", "0", "-c", accounts]
+    subprocess.run(made, env=environment, cwd=serving.ROOT, check=True)
     with _raksa(environment) as server:
         locust = subprocess.Popen(
             serving.pinned(

@@ -116,7 +116,8 @@ class _Site:
             env=self.env,
             cwd=ROOT,
         )
-        deadline = time.time() + 30
+        # Minutes, not seconds: four workers start Django at once on a machine that may be busy.
+        deadline = time.time() + 180
         while time.time() < deadline:
             try:
                 _get(f"{self.base}/healthz")
