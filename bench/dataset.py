@@ -35,10 +35,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 
 from bench import scratch
+
+if TYPE_CHECKING:
+    from raksa.accesslog.ingest import Loader
 
 # Bump when what is built changes: older sets are then rebuilt.
 VERSION = 3
@@ -261,7 +265,13 @@ def _build(scale: str) -> None:
     # The audit chain is one task (each hash chains on the one before); it starts early, being the longest.
     first.insert(min(2, len(first)), ("audit", amounts["audit_entries"], citizens, world))
     per_day = amounts["access_records"] // DAYS
-    days = [("access", back, per_day, citizens, world["paths"]) for back in range(DAYS)]
+    # A task holds a day of the full set, or as many days of a smaller one: each task has a fixed
+    # cost (a process's Loader, each day's key and partition), which dominated the small sets' build.
+    group = max(1, _DAY_BATCH // per_day)
+    days = [
+        ("access", tuple(range(start, min(start + group, DAYS))), per_day, citizens, world["paths"])
+        for start in range(0, DAYS, group)
+    ]
     registrations = [
         ("registrations", start, min(start + 10_000, amounts["registrations"]), citizens, world)
         for start in range(0, amounts["registrations"], 10_000)
@@ -661,14 +671,22 @@ def _registrations(start: int, stop: int, citizens: int, world: dict) -> None:
 _NETWORKS = (49, 58, 110, 171, 182, 203)
 
 
-def _access(back: int, count: int, citizens: int, paths: list[str]) -> None:
-    """One day's records (`back` days ago), stored and rolled up by the access log's own Loader."""
+def _access(backs: tuple[int, ...], count: int, citizens: int, paths: list[str]) -> None:
+    """Some days' records (each `back` days ago), stored and rolled up by the access log's own Loader:
+    one for them all, which parses each browser string once."""
+    from raksa.accesslog.ingest import Loader
+
+    loader = Loader()
+    for back in backs:
+        _access_day(loader, back, count, citizens, paths)
+
+
+def _access_day(loader: "Loader", back: int, count: int, citizens: int, paths: list[str]) -> None:
     from zoneinfo import ZoneInfo
 
     from django.conf import settings
 
     from bench.accesslog import AGENTS
-    from raksa.accesslog.ingest import Loader
 
     rng = random.Random(1_000 + back)
     zone = ZoneInfo(settings.TIME_ZONE)
@@ -691,7 +709,6 @@ def _access(back: int, count: int, citizens: int, paths: list[str]) -> None:
     # Popular pages first: a page's weight falls with its rank, as on real sites.
     weights = [1 / (rank + 1) for rank in range(len(paths))]
     referrers = ["", "", "", "https://www.google.com/", "https://www.facebook.com/", "https://www.bangkok.go.th/"]
-    loader = Loader()
     source = f"bench-{day.isoformat()}"
     for offset in range(0, count, _DAY_BATCH):
         size = min(_DAY_BATCH, count - offset)
