@@ -5,6 +5,7 @@ the wall-clock rate: on a shared machine the first is the code's own cost, the s
 load of other work.
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,23 +24,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_CORE = "0"
 CLIENT_CORE = "1"
-_STATIC = ROOT / "var" / "bench" / "static"
-# Collected by this process already (once per `raksa bench` run).
-_collected: set[Path] = set()
+_BUILT = ROOT / "var" / "bench"
 
 
 def link_static(var_dir: str | Path, environment: dict[str, str]) -> None:
     """Production's static files (hashed and compressed: about a minute of CPU on this machine) in
-    var_dir/static, collected once per run into var/bench/static and linked from there."""
-    if _STATIC not in _collected:
-        subprocess.run(
-            [str(Path(sys.executable).parent / "raksa"), "collectstatic", "--noinput", "--verbosity", "0"],
-            env={**environment, "RAKSA_VAR_DIR": str(_STATIC.parent)},
-            cwd=ROOT,
-            check=True,
-        )
-        _collected.add(_STATIC)
-    (Path(var_dir) / "static").symlink_to(_STATIC, target_is_directory=True)
+    var_dir/static: collected into var/bench/static-FINGERPRINT when their sources changed (ours,
+    the pinned packages', the settings), then linked from there."""
+    collected = _BUILT / f"static-{_static_fingerprint()}"
+    if not (collected / "staticfiles.json").exists():
+        _BUILT.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="collecting-", dir=_BUILT) as scratch:
+            subprocess.run(
+                [str(Path(sys.executable).parent / "raksa"), "collectstatic", "--noinput", "--verbosity", "0"],
+                env={**environment, "RAKSA_VAR_DIR": scratch},
+                cwd=ROOT,
+                check=True,
+            )
+            for older in _BUILT.glob("static-*"):
+                shutil.rmtree(older, ignore_errors=True)
+            (Path(scratch) / "static").rename(collected)
+    (Path(var_dir) / "static").symlink_to(collected, target_is_directory=True)
+
+
+def _static_fingerprint() -> str:
+    digest = hashlib.sha256()
+    sources = [*(ROOT / "static").rglob("*"), *ROOT.glob("raksa/*/static/**/*"), *ROOT.glob("requirements/*.txt")]
+    for path in sorted([*sources, ROOT / "raksa" / "settings.py"]):
+        if path.is_file():
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def pinning_available() -> bool:
