@@ -3,6 +3,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 
 from raksa.content import views as content_views
@@ -17,7 +18,7 @@ urlpatterns = [
     # Everyone logs in through the site's own page: throttled, with the second factor and session limits.
     path(f"{settings.RAKSA_ADMIN_URL}login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path(settings.RAKSA_ADMIN_URL, admin.site.urls),
-    path("sitemap.xml", sitemap_view, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", require_safe(sitemap_view), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("media/<path:name>", content_views.media, name="media"),
     # The JSON API has no language prefix: it answers in the language of Accept-Language.
     path("api/v1/", include("raksa.api.urls")),

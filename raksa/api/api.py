@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
@@ -77,6 +78,7 @@ api = RaksaAPI(
     urls_namespace="api",
     docs=SiteSwagger(),
     docs_url="/docs",
+    docs_decorator=require_GET,
     openapi_url="/openapi.json",
     throttle=[throttling.EVERY_REQUEST],
     renderer=ReadableJSON(),

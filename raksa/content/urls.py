@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.decorators.http import require_safe
 
 from raksa.content import feeds, views
 from raksa.content.models import Page
@@ -7,8 +8,8 @@ app_name = "content"
 urlpatterns = [
     path("news/", views.news_list, name="news"),
     path("news/<int:pk>/", views.news_detail, name="news_detail"),
-    path("news/rss.xml", feeds.NewsFeed(), name="news_rss"),
-    path("news/atom.xml", feeds.NewsAtomFeed(), name="news_atom"),
+    path("news/rss.xml", require_safe(feeds.NewsFeed()), name="news_rss"),
+    path("news/atom.xml", require_safe(feeds.NewsAtomFeed()), name="news_atom"),
     path("videos/", views.video_list, name="videos"),
     path("videos/<int:pk>/", views.video_detail, name="video_detail"),
     path("videos/<int:pk>/play/", views.video_play, name="video_play"),

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.decorators.http import require_safe
 
 from raksa.services import publishing, views
 
@@ -8,8 +9,8 @@ urlpatterns = [
     path("calendar/", views.calendar_month, name="calendar"),
     path("calendar/list/", views.calendar_list, name="calendar_list"),
     path("calendar/activities.ics", views.calendar_feed, name="calendar_feed"),
-    path("calendar/rss.xml", publishing.ActivitiesFeed(), name="activities_rss"),
-    path("calendar/atom.xml", publishing.ActivitiesAtomFeed(), name="activities_atom"),
+    path("calendar/rss.xml", require_safe(publishing.ActivitiesFeed()), name="activities_rss"),
+    path("calendar/atom.xml", require_safe(publishing.ActivitiesAtomFeed()), name="activities_atom"),
     path("mine/", views.my_registrations, name="mine"),
     path("mine/<uuid:registration_id>/", views.my_registration, name="mine_detail"),
     path("mine/<uuid:registration_id>/cancel/", views.cancel, name="cancel"),

@@ -41,6 +41,7 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 @dataclass(frozen=True)
 class Outcome:
     route: Route
+    language: str
     method: str
     url: str
     status: int
@@ -135,24 +136,27 @@ def exchanges(
     """The sweep with each response and its decoded body, for tests that look at headers and markup."""
     client = world.client_for(actor)
     for route in all_routes():
-        url = route.url(parameter_values(world, route))
-        for method in methods:
-            if not world.signed_in(client, actor):
-                world.sign_in(client, actor)
-            yield exchange(world, client, route, method, url)
+        values = parameter_values(world, route)
+        for language in route.languages:
+            url = route.url(values, language)
+            for method in methods:
+                if not world.signed_in(client, actor):
+                    world.sign_in(client, actor)
+                yield exchange(world, client, route, method, url, language)
 
 
-def outcome(world: World, client: Client, route: Route, method: str, url: str) -> Outcome:
-    return exchange(world, client, route, method, url)[0]
+def outcome(world: World, client: Client, route: Route, method: str, url: str, language: str) -> Outcome:
+    return exchange(world, client, route, method, url, language)[0]
 
 
 def exchange(
-    world: World, client: Client, route: Route, method: str, url: str
+    world: World, client: Client, route: Route, method: str, url: str, language: str
 ) -> tuple[Outcome, HttpResponseBase, str]:
     response = client.generic(method, url, secure=True)
     body = _body(response)
     found = Outcome(
         route=route,
+        language=language,
         method=method,
         url=url,
         status=response.status_code,

@@ -42,6 +42,7 @@ class Seen:
     html: bool
     headers: dict[str, str]
     inline_problems: tuple[str, ...]
+    secrets: tuple[str, ...]
 
 
 def _policy(header: str) -> dict[str, list[str]]:
@@ -65,10 +66,12 @@ def _inline_problems(body: str, policy: dict[str, list[str]]) -> tuple[str, ...]
 class HeaderTests(TestCase):
     databases = "__all__"
     seen: list[Seen]
+    hidden: set[str]
 
     @classmethod
     def setUpTestData(cls) -> None:
         site = world.build()
+        cls.hidden = set(site.canaries) | set(site.object_ids)
         superuser = User.objects.create_superuser("editor", personas.PASSWORD)
         personas.with_totp(superuser)
         site.users["superuser"] = superuser
@@ -86,6 +89,7 @@ class HeaderTests(TestCase):
                         html=html,
                         headers=headers,
                         inline_problems=_inline_problems(body, policy) if html else (),
+                        secrets=found.secrets,
                     )
                 )
 
@@ -124,3 +128,11 @@ class HeaderTests(TestCase):
             and "no-store" not in seen.headers.get("Cache-Control", "")
         ]
         self.assertEqual(kept, [], "\n".join(kept))
+
+    def test_it_finds_every_canary_where_it_belongs(self) -> None:
+        """The access sweep is not blind: each canary and record ID of the world it is run on shows on
+        some page to those entitled to it. (Checked on this class's sweep, which reads as they do.)
+        """
+        seen = {name for found in self.seen if found.actor in world.ENTITLED for name in found.secrets}
+        unseen = self.hidden - seen - world.NEVER_SHOWN
+        self.assertEqual(unseen, set(), "canaries no entitled person could see: the sweep would miss their leaks")

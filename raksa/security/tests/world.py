@@ -41,6 +41,11 @@ ATTACKERS = (
     *(f"{role}_without_mfa" for role in StaffRole.values),
 )
 
+# Who may see B's records and Minburi's internal ones, and so proves the canaries can be found at all
+ENTITLED = ("citizen_b", "officer", "dpo", "investigator")
+# Internal IDs that no page shows even to their owner; still searched for, as an API might leak them.
+NEVER_SHOWN = frozenset({"user_id", "subject_id"})
+
 
 def national_id(first_twelve: str) -> str:
     """A Thai national ID with its check digit (stdnum.th.pin's rule)."""
