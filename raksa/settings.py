@@ -37,6 +37,8 @@ RAKSA_MASTER_KEY = _key("RAKSA_MASTER_KEY")
 # Earlier master keys, kept only until `raksa keys rotate` has re-wrapped every data key.
 RAKSA_PREVIOUS_MASTER_KEYS = env_list("RAKSA_PREVIOUS_MASTER_KEYS", [])
 RAKSA_INDEX_KEY = _key("RAKSA_INDEX_KEY")
+# Earlier index keys, kept only until `raksa keys rotate-index` has recomputed every blind index.
+RAKSA_PREVIOUS_INDEX_KEYS = env_list("RAKSA_PREVIOUS_INDEX_KEYS", [])
 RAKSA_AUDIT_SIGNING_KEY = _key("RAKSA_AUDIT_SIGNING_KEY")
 # How the staff gateway asks whether this session passed the second factor (the accounts app
 # answers; the core names it here rather than importing a feature app).

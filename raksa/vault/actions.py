@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from raksa.audit import actions as audit
 from raksa.registry import registry
-from raksa.vault import crypto, keys
-from raksa.vault.fields import _attname, row_context
+from raksa.vault import crypto, indexes, keys
+from raksa.vault.fields import STORES, _attname, row_context
 from raksa.vault.models import BlindIndex, DataKey
+from raksa.vault.openers import Opener
 from raksa.vault.routers import KEYSTORE
 from raksa.vault.sealed import Sealed
 
@@ -45,6 +46,13 @@ def update_indexes(instance: Model) -> None:
             if value is None:
                 index.delete()
             elif isinstance(value, Sealed) and value.index_digest is not None:
+                if declaration.unique and value.previous_digests:
+                    # While the index key rotates, a row not yet recomputed still holds its old digest.
+                    earlier = BlindIndex.objects.using(KEYSTORE).filter(
+                        store=row.store, field=declaration.field, digest__in=value.previous_digests, unique=True
+                    )
+                    if earlier.exclude(object_id=row.object_id).exists():
+                        raise ValueTakenError(f"another {row.store} row holds this {declaration.field}")
                 try:
                     with transaction.atomic(using=KEYSTORE):
                         BlindIndex.objects.using(KEYSTORE).update_or_create(
@@ -58,6 +66,7 @@ def update_indexes(instance: Model) -> None:
                                 "subject_id": row.subject_id,
                                 "controller_id": row.controller_id,
                                 "retention": declaration.retention.code,
+                                "key_id": indexes.current_key_id(),
                             },
                         )
                 except IntegrityError:
@@ -225,3 +234,63 @@ def rotate_master_key(*, batch_size: int = 500) -> Rotation:
                 data_key.master_key_id = current.key_id
             DataKey.objects.using(KEYSTORE).bulk_update(batch, ["wrapped", "master_key_id"])
             rewrapped += len(batch)
+
+
+@dataclass(frozen=True)
+class IndexRotation:
+    key_id: str
+    recomputed: int
+    # Rows whose value is gone (erased, emptied, or its row deleted): a stale index is dropped.
+    dropped: int
+
+
+def rotate_index_key(*, batch_size: int = 500) -> IndexRotation:
+    """Recomputes every blind index not yet under RAKSA_INDEX_KEY from the value it indexes, opened by
+    the vault's `indexer` purpose, a batch per transaction. Stopped, it resumes where it was (each row
+    names its key); look-ups accept the old keys (RAKSA_PREVIOUS_INDEX_KEYS) until it is over.
+
+    The audit entry carries the new key's fingerprint and the counts, never a value or a digest.
+    """
+    current = indexes.current_key_id()
+    pending = BlindIndex.objects.using(KEYSTORE).exclude(key_id=current).order_by("id")
+    opener = Opener.for_system("indexer")
+    recomputed = dropped = 0
+    while True:
+        with transaction.atomic(using=KEYSTORE):
+            batch = list(pending.select_for_update()[:batch_size])
+            if not batch:
+                break
+            stale: list[int] = []
+            by_field: dict[tuple[str, str], list[BlindIndex]] = {}
+            for index in batch:
+                by_field.setdefault((index.store, index.field), []).append(index)
+            for (store, field_name), rows in by_field.items():
+                model = STORES[store]
+                instances = model._base_manager.in_bulk([row.object_id for row in rows])
+                present = [instances[row.object_id] for row in rows if row.object_id in instances]
+                opened = dict(
+                    zip(
+                        (instance.pk for instance in present),
+                        (values[field_name] for values in opener.open_many(present, [field_name])),
+                        strict=True,
+                    )
+                )
+                for row in rows:
+                    text = opened.get(row.object_id)
+                    if not isinstance(text, str):
+                        stale.append(row.pk)
+                        continue
+                    row.digest = indexes.digest(row.kind, text)
+                    row.key_id = current
+            live = [row for row in batch if row.pk not in set(stale)]
+            BlindIndex.objects.using(KEYSTORE).bulk_update(live, ["digest", "key_id"])
+            BlindIndex.objects.using(KEYSTORE).filter(pk__in=stale).delete()
+            recomputed += len(live)
+            dropped += len(stale)
+    audit.record(
+        action="vault.rotate_index",
+        object_type="vault.indexkey",
+        object_id=f"{current}-recomputed{recomputed}-dropped{dropped}",
+        purpose="key_rotation",
+    )
+    return IndexRotation(key_id=current, recomputed=recomputed, dropped=dropped)

@@ -160,8 +160,13 @@ class EncryptedField(models.Field):
             _, object_id, subject_id, controller_id = _row(instance)
         key = key_for_sealing(subject_id, controller_id, rules.retention)
         ad = rules.ad_prefix + object_id.bytes
-        digest = None if rules.index_kind is None else indexes.digest(rules.index_kind, plaintext)
-        sealed = Sealed(crypto.seal(key.aead, key.header, plaintext, ad), rules.store, self.name, object_id, digest)
+        digest: str | None = None
+        previous: tuple[str, ...] = ()
+        if rules.index_kind is not None:
+            digest = indexes.digest(rules.index_kind, plaintext)
+            previous = tuple(indexes.previous_digests(rules.index_kind, plaintext))
+        blob = crypto.seal(key.aead, key.header, plaintext, ad)
+        sealed = Sealed(blob, rules.store, self.name, object_id, digest, previous)
         sealed._ad = ad
         return sealed
 

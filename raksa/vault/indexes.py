@@ -3,6 +3,11 @@
 A digest is HMAC-SHA256 under RAKSA_INDEX_KEY of the kind and the normalised value: e-mail
 trimmed and lower-cased; a Thai national ID as its 13 digits; a phone number in E.164 (region TH).
 The rows live in the key store beside the data keys and are deleted when a subject is erased.
+
+A new index key is rolled in by `raksa keys rotate-index` (`raksa.vault.actions.rotate_index_key`):
+until it has recomputed every row, the old key stays in RAKSA_PREVIOUS_INDEX_KEYS and look-ups try
+the digests under every key. Each row names the key its digest was made with (`key_id`, a
+fingerprint, not the key), which is what lets the rotation resume where it stopped.
 """
 
 import base64
@@ -48,11 +53,30 @@ def _index_key(encoded: str) -> bytes:
     return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
 
 
+@cache
+def key_id(encoded: str) -> str:
+    """A fingerprint of an index key that tells keys apart and reveals nothing of them."""
+    return hmac.new(_index_key(encoded), b"raksa blind index key id", hashlib.sha256).hexdigest()[:16]
+
+
+def current_key_id() -> str:
+    return key_id(settings.RAKSA_INDEX_KEY)
+
+
 def digest(kind: str | None, value: str) -> str:
+    """The digest under the current index key (what is written)."""
+    return _digest(settings.RAKSA_INDEX_KEY, kind, value)
+
+
+def previous_digests(kind: str | None, value: str) -> list[str]:
+    """The digests under the index keys being rotated out (empty once a rotation is over)."""
+    return [_digest(encoded, kind, value) for encoded in settings.RAKSA_PREVIOUS_INDEX_KEYS]
+
+
+def _digest(encoded: str, kind: str | None, value: str) -> str:
     if kind is None:
         raise ValueError("no blind index kind")
-    key = _index_key(settings.RAKSA_INDEX_KEY)
-    return hmac.new(key, f"{kind}\x00{normalise(kind, value)}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_index_key(encoded), f"{kind}\x00{normalise(kind, value)}".encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -67,10 +91,12 @@ class Match:
 def find(kind: str, value: str) -> list[Match]:
     """Every stored value of this kind equal to `value` once normalised (none if it is not valid)."""
     try:
-        wanted = digest(kind, value)
+        wanted = [digest(kind, value), *previous_digests(kind, value)]
     except ValueError:
         return []
-    rows = BlindIndex.objects.using(KEYSTORE).filter(kind=kind, digest=wanted).order_by("store", "object_id", "field")
+    rows = (
+        BlindIndex.objects.using(KEYSTORE).filter(kind=kind, digest__in=wanted).order_by("store", "object_id", "field")
+    )
     return [
         Match(
             subject_id=row.subject_id,

@@ -60,6 +60,8 @@ class BlindIndex(models.Model):
     object_id = models.UUIDField()
     # The field is declared unique (an account's e-mail): no other row of it may have this digest.
     unique = models.BooleanField(default=False)
+    # Which index key made the digest (raksa.vault.indexes.key_id); empty: not known, recompute.
+    key_id = models.CharField(max_length=16, default="", db_default="")
 
     class Meta:
         verbose_name = _("blind index")

@@ -17,10 +17,16 @@ PLACEHOLDER: Final = "[sealed]"
 
 
 class Sealed:
-    __slots__ = ("_ad", "blob", "field", "index_digest", "object_id", "store")
+    __slots__ = ("_ad", "blob", "field", "index_digest", "object_id", "previous_digests", "store")
 
     def __init__(
-        self, blob: bytes, store: str, field: str, object_id: uuid.UUID, index_digest: str | None = None
+        self,
+        blob: bytes,
+        store: str,
+        field: str,
+        object_id: uuid.UUID,
+        index_digest: str | None = None,
+        previous_digests: tuple[str, ...] = (),
     ) -> None:
         self.blob = blob
         self.store = store
@@ -28,6 +34,8 @@ class Sealed:
         self.object_id = object_id
         # Set only on a value sealed in this process, so its blind index can be written (never stored).
         self.index_digest = index_digest
+        # Its digests under index keys being rotated out: a unique value is checked against those too.
+        self.previous_digests = previous_digests
         self._ad: bytes | None = None
 
     @property
