@@ -104,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Public pages for anonymous visitors read from DATABASE_REPLICA_URL, if one is set.
+    "raksa.core.replica.ReplicaReadsMiddleware",
     "raksa.vault.middleware.vault_session_middleware",
     "raksa.accounts.middleware.SessionPolicyMiddleware",
     "raksa.accounts.middleware.PrivateResponseMiddleware",
@@ -140,6 +142,10 @@ DATABASES = {
         "RAKSA_KEYSTORE_URL", env_str("RAKSA_KEYSTORE_URL", f"sqlite:///{VAR_DIR / 'keystore.sqlite3'}")
     ),
 }
+# A PostgreSQL streaming replica of the main database, for the public pages' reads (raksa.core.replica).
+if env_str("DATABASE_REPLICA_URL", ""):
+    DATABASES["replica"] = database_from_url("DATABASE_REPLICA_URL", env_str("DATABASE_REPLICA_URL", ""))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 # How long the operator keeps the key store's backups (daily, rotated). Erasing a person destroys
 # their keys, so this is how long after an erasure they can still be restored from a backup; the
 # privacy policy and docs/privacy-core.md state it. Backups of the key store must not be kept longer.
@@ -147,7 +153,7 @@ RAKSA_KEYSTORE_BACKUP_DAYS = env_int("RAKSA_KEYSTORE_BACKUP_DAYS", 7, minimum=1)
 for _alias, _database in DATABASES.items():
     if _database["ENGINE"].endswith("sqlite3") and not Path(_database["NAME"]).is_absolute():
         _database["NAME"] = str(BASE_DIR / _database["NAME"])
-DATABASE_ROUTERS = ["raksa.vault.routers.KeystoreRouter"]
+DATABASE_ROUTERS = ["raksa.core.replica.ReplicaRouter", "raksa.vault.routers.KeystoreRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
