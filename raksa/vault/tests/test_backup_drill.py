@@ -1,6 +1,8 @@
-"""The key-custody drill of docs/DEPLOY.md, run as written: back up the main database and the key
+"""The key-custody drills of docs/DEPLOY.md, run as written: back up the main database and the key
 store with pg_dump, restore both into fresh databases and read; then shred a person, restore the
-main database's OLD backup beside the CURRENT key store, and find that person's data unreadable (S4)."""
+main database's OLD backup beside the CURRENT key store, and find that person's data unreadable (S4).
+And the escrow drill: a site whose keys came from `raksa keys generate`, its server lost, restored
+from the backups and the escrowed copy of those lines alone (S4, C2)."""
 
 import os
 import subprocess
@@ -21,6 +23,25 @@ from raksa.subjects.actions import create_subject, erase_subject
 from raksa.vault.routers import KEYSTORE
 
 CANARY = "ขอสำเนาทะเบียนบ้าน drill-canary-5e1d"
+ESCROWED_ADDRESS = "escrow-drill@example.org"
+
+# The site at work under the generated keys: a person's request and an account's address, sealed.
+WRITE = """
+from django.db import transaction
+from raksa.accounts import addresses
+from raksa.core import demo
+from raksa.rights import actions as rights
+from raksa.rights.models import RequestType
+from raksa.subjects.actions import create_subject
+from raksa.testing import accounts as personas
+from raksa.vault.routers import KEYSTORE
+demo.load_organisations()
+filed = rights.file_request(subject=create_subject(), type=RequestType.ACCESS, details={canary!r})
+with transaction.atomic(), transaction.atomic(using=KEYSTORE):
+    addresses.store(personas.citizen("escrowed"), {address!r})
+print(filed.id)
+"""
+# After the restore: the request opened, and the account found by its address (the index key).
 
 # What an operator runs against a restored pair to check it reads (docs/DEPLOY.md, "Restore drill").
 READ_BACK = """
@@ -33,6 +54,18 @@ with session():
     value = Opener.for_subject(case.subject_id).open(case.details)
     print("(erased)" if value is ERASED else value)
 """
+
+
+FIND_ACCOUNT = """
+from raksa.accounts import addresses
+user = addresses.find_user({address!r})
+print(user.username if user else "(not found)")
+"""
+
+
+def _escrowed(lines: str) -> dict[str, str]:
+    """The environment an operator rebuilds from the escrowed sheet: its NAME=VALUE lines, nothing else."""
+    return dict(line.split("=", 1) for line in lines.splitlines() if line.strip())
 
 
 def _server_options(alias: str) -> list[str]:
@@ -89,16 +122,30 @@ class BackupDrillTests(TransactionTestCase):
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def read_back(self, main: str, keys: str, request_id: str) -> str:
+        # The same keys as the live site: the restored key store is wrapped under its master key.
+        live = {name: getattr(settings, name) for name in devkeys.KEY_NAMES if name != "RAKSA_SECRET_KEY"}
+        return self.shell(
+            READ_BACK.format(request_id=request_id), main, keys, {**live, "RAKSA_SECRET_KEY": settings.SECRET_KEY}
+        )
+
+    def generate_keys(self) -> str:
+        """`raksa keys generate`, as the operator runs it: the lines printed."""
+        environment = {**self.environment, "DJANGO_SETTINGS_MODULE": "raksa.settings"}
+        command = [sys.executable, "-m", "raksa.cli", "keys", "generate"]
+        done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        return done.stdout
+
+    def shell(self, script: str, main: str, keys: str, key_lines: dict[str, str], *, check: bool = True) -> str:
+        """`raksa shell -c SCRIPT` with these databases and keys only (no dev keys file to fall back on)."""
         environment = {
             **self.environment,
-            # The same keys as the live site: the restored key store is wrapped under its master key.
-            **{name: getattr(settings, name) for name in devkeys.KEY_NAMES if name != "RAKSA_SECRET_KEY"},
-            "RAKSA_SECRET_KEY": settings.SECRET_KEY,
+            **key_lines,
             "DJANGO_SETTINGS_MODULE": "raksa.settings",
+            "RAKSA_VAR_DIR": str(self.directory),
             "DATABASE_URL": main,
             "RAKSA_KEYSTORE_URL": keys,
         }
-        script = READ_BACK.format(request_id=request_id)
         done = subprocess.run(
             [sys.executable, "-m", "raksa.cli", "shell", "--verbosity", "0", "-c", script],
             env=environment,
@@ -107,8 +154,10 @@ class BackupDrillTests(TransactionTestCase):
             check=False,
             timeout=120,
         )
-        self.assertEqual(done.returncode, 0, done.stderr)
-        return done.stdout.strip()
+        if check:
+            self.assertEqual(done.returncode, 0, done.stderr)
+            return done.stdout.strip()
+        return done.stdout.strip() if done.returncode == 0 else f"(failed) {done.stderr.strip().splitlines()[-1]}"
 
     def test_it_reads_a_restored_pair_and_nothing_shredded_from_an_old_backup_s4(self) -> None:
         demo.load_organisations()
@@ -132,3 +181,27 @@ class BackupDrillTests(TransactionTestCase):
         )
         self.assertEqual(after_shred, "(erased)")
         self.assertNotIn(CANARY.encode(), main_before.read_bytes())
+
+    def test_it_restores_a_lost_server_from_the_backups_and_the_escrowed_keys_alone_s4(self) -> None:
+        """docs/DEPLOY.md, "Escrow drill": generate, seal a copy, lose the server, restore, read."""
+        generated = self.generate_keys()
+        escrow = self.directory / "escrow.env"  # the sealed copy: the server's own file is lost below
+        escrow.write_text(generated)
+        main, keys = (_url(alias, connections[alias].settings_dict["NAME"]) for alias in ("default", KEYSTORE))
+        request_id = self.shell(WRITE.format(canary=CANARY, address=ESCROWED_ADDRESS), main, keys, _escrowed(generated))
+        main_backup, keys_backup = self.back_up("default", "main-escrow"), self.back_up(KEYSTORE, "keys-escrow")
+
+        restored = (
+            self.restore("default", main_backup, "escrow_main"),
+            self.restore(KEYSTORE, keys_backup, "escrow_keys"),
+        )
+        from_escrow = _escrowed(escrow.read_text())
+        self.assertEqual(self.shell(READ_BACK.format(request_id=request_id), *restored, from_escrow), CANARY)
+        self.assertEqual(self.shell(FIND_ACCOUNT.format(address=ESCROWED_ADDRESS), *restored, from_escrow), "escrowed")
+
+        # Not blind: without the escrowed master key the restored pair opens nothing.
+        other = _escrowed(self.generate_keys())
+        wrong_master = {**from_escrow, "RAKSA_MASTER_KEY": other["RAKSA_MASTER_KEY"]}
+        failed = self.shell(READ_BACK.format(request_id=request_id), *restored, wrong_master, check=False)
+        self.assertTrue(failed.startswith("(failed)"), failed)
+        self.assertNotIn(CANARY, failed)
