@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -59,6 +60,11 @@ def chromium_page(locale: str = "th-TH") -> Iterator[tuple["Page", list[str]]]:
             yield page, requests
         finally:
             browser.close()
+            # While that loop runs, Django keeps this thread's connections apart from its usual ones
+            # (asgiref's Local follows the running loop): the test's own ORM calls in this block
+            # opened a connection that the test's teardown never sees, and that kept the test
+            # database from being dropped ("being accessed by other users"). Close them here.
+            connections.close_all()
             if previous is None:
                 del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
             else:
