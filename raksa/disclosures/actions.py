@@ -167,10 +167,20 @@ def transactions_of(subject: Subject, agency: Agency) -> list[tuple[str, Model]]
     return found
 
 
-def find_people(*, agency: Agency, kind: str, value: str, actor: object) -> list[Subject]:
+def find_people(
+    *,
+    agency: Agency,
+    kind: str,
+    value: str,
+    actor: object,
+    role: str = StaffRole.DPO,
+    action: str = "disclosures.person_lookup",
+    purpose: str = "",
+) -> list[Subject]:
     """The people whose data at this agency's controller holds this exact value (blind index), audited.
 
-    The value is never stored or logged: only who looked, by what kind of value, and whom it found.
+    The value is never stored or logged: only who looked (`role`), by what kind of value, and whom it
+    found. The DPO's disclosure screen and the rights officer's linking of a paper request both use it.
     """
     subject_ids = sorted(
         {match.subject_id for match in indexes.find(kind, value) if match.controller_id == agency.controller_id}
@@ -179,12 +189,13 @@ def find_people(*, agency: Agency, kind: str, value: str, actor: object) -> list
     with transaction.atomic():
         for subject_id in found:
             record(
-                action="disclosures.person_lookup",
+                action=action,
                 actor=actor,
-                role=StaffRole.DPO,
+                role=role,
                 agency_id=agency.pk,
                 subject_id=subject_id,
                 fields=(kind,),
+                purpose=purpose,
                 outcome=Outcome.ALLOWED if subject_id else Outcome.DENIED,
             )
     return list(Subject.objects.filter(pk__in=subject_ids))

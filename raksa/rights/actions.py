@@ -17,8 +17,9 @@ from raksa.audit import actions as audit
 from raksa.audit.models import Outcome
 from raksa.consent.actions import withdraw_consent
 from raksa.consent.models import Channel
+from raksa.disclosures.actions import find_people
 from raksa.organisations.models import Agency, Controller, StaffMembership
-from raksa.registry import RetentionClass, registry
+from raksa.registry import RIGHTS_REQUESTS, RetentionClass, registry
 from raksa.rights import finders, mail
 from raksa.rights.models import CLOSED, IdentityMethod, RequestEvent, RequestType, RightsRequest, Status, Step
 from raksa.subjects.actions import create_subject
@@ -26,6 +27,7 @@ from raksa.subjects.models import Subject
 from raksa.vault.actions import save_sealed, shred
 from raksa.vault.fields import EncryptedField
 from raksa.vault.models import DataKey
+from raksa.vault.openers import Opener
 from raksa.vault.routers import KEYSTORE
 
 # Days to answer, per request type; PDPA s30 gives 30 days for access. RAKSA_RIGHTS_DUE_DAYS overrides.
@@ -153,6 +155,53 @@ def file_walk_in_request(
         request.save(update_fields=["assigned_to"])
         _event(request, status=request.status, actor=actor, step=Step.ASSIGNED)
     return request
+
+
+def is_walk_in(request: RightsRequest) -> bool:
+    """Filed by an officer for a person without an account here: a subject of its own, an identity
+    document checked in person."""
+    return request.identity_method not in ("", IdentityMethod.REAUTHENTICATION) and not (
+        User.objects.filter(subject_id=request.subject_id).exists()
+    )
+
+
+def find_requester(*, request: RightsRequest, membership: StaffMembership, kind: str, value: str) -> list[Subject]:
+    """The people of the officer's agency (its controller) whose national ID, e-mail or phone is exactly
+    `value`, through the disclosure screen's finder: blind indexes only, each search audited without the
+    value. Nobody outside the agency is ever found."""
+    if not is_walk_in(request) or request.status in CLOSED:
+        raise CaseStepError("only an open walk-in or paper request is linked to a person")
+    return find_people(
+        agency=membership.agency,
+        kind=kind,
+        value=value,
+        actor=membership.user,
+        role=membership.role,
+        action="rights.person_lookup",
+        purpose=RIGHTS_REQUESTS.code,
+    )
+
+
+def link_request(*, request: RightsRequest, subject: Subject, actor: User) -> None:
+    """A walk-in or paper request is from a person already known here (found by `find_requester` after the
+    officer checked their identity document): the case moves to that person, so its erasure or correction
+    reaches their account and records. What the request holds is sealed again under that person's keys,
+    and the subject the request made for itself, left with nothing, has its keys destroyed."""
+    if not is_walk_in(request) or request.status in CLOSED or subject.pk == request.subject_id:
+        raise CaseStepError("only an open walk-in or paper request is linked to another person")
+    _require_verified(request)
+    previous = request.subject_id
+    opener = Opener.for_subject(previous)
+    with transaction.atomic():
+        details, contact = opener.open(request.details), opener.open(request.contact_email)
+        request.subject = subject
+        request.details = details or None
+        request.contact_email = contact or None
+        save_sealed(request)
+        _event(request, status=request.status, actor=actor, step=Step.LINKED)
+        _audit(request, "rights.request.link", actor)
+    if not plan_erasure(subject_id=previous).rows:
+        shred(subject_id=previous, actor=actor)
 
 
 def _file(

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from raksa.consent.models import Consent
+from raksa.disclosures.forms import PersonLookupForm
 from raksa.organisations.models import StaffMembership
 from raksa.rights.actions import EXTENSION_REASONS, MAX_EXTENSION_DAYS, REFUSAL_REASONS
 from raksa.rights.models import ExportFormat, IdentityMethod, RequestType, Status
@@ -139,3 +140,10 @@ class WalkInForm(forms.Form):
             # Consents belong to accounts: a person without one withdraws through the office's own records.
             raise ValidationError(_("A person without an account has no consent recorded here to withdraw."))
         return kind
+
+
+class LinkForm(PersonLookupForm):
+    """Finds the person a paper request is from by the value on their document, sent in the body (never in a
+    URL); with `subject`, links the case to that person, found again by the same value."""
+
+    subject = forms.UUIDField(required=False, widget=forms.HiddenInput)

@@ -48,6 +48,7 @@ class Step(models.TextChoices):
     RECTIFIED = "rectified", _("correction applied")
     MAIL_FAILED = "mail_failed", _("the message to the person could not be sent")
     MAIL_SENT = "mail_sent", _("the message to the person was sent again")
+    LINKED = "linked", _("linked to the records of a person already known")
 
 
 class RightsRequest(VaultModel):

@@ -16,12 +16,22 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from raksa.accounts.mfa import staff_mfa_required
+from raksa.accounts.models import User
 from raksa.audit import gateway
 from raksa.organisations.models import StaffMembership, StaffRole
 from raksa.registry import RIGHTS_REQUESTS, registry
 from raksa.rights import access, actions, queue
-from raksa.rights.forms import AssignForm, ExtendForm, IdentityForm, RectifyForm, StatusForm, WalkInForm
+from raksa.rights.forms import (
+    AssignForm,
+    ExtendForm,
+    IdentityForm,
+    LinkForm,
+    RectifyForm,
+    StatusForm,
+    WalkInForm,
+)
 from raksa.rights.models import CLOSED, RequestType, RightsRequest, Status
+from raksa.subjects.models import Subject
 
 
 @never_cache
@@ -71,7 +81,14 @@ def _forms(membership: StaffMembership, case: RightsRequest, data: Any = None, s
 
 
 def _case_page(
-    request: HttpRequest, membership: StaffMembership, case: RightsRequest, step_forms: dict, status: int = 200
+    request: HttpRequest,
+    membership: StaffMembership,
+    case: RightsRequest,
+    step_forms: dict,
+    status: int = 200,
+    *,
+    link: LinkForm | None = None,
+    people: list[dict] | None = None,
 ) -> HttpResponse:
     opened = gateway.read(request, record=case, fields=["details"], purpose=RIGHTS_REQUESTS.code)
     today = timezone.localdate()
@@ -87,6 +104,8 @@ def _case_page(
             "overdue": case.status not in CLOSED and case.due_date < today,
             "refusal_reason": actions.REFUSAL_REASONS.get(case.refusal_reason, ""),
             "extension_reason": actions.EXTENSION_REASONS.get(case.extension_reason, ""),
+            "link": (link or LinkForm()) if actions.is_walk_in(case) and case.status not in CLOSED else None,
+            "people": people,
         },
         status=status,
     )
@@ -192,3 +211,47 @@ def walk_in(request: HttpRequest) -> HttpResponse:
         )
         return redirect("rights:case", request_id=filed.id)
     return render(request, "rights/staff/walk_in.html", {"form": form})
+
+
+def _found(subject: Subject) -> dict:
+    """What the officer sees of a person found: an opaque short ID, whether they have an account, how many
+    records are held about them. No value: the match is the document the officer is holding."""
+    plan = actions.plan_erasure(subject_id=subject.pk)
+    return {
+        "subject": subject,
+        "short": str(subject.pk)[:8],
+        "account": User.objects.filter(subject_id=subject.pk).exists(),
+        "records": sum(plan.rows.values()),
+    }
+
+
+@never_cache
+@require_POST
+@staff_mfa_required
+def link(request: HttpRequest, request_id: str) -> HttpResponse:
+    """A paper request from a person already known: find them by the value on the document they showed
+    (POSTed, exact match, audited), then link the case to the one chosen, found again by the same value."""
+    membership, found = access.staff_case(request, request_id)
+    form = LinkForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, membership, found, _forms(membership, found), status=400, link=form)
+    try:
+        people = actions.find_requester(
+            request=found, membership=membership, kind=form.cleaned_data["kind"], value=form.cleaned_data["value"]
+        )
+    except actions.CaseStepError:
+        raise Http404 from None
+    chosen = form.cleaned_data["subject"]
+    if chosen is None:
+        return _case_page(
+            request, membership, found, _forms(membership, found), link=form, people=[_found(p) for p in people]
+        )
+    person = next((p for p in people if p.pk == chosen), None)
+    if person is None:
+        raise Http404  # not among this agency's people with that value
+    try:
+        actions.link_request(request=found, subject=person, actor=membership.user)
+    except actions.CaseStepError as refused:
+        form.add_error(None, _step_error(refused))
+        return _case_page(request, membership, found, _forms(membership, found), status=400, link=form)
+    return redirect("rights:case", request_id=found.id)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("staff/rights/", staff_views.queue_page, name="queue"),
     path("staff/rights/new/", staff_views.walk_in, name="walk_in"),
     path("staff/rights/<uuid:request_id>/", staff_views.case, name="case"),
+    path("staff/rights/<uuid:request_id>/link/", staff_views.link, name="link"),
     path("staff/rights/<uuid:request_id>/<str:step>/", staff_views.case_step, name="case_step"),
 ]
 

@@ -4,6 +4,7 @@ DPO's and officers' pages (queue, assignment, identity, answers, extensions, rec
 import socket
 import time
 from datetime import timedelta
+from typing import Any
 
 from django.test import TestCase, override_settings
 from django.urls import reverse
@@ -23,7 +24,9 @@ from raksa.services.tests import builders
 from raksa.services.tests.builders import subject_of
 from raksa.testing.accounts import IMMEDIATE_TASKS, PASSWORD, citizen, platform_operator
 from raksa.testing.mailbox import running
+from raksa.vault.models import DataKey
 from raksa.vault.openers import Opener
+from raksa.vault.routers import KEYSTORE
 
 WRITTEN = "ขอแก้ไขที่อยู่เป็นบ้านเลขที่ 9 canary-written-2d41"
 
@@ -256,3 +259,82 @@ class StaffPagesTests(TestCase):
         case.refresh_from_db()
         self.assertEqual((case.unsent_mail, case.last_error), ("", ""))
         self.assertEqual(len(mailbox.received(to="malee@example.org")), 1)
+
+
+@override_settings(TASKS=IMMEDIATE_TASKS)
+class PaperRequestLinkTests(TestCase):
+    """A paper request from an account holder: the officer finds them by the value on their document and links
+    the case, so the erasure reaches the account (R3)."""
+
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        controller = platform_operator()
+        self.office = Agency.objects.create(
+            slug="most-ops", controller=controller, name_th="สำนักงานปลัด", name_en="Permanent Secretary's Office"
+        )
+        self.officer = builders.officer("officer.most", self.office)
+        self.person = _person()
+        builders.log_in_staff(self.client, self.officer)
+        filed = self.client.post(
+            reverse("rights:walk_in"),
+            {"type": "erasure", "details": "ขอลบบัญชี canary-paper-77c1", "method": "id_card"},
+        )
+        self.case = RightsRequest.objects.get()
+        self.assertRedirects(filed, reverse("rights:case", args=[self.case.id]))
+        self.walk_in_subject = self.case.subject_id
+
+    def link(self, **data: str) -> Any:  # the test client's response, with its context
+        return self.client.post(reverse("rights:link", args=[self.case.id]), data)
+
+    def test_it_finds_the_account_holder_by_a_posted_value_and_audits_the_search_without_it_r1(self) -> None:
+        page = self.client.get(reverse("rights:case", args=[self.case.id]))
+        self.assertContains(page, 'id="step-find"')
+        found = self.link(kind="email", value=" MALEE@example.org ")
+        self.assertEqual([p["subject"] for p in found.context["people"]], [subject_of(self.person)])
+        self.assertTrue(found.context["people"][0]["account"])
+        entry = AuditEntry.objects.get(action="rights.person_lookup")
+        self.assertEqual(
+            (entry.subject_id, entry.field_names, entry.purpose, entry.role, entry.agency_id),
+            (subject_of(self.person).id, ["email"], "rights_requests", "officer", self.office.pk),
+        )
+        self.assertNotIn("malee@example.org", str(AuditEntry.objects.values_list()))
+
+    def test_it_finds_nobody_outside_the_agency_and_links_nobody_outside_it(self) -> None:
+        stranger = citizen("somsri")
+        elsewhere = builders.registration(
+            builders.certificate(builders.agency()),
+            stranger,
+            phone="0812345678",
+            address="1 ถนนสีหบุรานุกิจ",
+            national_id="3100600445635",
+        )
+        empty = self.link(kind="national_id", value="3-1006-00445-63-5")
+        self.assertEqual(empty.context["people"], [])
+        self.assertContains(empty, "ไม่พบบุคคลที่มีค่านี้ในหน่วยงานนี้")
+        self.assertEqual(AuditEntry.objects.get(action="rights.person_lookup").outcome, "denied")
+        refused = self.link(kind="national_id", value="3100600445635", subject=str(elsewhere.subject_id))
+        self.assertEqual(refused.status_code, 404)
+        self.case.refresh_from_db()
+        self.assertEqual(self.case.subject_id, self.walk_in_subject)
+
+    def test_it_links_the_paper_request_and_its_erasure_reaches_the_account_r3(self) -> None:
+        linked = self.link(kind="email", value="malee@example.org", subject=str(subject_of(self.person).id))
+        self.assertRedirects(linked, reverse("rights:case", args=[self.case.id]))
+        self.case.refresh_from_db()
+        self.assertEqual(self.case.subject_id, subject_of(self.person).id)
+        opener = Opener.for_subject(self.case.subject_id)
+        self.assertEqual(opener.open(self.case.details), "ขอลบบัญชี canary-paper-77c1")  # sealed again, theirs
+        self.assertFalse(DataKey.objects.using(KEYSTORE).filter(subject_id=self.walk_in_subject, destroyed_at=None))
+        self.assertTrue(AuditEntry.objects.filter(action="rights.request.link", subject_id=self.case.subject_id))
+        self.assertNotContains(self.client.get(reverse("rights:case", args=[self.case.id])), 'id="step-find"')
+        done = self.client.post(reverse("rights:case_step", args=[self.case.id, "status"]), {"status": "completed"})
+        self.assertRedirects(done, reverse("rights:case", args=[self.case.id]))
+        self.assertFalse(self.client.login(username="malee", password=PASSWORD))
+        self.assertFalse(User.objects.filter(username="malee").exists())
+
+    def test_it_asks_for_the_kind_and_value_field_by_field(self) -> None:
+        response = self.link(kind="fingerprint", value="")
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(set(response.context["link"].errors), {"kind", "value"})
+        self.assertFalse(AuditEntry.objects.filter(action="rights.person_lookup"))
