@@ -45,6 +45,20 @@ def _age_the_log_in(page: "Page") -> None:
     session.save()
 
 
+def carry_out_correction(page: "Page", *, dpo_id: int, target: str, value: str) -> None:
+    """From the DPO's queue (any language): open the one case, assign it, verify identity, correct, complete."""
+    page.locator("#queue tbody a").click()
+    page.locator("#step-assign select").select_option(str(dpo_id))
+    page.locator("#step-assign button").click()
+    page.locator("#step-identity select").select_option("id_card")
+    page.locator("#step-identity button").click()
+    page.locator("#step-rectify select").select_option(target)
+    page.locator("#step-rectify input[name=value]").fill(value)
+    page.locator("#step-rectify button").click()
+    page.locator("#step-status select[name=status]").select_option("completed")
+    page.locator("#step-status button").click()
+
+
 def test_it_carries_a_rectification_from_the_person_to_the_officer_and_back_r3(
     live_server, settings, mailbox: Mailbox
 ) -> None:
@@ -82,16 +96,9 @@ def test_it_carries_a_rectification_from_the_person_to_the_officer_and_back_r3(
         page.goto(f"{live_server.url}/th/staff/rights/")
         assert page.locator("#queue tbody tr").count() == 1
         screenshot(page, "rights-queue-th")
-        page.locator("#queue tbody a").click()
-        page.locator("#step-assign select").select_option(str(dpo.pk))
-        page.locator("#step-assign button").click()
-        page.locator("#step-identity select").select_option("id_card")
-        page.locator("#step-identity button").click()
-        page.locator("#step-rectify select").select_option(f"services.Registration|{registration.pk}|name")
-        page.locator("#step-rectify input[name=value]").fill("มาลี ใจงาม")
-        page.locator("#step-rectify button").click()
-        page.locator("#step-status select[name=status]").select_option("completed")
-        page.locator("#step-status button").click()
+        carry_out_correction(
+            page, dpo_id=dpo.pk, target=f"services.Registration|{registration.pk}|name", value="มาลี ใจงาม"
+        )
         assert page.locator("#case-status").inner_text() == "ดำเนินการเสร็จแล้ว"
         screenshot(page, "rights-case-done-th")
 
