@@ -8,7 +8,10 @@ gateway checks, in this order, and records a denial the same way as an access:
 3. the record's own access policy, registered by the app that owns the model (`register_policy`),
    grants these fields for this purpose — need-to-know: an officer sees only the fields of the
    services they are assigned to — and names the record's agency, which must be the reader's;
-4. only then it commits the audit entry (on its own connection if the caller is in a transaction),
+4. the person has not restricted this processing nor had an objection to it upheld (PDPA s32, s34;
+   raksa.subjects.limits): if they have, their values come back as `WITHHELD` and the read is recorded
+   as denied (`gateway.read_limited`), while the rest of a screen opens;
+5. only then it commits the audit entry (on its own connection if the caller is in a transaction),
    and only if that entry is written does it open the values, with an opener limited to the
    subject and the fields granted. No other code can make a staff opener (raksa.vault.openers).
 
@@ -31,9 +34,10 @@ from raksa.audit import actions
 from raksa.audit.models import Outcome
 from raksa.organisations.models import StaffMembership, StaffRole
 from raksa.registry import registry
+from raksa.subjects import limits
 from raksa.vault.fields import row_context
 from raksa.vault.openers import Opener, _staff_opener, field_ref, open_rows
-from raksa.vault.sealed import Opened
+from raksa.vault.sealed import WITHHELD, Opened
 
 # What each role may read personal data for. Auditors verify the log and contractors receive
 # scoped exports (disclosures): neither ever reads a citizen's values through the gateway.
@@ -94,10 +98,17 @@ def read_many(
             ]
         )
         raise AccessDenied("the gateway refused this read")
+    # A person who restricted this processing (PDPA s34) or whose objection was upheld (s32): their values
+    # are withheld and the refusal recorded, while the rest of the screen opens.
+    withheld = limits.limited_among((context.subject_id for context in contexts), purpose)
     # Committed before any value is opened; if they cannot be written, this raises and nothing opens.
     actions.record_many_committed(
         [
             _entry(staff, record, context.subject_id, wanted, purpose, grant.legal_basis, Outcome.ALLOWED)
+            if context.subject_id not in withheld
+            else _entry(
+                staff, record, context.subject_id, wanted, purpose, "", Outcome.DENIED, action="gateway.read_limited"
+            )
             for record, context, grant in zip(records, contexts, grants, strict=True)
             if grant is not None
         ]
@@ -105,6 +116,8 @@ def read_many(
     openers: dict[tuple[uuid.UUID, type[Model]], Opener] = {}
     rows = []
     for record, context in zip(records, contexts, strict=True):
+        if context.subject_id in withheld:
+            continue
         opener = openers.get((context.subject_id, type(record)))
         if opener is None:
             opener = openers[(context.subject_id, type(record))] = _staff_opener(
@@ -114,7 +127,8 @@ def read_many(
             )
         rows.append((opener, record))
     # Every key in one key-store query, each unwrapped once.
-    return open_rows(rows, wanted)
+    opened = iter(open_rows(rows, wanted))
+    return [dict.fromkeys(wanted, WITHHELD) if context.subject_id in withheld else next(opened) for context in contexts]
 
 
 def _staff(request: HttpRequest) -> StaffMembership:

@@ -5,7 +5,7 @@ import secrets
 from django.core import mail
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -30,6 +30,7 @@ from raksa.consent.models import (
 from raksa.consent.purposes import BY_EMAIL, consent_purposes
 from raksa.consent.rendering import render_markdown
 from raksa.organisations.models import Agency
+from raksa.subjects import limits
 from raksa.subjects.actions import create_subject
 from raksa.subjects.models import Subject
 from raksa.vault.actions import save_sealed
@@ -223,9 +224,15 @@ def has_live_consent(*, subject: Subject, agency: Agency, purpose: str, recipien
 
     With a `recipient`, only a consent to that recipient counts; the agency's own consent does not.
     """
-    return Consent.objects.filter(
-        subject=subject, agency=agency, purpose=purpose, recipient=recipient, granted=True
-    ).exists()
+    return _live_consents(subject=subject, agency=agency, purpose=purpose, recipient=recipient).exists()
+
+
+def _live_consents(*, purpose: str, **scope: object) -> QuerySet[Consent]:
+    """Granted consents of people who have not restricted this processing nor objected to it (PDPA s32,
+    s34): a restriction stops what a consent allowed until it is lifted."""
+    return Consent.objects.filter(purpose=purpose, granted=True, **scope).exclude(
+        subject_id__in=limits.limited_subjects(purpose)
+    )
 
 
 # Mailings (U1) ---------------------------------------------------------------------------------------
@@ -263,10 +270,10 @@ def deliver_mailing(*, mailing: Mailing) -> int:
     opener = Opener.for_system("mailer")
     sent = 0
     with session(), mail.mailers.default as connection:
-        for consent_id in Consent.objects.filter(
-            agency=mailing.agency, purpose=mailing.purpose, recipient="", granted=True
-        ).values_list("pk", flat=True):
-            consent = Consent.objects.filter(pk=consent_id, granted=True).first()
+        for consent_id in _live_consents(agency=mailing.agency, purpose=mailing.purpose, recipient="").values_list(
+            "pk", flat=True
+        ):
+            consent = _live_consents(pk=consent_id, purpose=mailing.purpose).first()
             address = opener.open_field(consent, "email") if consent else None
             if not isinstance(address, str) or not address:
                 continue

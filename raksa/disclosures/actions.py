@@ -32,6 +32,7 @@ from raksa.disclosures import processing
 from raksa.disclosures.models import Basis, Breach, BreachAction, Disclosure, Export, Recipient, RecipientKind
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.registry import registry
+from raksa.subjects import limits
 from raksa.subjects.models import Subject
 from raksa.vault import indexes
 from raksa.vault.openers import Opener
@@ -229,6 +230,13 @@ def disclose(
         raise refuse(_("The recipient's contract or agreement has expired."))
     if not processing.covered(recipient, purpose=purpose, fields=fields):
         raise refuse(_("The privacy policy in force does not cover this recipient yet: publish a version that does."))
+    if not isinstance(basis, LegalDuty) and limits.is_limited(subject.pk, purpose):
+        raise refuse(
+            _(
+                "The person restricted the processing of their data for this purpose, or objected to it "
+                "(PDPA s32, s34): only a legal duty or an order allows this disclosure."
+            )
+        )
     values: dict[str, object] = {}
     match basis:
         case ConsentBasis():
@@ -393,7 +401,12 @@ def download_export(*, token: str, actor: User) -> tuple[Export, str]:
     with transaction.atomic():
         if not Export.objects.filter(pk=export.pk, downloaded_at__isnull=True).update(downloaded_at=timezone.now()):
             raise ExportRefusedError("the link is used")
-        rows = list(model._default_manager.filter(**{controller_field: recipient.agency.controller_id}).order_by("pk"))
+        # People who restricted this processing or objected to it (PDPA s32, s34) are left out of the job.
+        rows = list(
+            model._default_manager.filter(**{controller_field: recipient.agency.controller_id})
+            .exclude(**{f"{subject_field}__in": limits.limited_subjects(export.purpose)})
+            .order_by("pk")
+        )
         opened = Opener.for_system("export").open_many(rows, export.fields)
         salt = secrets.token_bytes(32)
         output = io.StringIO()

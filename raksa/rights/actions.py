@@ -22,8 +22,10 @@ from raksa.organisations.models import Agency, Controller, StaffMembership
 from raksa.registry import RIGHTS_REQUESTS, RetentionClass, registry
 from raksa.rights import finders, mail
 from raksa.rights.models import CLOSED, IdentityMethod, RequestEvent, RequestType, RightsRequest, Status, Step
-from raksa.subjects.actions import create_subject
-from raksa.subjects.models import Subject
+from raksa.subjects import limits
+from raksa.subjects.actions import create_subject, lift_limits
+from raksa.subjects.actions import limit_processing as limit_subject_processing
+from raksa.subjects.models import LimitKind, ProcessingLimit, Subject
 from raksa.vault.actions import save_sealed, shred
 from raksa.vault.fields import EncryptedField
 from raksa.vault.models import DataKey
@@ -426,6 +428,56 @@ def apply_rectification(
         rectify(subject_id=request.subject_id, store=store, row_id=row_id, field=field, value=value, actor=actor)
         # Names only: the value stays in the vault.
         _event(request, status=request.status, actor=actor, step=Step.RECTIFIED, note=f"{store}.{field}"[:100])
+
+
+# What each kind of case puts in force when the officer grants it (PDPA s34 restriction, s32 objection).
+LIMIT_KINDS: dict[str, str] = {
+    RequestType.RESTRICTION: LimitKind.RESTRICTION,
+    RequestType.OBJECTION: LimitKind.OBJECTION,
+}
+
+
+def limitable_purposes() -> list[str]:
+    """The registry's purposes a restriction or an objection can stop (marketing is never processed at all)."""
+    return [
+        purpose.code
+        for purpose in registry.purposes()
+        if not purpose.refused and purpose.code not in limits.NEVER_LIMITED
+    ]
+
+
+def limit_processing(*, request: RightsRequest, purposes: list[str], actor: User) -> None:
+    """Grants a restriction (s34: every purpose it may cover, or those chosen) or upholds an objection (s32:
+    the purposes objected to): from now on the person's data is not processed for them (raksa.subjects.limits),
+    and the case is completed. A restriction stays in force until it is lifted."""
+    kind = LIMIT_KINDS.get(request.type)
+    if kind is None or request.status in CLOSED:
+        raise CaseStepError("only an open restriction or objection case puts a limit in force")
+    _require_verified(request)
+    if not set(purposes) <= set(limitable_purposes()) or (kind == LimitKind.OBJECTION and not purposes):
+        raise CaseStepError("an objection is upheld for the purposes objected to")
+    with transaction.atomic():
+        limit_subject_processing(
+            subject=request.subject, kind=kind, purposes=purposes or [limits.ALL], reference=request.id, actor=actor
+        )
+        _event(request, status=request.status, actor=actor, step=Step.LIMITED, note=",".join(purposes or ["*"])[:100])
+        set_status(request=request, status=Status.COMPLETED, actor=actor)
+
+
+def lift_restriction(*, request: RightsRequest, actor: User) -> None:
+    """Ends what this case put in force (the reason for the restriction is gone, or the person withdrew their
+    objection); the person is told before processing resumes."""
+    with transaction.atomic():
+        if not lift_limits(subject=request.subject, reference=request.id, actor=actor):
+            raise CaseStepError("nothing this case put in force is in force")
+        _event(request, status=request.status, actor=actor, step=Step.LIFTED)
+        _audit(request, "rights.request.lift", actor)
+        _mail_after_commit(request, mail.LIFTED)
+
+
+def limits_of(request: RightsRequest) -> list[ProcessingLimit]:
+    """What this case keeps in force, for the person's and the officer's pages."""
+    return list(limits.in_force(request.subject_id).filter(reference=request.id))
 
 
 def withdraw_consent_by_request(

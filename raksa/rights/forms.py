@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from raksa.consent.models import Consent
 from raksa.disclosures.forms import PersonLookupForm
 from raksa.organisations.models import StaffMembership
-from raksa.rights.actions import EXTENSION_REASONS, MAX_EXTENSION_DAYS, REFUSAL_REASONS
+from raksa.registry import registry
+from raksa.rights.actions import EXTENSION_REASONS, MAX_EXTENSION_DAYS, REFUSAL_REASONS, limitable_purposes
 from raksa.rights.models import ExportFormat, IdentityMethod, RequestType, Status
 
 
@@ -147,3 +148,27 @@ class LinkForm(PersonLookupForm):
     URL); with `subject`, links the case to that person, found again by the same value."""
 
     subject = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
+class LimitForm(forms.Form):
+    """Granting a restriction (every purpose it may cover unless some are chosen) or upholding an objection
+    (the purposes objected to)."""
+
+    purposes = forms.MultipleChoiceField(
+        label=_("Purposes to stop"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, objection: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.objection = objection
+        field = self.fields["purposes"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(code, registry.purpose(code).label) for code in limitable_purposes()]
+        if not objection:
+            field.help_text = _("None chosen: every purpose a restriction may stop.")
+
+    def clean_purposes(self) -> list[str]:
+        chosen = self.cleaned_data["purposes"]
+        if self.objection and not chosen:
+            raise ValidationError(_("Choose the purposes the objection is upheld for."))
+        return list(chosen)

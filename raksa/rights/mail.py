@@ -19,11 +19,13 @@ from raksa.rights.models import RightsRequest, Status
 
 RECEIVED: Final = "received"
 EXTENDED: Final = "extended"
+# A restriction (or an upheld objection) ends: the person is told before processing resumes.
+LIFTED: Final = "lifted"
 # Sent by erasure itself, to the address read before it was erased.
 ERASED: Final = "erased"
 # What a failed delivery raises (refused connection, SMTP error): recorded on the case, never lost.
 SEND_ERRORS: Final = (smtplib.SMTPException, OSError)
-KINDS: Final = frozenset({RECEIVED, EXTENDED, ERASED, Status.IN_PROGRESS, Status.COMPLETED, Status.REFUSED})
+KINDS: Final = frozenset({RECEIVED, EXTENDED, ERASED, LIFTED, Status.IN_PROGRESS, Status.COMPLETED, Status.REFUSED})
 
 
 def _account(request: RightsRequest) -> User | None:

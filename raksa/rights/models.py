@@ -49,6 +49,8 @@ class Step(models.TextChoices):
     MAIL_FAILED = "mail_failed", _("the message to the person could not be sent")
     MAIL_SENT = "mail_sent", _("the message to the person was sent again")
     LINKED = "linked", _("linked to the records of a person already known")
+    LIMITED = "limited", _("processing stopped for the purposes asked")
+    LIFTED = "lifted", _("the restriction was lifted")
 
 
 class RightsRequest(VaultModel):

@@ -25,6 +25,7 @@ from raksa.rights.forms import (
     AssignForm,
     ExtendForm,
     IdentityForm,
+    LimitForm,
     LinkForm,
     RectifyForm,
     StatusForm,
@@ -75,6 +76,10 @@ def _forms(membership: StaffMembership, case: RightsRequest, data: Any = None, s
         found["assign"] = AssignForm(bound("assign"), handlers=access.handlers_for(membership))
     if case.type == RequestType.RECTIFICATION:
         found["rectify"] = RectifyForm(bound("rectify"), targets=_targets(case))
+    if case.type in actions.LIMIT_KINDS and case.status not in CLOSED:
+        found["limit"] = LimitForm(bound("limit"), objection=case.type == RequestType.OBJECTION)
+    if actions.limits_of(case):
+        found["lift"] = forms.Form(bound("lift"))
     if case.unsent_mail:
         found["resend"] = forms.Form(bound("resend"))
     return found
@@ -106,6 +111,7 @@ def _case_page(
             "extension_reason": actions.EXTENSION_REASONS.get(case.extension_reason, ""),
             "link": (link or LinkForm()) if actions.is_walk_in(case) and case.status not in CLOSED else None,
             "people": people,
+            "limits": actions.limits_of(case),
         },
         status=status,
     )
@@ -151,6 +157,14 @@ def _rectify(form: forms.Form, case: RightsRequest, membership: StaffMembership)
     )
 
 
+def _limit(form: forms.Form, case: RightsRequest, membership: StaffMembership) -> None:
+    actions.limit_processing(request=case, purposes=form.cleaned_data["purposes"], actor=membership.user)
+
+
+def _lift(form: forms.Form, case: RightsRequest, membership: StaffMembership) -> None:
+    actions.lift_restriction(request=case, actor=membership.user)
+
+
 def _resend(form: forms.Form, case: RightsRequest, membership: StaffMembership) -> None:
     actions.resend_mail(request=case, actor=membership.user)
 
@@ -161,8 +175,12 @@ STEPS: dict[str, Callable[[forms.Form, RightsRequest, StaffMembership], None]] =
     "status": _status,
     "extend": _extend,
     "rectify": _rectify,
+    "limit": _limit,
+    "lift": _lift,
     "resend": _resend,
 }
+# What may still be done on a closed case: send its unsent message, lift what it keeps in force.
+AFTER_CLOSING = ("resend", "lift")
 
 
 @never_cache
@@ -172,7 +190,7 @@ def case_step(request: HttpRequest, request_id: str, step: str) -> HttpResponse:
     membership, found = access.staff_case(request, request_id)
     step_forms = _forms(membership, found, request.POST, step)
     form = step_forms.get(step)
-    if form is None or step not in STEPS or (found.status in CLOSED and step != "resend"):
+    if form is None or step not in STEPS or (found.status in CLOSED and step not in AFTER_CLOSING):
         # A step this case or this member of staff does not have (an officer never assigns; a closed
         # case only has its unsent message sent again).
         raise Http404

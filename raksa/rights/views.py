@@ -19,6 +19,7 @@ from raksa.rights import access, actions, exports, sections
 from raksa.rights.export import assemble
 from raksa.rights.forms import CloseAccountForm, ExportForm, RequestForm, SelfCorrectionForm
 from raksa.rights.models import Export, ExportFormat, IdentityMethod, RequestType, RightsRequest
+from raksa.subjects import limits
 from raksa.vault.openers import Opener
 
 
@@ -47,6 +48,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
             "exports": recent,
             "export_form": ExportForm(),
             "sections": sections.render_sections(request, subject),
+            "limits": list(limits.in_force(subject.id)),
         },
     )
 
@@ -140,6 +142,7 @@ def request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
             "events": case.events.all(),
             "refusal_reason": actions.REFUSAL_REASONS.get(case.refusal_reason, ""),
             "extension_reason": actions.EXTENSION_REASONS.get(case.extension_reason, ""),
+            "limits": actions.limits_of(case),
         },
     )
 

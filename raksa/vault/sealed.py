@@ -103,4 +103,31 @@ class Erased:
 
 ERASED: Final = Erased()
 
-type Opened = str | Erased | None
+
+class Withheld:
+    """What the staff gateway gives instead of a value the person restricted or objected to processing for
+    this purpose (PDPA s32, s34): shown as such, false like an erased value."""
+
+    _instance: "Withheld | None" = None
+
+    def __new__(cls) -> "Withheld":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        return gettext("withheld: the person restricted this processing")
+
+    def __repr__(self) -> str:
+        return "WITHHELD"
+
+    def __reduce__(self) -> str:
+        return "WITHHELD"
+
+
+WITHHELD: Final = Withheld()
+
+type Opened = str | Erased | Withheld | None

@@ -1,3 +1,5 @@
+import uuid
+
 from django.test import TestCase
 from django_tasks_db.models import DBTaskResult
 
@@ -7,7 +9,9 @@ from raksa.consent.models import Consent, Mailing
 from raksa.consent.tests.smtp import RealSmtp
 from raksa.core import demo
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
-from raksa.subjects.models import Subject
+from raksa.subjects.actions import lift_limits, limit_processing
+from raksa.subjects.limits import ALL
+from raksa.subjects.models import LimitKind, Subject
 from raksa.testing import accounts as personas
 from raksa.vault.openers import Opener
 
@@ -55,6 +59,38 @@ class MailingTests(RealSmtp, TestCase):
         consent.refresh_from_db()
         self.assertIsNone(consent.email)
         self.assertEqual(consent.events.count(), 2)
+
+    def test_it_skips_a_person_who_objected_to_news_but_still_sends_them_surveys(self) -> None:
+        somchai = self.subscribe("somchai@example.org")
+        actions.grant_consent(
+            subject=somchai,
+            agency=self.minburi,
+            purpose="opinion_surveys",
+            channel="web",
+            minor=False,
+            email="somchai@example.org",
+        )
+        self.subscribe("malee@example.org")
+        # PDPA s32: the objection to news is upheld; surveys were not objected to.
+        limit_processing(
+            subject=somchai, kind=LimitKind.OBJECTION, purposes=["news_and_pr"], reference=uuid.uuid4(), actor=None
+        )
+        self.assertEqual(actions.deliver_mailing(mailing=self.mailing("ข่าวฉบับที่ 1")), 1)
+        self.assertEqual(self.mailbox.received(to="somchai@example.org"), [])
+        survey = actions.create_mailing(
+            agency=self.minburi, purpose="opinion_surveys", title_th="แบบสำรวจ", body_th="โปรดตอบ", actor=None
+        )
+        self.assertEqual(actions.deliver_mailing(mailing=survey), 1)
+        self.assertEqual([m["Subject"] for m in self.mailbox.received(to="somchai@example.org")], ["แบบสำรวจ"])
+
+    def test_it_skips_a_person_while_a_restriction_is_in_force(self) -> None:
+        somchai = self.subscribe("somchai@example.org")
+        reference = uuid.uuid4()
+        limit_processing(subject=somchai, kind=LimitKind.RESTRICTION, purposes=[ALL], reference=reference, actor=None)
+        self.assertEqual(actions.deliver_mailing(mailing=self.mailing("ข่าวฉบับที่ 1")), 0)
+        lift_limits(subject=somchai, reference=reference, actor=None)
+        self.assertEqual(actions.deliver_mailing(mailing=self.mailing("ข่าวฉบับที่ 2")), 1)
+        self.assertEqual([m["Subject"] for m in self.mailbox.received(to="somchai@example.org")], ["ข่าวฉบับที่ 2"])
 
     def test_it_sends_a_mailing_only_once_u1(self) -> None:
         self.subscribe("somchai@example.org")

@@ -1,3 +1,4 @@
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +10,9 @@ from raksa.consent.models import Channel
 from raksa.consent.purposes import PROFILE_PREFILL
 from raksa.services import prefill
 from raksa.services.tests import builders
+from raksa.subjects.actions import lift_limits, limit_processing
+from raksa.subjects.limits import ALL
+from raksa.subjects.models import LimitKind
 
 PROFILE_EMAIL = "profile@example.org"
 
@@ -49,6 +53,17 @@ class PrefillConsentTests(TestCase):
         self.assertIn(f'value="{PROFILE_EMAIL}"', self.form())
         actions.withdraw_consent(**grant)
         self.assertNotIn(PROFILE_EMAIL, self.form())
+
+    def test_it_stops_prefilling_while_the_person_restricted_processing_and_resumes_when_lifted(self) -> None:
+        subject = builders.subject_of(self.person)
+        actions.grant_consent(
+            subject=subject, agency=self.office, purpose=PROFILE_PREFILL.code, channel=Channel.WEB, minor=False
+        )
+        reference = uuid.uuid4()
+        limit_processing(subject=subject, kind=LimitKind.RESTRICTION, purposes=[ALL], reference=reference, actor=None)
+        self.assertNotIn(PROFILE_EMAIL, self.form())  # PDPA s34: the live consent does not count meanwhile
+        lift_limits(subject=subject, reference=reference, actor=None)
+        self.assertIn(f'value="{PROFILE_EMAIL}"', self.form())
 
     def test_it_does_not_take_another_agencys_consent_for_this_one_u1(self) -> None:
         other = builders.agency("lat-krabang")

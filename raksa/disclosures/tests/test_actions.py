@@ -1,5 +1,6 @@
 import csv
 import io
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,7 +18,9 @@ from raksa.disclosures.actions import ConsentBasis, LegalDuty, RequestBasis
 from raksa.disclosures.models import Basis, Breach, Disclosure, Export, Recipient, RecipientKind, RiskLevel
 from raksa.disclosures.tests.fixtures import court_order, inquiry, publish_policy, thai_post
 from raksa.organisations.models import Agency, StaffRole
-from raksa.subjects.models import Subject
+from raksa.subjects.actions import limit_processing
+from raksa.subjects.limits import ALL
+from raksa.subjects.models import LimitKind, Subject
 from raksa.testing import accounts as personas
 
 
@@ -159,6 +162,18 @@ class DisclosureTests(TestCase):
         self.assertEqual(Disclosure.objects.count(), 0)
         self.assertEqual(self.denials(), 1)
 
+    def test_it_refuses_while_the_person_restricted_processing_except_under_an_order_d1(self) -> None:
+        self.consent_to_partner()
+        limit_processing(
+            subject=self.person, kind=LimitKind.RESTRICTION, purposes=[ALL], reference=uuid.uuid4(), actor=None
+        )
+        with self.assertRaisesMessage(actions.DisclosureRefusedError, "มาตรา 32, 34"):
+            self.disclose(ConsentBasis())
+        with self.assertRaises(actions.DisclosureRefusedError):
+            self.disclose(RequestBasis(f"consent.inquiry:{self.inquiry.pk}"))
+        self.assertEqual(self.denials(), 2)
+        self.assertEqual(self.disclose(court_order()).basis, Basis.LEGAL)  # a legal duty still applies
+
     def test_it_discloses_for_the_persons_own_request_d1(self) -> None:
         disclosure = self.disclose(RequestBasis(f"consent.inquiry:{self.inquiry.pk}"), purpose="rights_requests")
         self.assertEqual(disclosure.transaction_reference, f"consent.inquiry:{self.inquiry.pk}")
@@ -264,6 +279,15 @@ class ProcessorExportTests(TestCase):
             {person.pk for person in self.people},
         )
         self.assertEqual(actions.ledger_for(self.people[0])[0].recipient, self.post)
+
+    def test_it_leaves_out_a_person_who_objected_to_being_contacted_u3(self) -> None:
+        limit_processing(
+            subject=self.people[0], kind=LimitKind.OBJECTION, purposes=["contact"], reference=uuid.uuid4(), actor=None
+        )
+        _export, content = actions.download_export(token=self.export(), actor=self.contractor)
+        self.assertNotIn("คนที่ 0", content)
+        self.assertIn("คนที่ 1", content)
+        self.assertFalse(Disclosure.objects.filter(subject=self.people[0]).exists())
 
     def test_it_serves_a_link_once_and_never_after_it_expires_u3(self) -> None:
         token = self.export()

@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from django.test import TestCase, override_settings
+from django.test import Client, TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from raksa.rights import actions
 from raksa.rights.models import Export, RequestType, RightsRequest, Status
 from raksa.services.tests import builders
 from raksa.services.tests.builders import subject_of
+from raksa.subjects import limits
 from raksa.testing.accounts import IMMEDIATE_TASKS, PASSWORD, citizen, platform_operator
 from raksa.testing.mailbox import running
 from raksa.vault.models import DataKey
@@ -338,3 +339,66 @@ class PaperRequestLinkTests(TestCase):
         self.assertEqual(response.status_code, 400)
         self.assertEqual(set(response.context["link"].errors), {"kind", "value"})
         self.assertFalse(AuditEntry.objects.filter(action="rights.person_lookup"))
+
+
+@override_settings(TASKS=IMMEDIATE_TASKS)
+class LimitCaseTests(TestCase):
+    """A restriction (PDPA s34) or an objection (s32) granted on its case stops the processing it names; the
+    person and the officer see it in force, and the person is written to when it is lifted."""
+
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        controller = platform_operator()
+        office = Agency.objects.create(slug="most-ops", controller=controller, name_th="สำนักงานปลัด", name_en="Office")
+        self.dpo = builders.officer("dpo.most", office, StaffRole.DPO)
+        self.person = _person()
+        self.subject = subject_of(self.person)
+        builders.log_in_staff(self.client, self.dpo)
+        self.citizen = Client()
+        self.citizen.force_login(self.person)
+
+    def file(self, kind: str) -> RightsRequest:
+        return actions.file_request(
+            subject=self.subject, type=kind, details="โปรดหยุดใช้ข้อมูลของฉัน", identity_method="reauthentication"
+        )
+
+    def step(self, case: RightsRequest, step: str, data: dict | None = None) -> Any:
+        return self.client.post(reverse("rights:case_step", args=[case.id, step]), data or {})
+
+    def test_it_puts_a_restriction_in_force_that_both_sides_see_and_lifts_it_with_a_mail_r3(self) -> None:
+        case = self.file(RequestType.RESTRICTION)
+        self.assertContains(self.client.get(reverse("rights:case", args=[case.id])), 'id="step-limit"')
+        self.assertRedirects(self.step(case, "limit"), reverse("rights:case", args=[case.id]))
+        case.refresh_from_db()
+        self.assertEqual(case.status, Status.COMPLETED)
+        self.assertTrue(limits.is_limited(self.subject.id, "service_delivery"))
+        self.assertFalse(limits.is_limited(self.subject.id, "rights_requests"))  # the request is still answered
+        self.assertContains(self.client.get(reverse("rights:case", args=[case.id])), 'id="case-limits"')
+        self.assertContains(self.citizen.get(reverse("rights:request", args=[case.id])), "ทุกวัตถุประสงค์ ยกเว้น")
+        self.assertContains(self.citizen.get("/th/me/data/"), "การระงับหรือคัดค้านการใช้ข้อมูลของฉันที่มีผลอยู่")
+        self.assertContains(self.citizen.get("/en/me/data/"), "Limits on the use of my data in force")
+        self.assertTrue(AuditEntry.objects.filter(action="subjects.limit_processing", legal_basis="pdpa_s34"))
+
+        mailbox = running()
+        mailbox.clear()
+        with self.captureOnCommitCallbacks(execute=True):
+            lifting = self.step(case, "lift")
+        self.assertRedirects(lifting, reverse("rights:case", args=[case.id]))  # on a closed case
+        self.assertFalse(limits.is_limited(self.subject.id, "service_delivery"))
+        self.assertNotContains(self.citizen.get("/th/me/data/"), 'id="my-limits"')
+        (lifted,) = mailbox.received(to="malee@example.org")
+        self.assertIn("ยกเลิกแล้ว", lifted.get_content())
+        self.assertEqual(self.step(case, "lift").status_code, 404)  # nothing left to lift
+
+    def test_it_upholds_an_objection_only_for_the_purposes_objected_to_r3(self) -> None:
+        case = self.file(RequestType.OBJECTION)
+        self.assertContains(self.step(case, "limit"), "โปรดเลือกวัตถุประสงค์ที่ยอมรับการคัดค้าน", status_code=400)
+        self.assertEqual(self.step(case, "limit", {"purposes": ["rights_requests"]}).status_code, 400)
+        self.assertFalse(limits.in_force(self.subject.id).exists())  # nothing half-saved
+        self.step(case, "limit", {"purposes": ["news_and_pr"]})
+        self.assertTrue(limits.is_limited(self.subject.id, "news_and_pr"))
+        self.assertFalse(limits.is_limited(self.subject.id, "service_delivery"))
+        case.refresh_from_db()
+        self.assertEqual(case.status, Status.COMPLETED)
+        self.assertContains(self.citizen.get("/en/me/data/"), "objection upheld (PDPA s32)")

@@ -11,7 +11,11 @@ from raksa.organisations.models import StaffRole
 from raksa.services import actions, prefill
 from raksa.services.models import Registration, Status
 from raksa.services.tests import builders
+from raksa.subjects.actions import lift_limits, limit_processing
+from raksa.subjects.limits import ALL
+from raksa.subjects.models import LimitKind
 from raksa.testing.mailbox import Mailbox
+from raksa.vault.sealed import WITHHELD
 
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
@@ -209,6 +213,29 @@ class OfficerTests(MailboxMixin, TestCase):
         entry = AuditEntry.objects.get(action="gateway.read", object_id=str(self.registration.pk))
         self.assertEqual(entry.purpose, "service_delivery")
         self.assertEqual(entry.fields, "name,phone")
+
+    def test_it_withholds_the_values_of_a_person_who_restricted_processing_and_audits_it(self) -> None:
+        other = builders.registration(self.service, builders.citizen("malee"), **builders.CERTIFICATE_VALUES)
+        reference = uuid.uuid4()
+        limit_processing(
+            subject=self.registration.subject,
+            kind=LimitKind.RESTRICTION,
+            purposes=[ALL],
+            reference=reference,
+            actor=None,
+        )
+        queue = self.client.get("/th/services/queue/")
+        values = {row["registration"].pk: row["values"] for row in queue.context["rows"]}
+        self.assertEqual(values[self.registration.pk], {"name": WITHHELD, "phone": WITHHELD})
+        self.assertEqual(values[other.pk]["name"], "สมชาย รักดี")  # the rest of the screen opens
+        self.assertContains(queue, "ระงับ")
+        case = self.client.get(f"/th/services/queue/{self.registration.pk}/")
+        self.assertNotContains(case, builders.NATIONAL_ID)
+        limited = AuditEntry.objects.filter(action="gateway.read_limited", object_id=str(self.registration.pk))
+        self.assertEqual({entry.outcome for entry in limited}, {Outcome.DENIED})
+        self.assertEqual(limited.count(), 2)
+        lift_limits(subject=self.registration.subject, reference=reference, actor=None)
+        self.assertContains(self.client.get(f"/th/services/queue/{self.registration.pk}/"), builders.NATIONAL_ID)
 
     def test_it_audits_every_read_of_a_case_s2(self) -> None:
         page = self.client.get(f"/th/services/queue/{self.registration.pk}/")
