@@ -133,6 +133,16 @@ ACCESS_LOG = RetentionClass(
     starts_when_en="the day of the visit",
     law="พระราชบัญญัติว่าด้วยการกระทำความผิดเกี่ยวกับคอมพิวเตอร์ พ.ศ. 2550 มาตรา 26",
 )
+# The address a closed account's last message goes to ("your data has been erased"): sealed under a key
+# of its own at erasure, destroyed once the message is sent, or after this period if it never could be.
+ERASURE_NOTICE = RetentionClass(
+    "erasure_notice",
+    "ที่อยู่อีเมลสำหรับแจ้งว่าลบข้อมูลแล้ว",
+    "the address to confirm an erasure",
+    period_days=30,
+    starts_when_th="ลบข้อมูล (หรือเมื่อส่งข้อความแจ้งแล้ว)",
+    starts_when_en="the data is erased (or as soon as the message is sent)",
+)
 RETENTION_CLASSES: tuple[RetentionClass, ...] = (
     ACCOUNT,
     SERVICE_RECORD,
@@ -142,6 +152,7 @@ RETENTION_CLASSES: tuple[RetentionClass, ...] = (
     CONSENT_EVIDENCE,
     CASE_FILE,
     ACCESS_LOG,
+    ERASURE_NOTICE,
 )
 
 # Categories (C2, C3; s26 categories for services that need them) ------------------------------------

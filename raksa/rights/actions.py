@@ -19,8 +19,8 @@ from raksa.consent.actions import withdraw_consent
 from raksa.consent.models import Channel
 from raksa.disclosures.actions import find_people
 from raksa.organisations.models import Agency, Controller, StaffMembership
-from raksa.registry import RIGHTS_REQUESTS, RetentionClass, registry
-from raksa.rights import finders, mail
+from raksa.registry import ERASURE_NOTICE, RIGHTS_REQUESTS, RetentionClass, registry
+from raksa.rights import finders, mail, notices
 from raksa.rights.models import CLOSED, IdentityMethod, RequestEvent, RequestType, RightsRequest, Status, Step
 from raksa.subjects import limits
 from raksa.subjects.actions import create_subject, lift_limits
@@ -247,9 +247,16 @@ def _file(
 
 
 def set_status(
-    *, request: RightsRequest, status: str, actor: User | None, refusal_reason: str = "", error: str = ""
+    *,
+    request: RightsRequest,
+    status: str,
+    actor: User | None,
+    refusal_reason: str = "",
+    error: str = "",
+    notify: bool = True,
 ) -> None:
-    """Moves a case on; a refusal carries its legal reason, a failed step its error (codes only)."""
+    """Moves a case on; a refusal carries its legal reason, a failed step its error (codes only). Without
+    `notify` the caller sends the person a message of its own instead (an erasure's last message)."""
     if status == Status.REFUSED and refusal_reason not in REFUSAL_REASONS:
         raise RefusalWithoutReasonError(refusal_reason)
     previous = request.status
@@ -269,7 +276,7 @@ def set_status(
             outcome=Outcome.DENIED if status == Status.REFUSED else Outcome.ALLOWED,
         )
         # A retried step (failed → in progress) or a repeated status writes nothing new to the person.
-        if status in MAILED_STATUSES and status != previous and previous != Status.FAILED:
+        if notify and status in MAILED_STATUSES and status != previous and previous != Status.FAILED:
             _mail_after_commit(request, status)
 
 
@@ -288,10 +295,10 @@ def resend_mail(*, request: RightsRequest, actor: User) -> bool:
     if not request.unsent_mail:
         raise CaseStepError("no message is waiting to be sent")
     kind = request.unsent_mail
-    try:
-        mail.send(request, kind)
-    except mail.SEND_ERRORS as error:
-        record_unsent_mail(request=request, kind=kind, error=type(error).__name__)
+    if mail.recipient(request) is None:
+        # The address is gone: erased, or an erasure's kept address past its period.
+        raise CaseStepError("there is no address to write to any more")
+    if not _send(request, kind, actor=actor):
         return False
     with transaction.atomic():
         request.unsent_mail = ""
@@ -527,17 +534,34 @@ def carry_out_erasure(*, request: RightsRequest, actor: User | None) -> bool:
     if request.type != RequestType.ERASURE or request.status in CLOSED:
         raise CaseStepError("only an open erasure request is carried out")
     _require_verified(request)
-    address = mail.recipient(request)
     try:
+        # The last message's address outlives the erasure under a key of its own, until the message is sent.
+        address = mail.recipient(request)
+        if address:
+            notices.keep_address(request=request, address=address)
         erase_person(subject=request.subject, actor=actor)
     except Exception as error:  # the case shows the step failed and can be retried
         set_status(request=request, status=Status.FAILED, actor=actor, error=type(error).__name__)
         return False
     request.refresh_from_db()
-    set_status(request=request, status=Status.COMPLETED, actor=actor)
+    # The last message ("your data has been erased") is the completed case's message.
+    set_status(request=request, status=Status.COMPLETED, actor=actor, notify=not address)
     if address:
-        mail.send(request, mail.ERASED, address=address)
+        _send(request, mail.ERASED, actor=actor)
     return True
+
+
+def _send(request: RightsRequest, kind: str, *, actor: User | None) -> bool:
+    """Sends one step's message now; one that cannot be sent is recorded on the case (resend_mail). The
+    last message of an erasure destroys the address it went to."""
+    try:
+        sent = mail.send(request, kind)
+    except mail.SEND_ERRORS as error:
+        record_unsent_mail(request=request, kind=kind, error=type(error).__name__)
+        return False
+    if sent and kind == mail.ERASED:
+        notices.forget(request=request, actor=actor)
+    return sent
 
 
 def refusals(*, since: date | None = None) -> list[tuple[str, str, int]]:
@@ -573,10 +597,17 @@ class ErasurePlan:
     rows: dict[str, int] = field(default_factory=dict)
     keys: int = 0
     kept: list[Kept] = field(default_factory=list)
+    # The address of the message confirming the erasure is kept at most so long (raksa.rights.notices).
+    notice_days: int | None = ERASURE_NOTICE.period_days
 
 
 def _kept_by_law(retention: RetentionClass) -> bool:
     return bool(retention.law) and retention.period_days is not None
+
+
+def _kept(code: str) -> bool:
+    """Keys erasure leaves: what a law keeps, and the address of the message confirming the erasure."""
+    return code == notices.KEPT_CLASS or _kept_by_law(registry.retention_class(code))
 
 
 def plan_erasure(*, subject_id: uuid.UUID) -> ErasurePlan:
@@ -598,6 +629,8 @@ def plan_erasure(*, subject_id: uuid.UUID) -> ErasurePlan:
     live = DataKey.objects.using(KEYSTORE).filter(subject_id=subject_id, destroyed_at__isnull=True)
     kept_keys: dict[str, int] = {}
     for code, keys in _counts(live.values_list("retention", flat=True)).items():
+        if code == notices.KEPT_CLASS:
+            continue  # kept only until the message confirming the erasure is sent (raksa.rights.notices)
         if _kept_by_law(registry.retention_class(code)):
             kept_keys[code] = keys
         else:
@@ -621,13 +654,12 @@ def erase_person(*, subject: Subject, actor: User | None = None) -> ErasurePlan:
     indexes with them, empties plaintext columns through each store's eraser, and unlinks the account.
     The Subject row and the audit log stay: the entries now point to an ID linked to nobody."""
     plan = plan_erasure(subject_id=subject.id)
-    kept = {item.retention.code for item in plan.kept}
     classes = set(
         DataKey.objects.using(KEYSTORE)
         .filter(subject_id=subject.id, destroyed_at__isnull=True)
         .values_list("retention", flat=True)
     )
-    for code in sorted(classes - kept):
+    for code in sorted(code for code in classes if not _kept(code)):
         shred(subject_id=subject.id, retention=code, actor=actor)
     with transaction.atomic():
         # Erasers run on primary keys collected first: unlinking the account hides rows found through it.

@@ -10,6 +10,7 @@ class RightsConfig(AppConfig):
         # The ways to find a subject's rows in stores that do not point to the subject themselves.
         from raksa.rights import (
             finders,  # noqa: F401
+            notices,  # noqa: F401  (the retention rule of the addresses kept for an erasure's last message)
             policy,
         )
 

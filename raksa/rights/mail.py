@@ -33,9 +33,14 @@ def _account(request: RightsRequest) -> User | None:
 
 
 def recipient(request: RightsRequest) -> str | None:
-    """Where to write: the account's address, else the one given for this request; None if erased."""
+    """Where to write: the address kept for the message confirming an erasure, else the account's address,
+    else the one given for this request; None if erased."""
+    from raksa.rights import notices
     from raksa.vault.openers import Opener
 
+    kept = notices.address(request)
+    if kept:
+        return kept
     account = User.objects.filter(subject_id=request.subject_id).first()
     if account is not None:
         return addresses.open_for_mailer(account)

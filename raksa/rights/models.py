@@ -154,3 +154,22 @@ class Export(VaultModel):
 
     def __str__(self) -> str:
         return f"export {self.id}"
+
+
+class ErasureNotice(VaultModel):
+    """The address a closed account's last message ("your data has been erased") goes to. Sealed under a key
+    of its own class (erasure_notice) just before erasure, which keeps that class; the key is destroyed as
+    soon as the message is sent, or by the retention engine after the class's period if it never could be."""
+
+    vault_store = "rights.erasure_notice"
+
+    request = models.OneToOneField(RightsRequest, on_delete=models.CASCADE, related_name="erasure_notice")
+    email = EncryptedField(_("e-mail address for the last message"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("address kept to confirm an erasure")
+        verbose_name_plural = _("addresses kept to confirm an erasure")
+
+    def __str__(self) -> str:
+        return f"erasure notice {self.id}"

@@ -1,6 +1,15 @@
 """The personal data a rights request holds: what the person wrote about their request."""
 
-from raksa.registry import ACCOUNT, EMAIL, LEGAL_OBLIGATION, MESSAGE, RIGHTS_REQUESTS, declare, not_personal
+from raksa.registry import (
+    ACCOUNT,
+    EMAIL,
+    ERASURE_NOTICE,
+    LEGAL_OBLIGATION,
+    MESSAGE,
+    RIGHTS_REQUESTS,
+    declare,
+    not_personal,
+)
 
 declare("rights.RightsRequest", "details", category=MESSAGE, purposes=[RIGHTS_REQUESTS], legal_basis=LEGAL_OBLIGATION)
 declare(
@@ -18,4 +27,13 @@ declare(
 )
 not_personal(
     "rights.RightsRequest", "unsent_mail", reason="the kind of a step's message (a code), never an address or a text"
+)
+# Only between erasure and the message confirming it: its class is the one erasure keeps (raksa.rights.notices).
+declare(
+    "rights.ErasureNotice",
+    "email",
+    category=EMAIL,
+    purposes=[RIGHTS_REQUESTS],
+    legal_basis=LEGAL_OBLIGATION,
+    retention=ERASURE_NOTICE,
 )

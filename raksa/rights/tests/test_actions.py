@@ -1,12 +1,14 @@
 """The steps of a request as the person lives them: mail at each step, corrections, consent withdrawal,
 closing the account (R1-R3, PDPA s19, s30, s33, s36)."""
 
+import socket
 from datetime import timedelta
 from email.message import EmailMessage
 from unittest import mock
 
 from django.test import TestCase, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from raksa.accounts.addresses import find_user
 from raksa.accounts.addresses import store as store_email
@@ -15,12 +17,15 @@ from raksa.audit.models import AuditEntry
 from raksa.consent.actions import grant_consent
 from raksa.consent.models import Channel, Consent, ConsentEvent
 from raksa.organisations.models import Agency, StaffRole
+from raksa.retention.actions import run_retention
 from raksa.rights import actions
-from raksa.rights.models import IdentityMethod, RequestType, Status
+from raksa.rights.models import ErasureNotice, IdentityMethod, RequestType, RightsRequest, Status
 from raksa.services.tests import builders
 from raksa.services.tests.builders import subject_of
 from raksa.testing.accounts import IMMEDIATE_TASKS, citizen, platform_operator, staff
 from raksa.testing.mailbox import links, running
+from raksa.vault.models import DataKey
+from raksa.vault.routers import KEYSTORE
 
 EMAIL = "wanna.request@example.org"
 WRITTEN = "โปรดแก้ไขชื่อสกุลของฉัน canary-written-71c3"
@@ -226,6 +231,64 @@ class ClosingTests(TestCase):
         kinds = [text(m) for m in mailbox.received(to=EMAIL)]
         self.assertEqual(len(kinds), 2)  # received, then erased (to the address read before erasure)
         self.assertIn("ข้อมูลส่วนบุคคลของท่านถูกลบแล้ว", kinds[1])
+
+    def closed_with_smtp_refusing(self) -> RightsRequest:
+        """Closes the account while the mail server refuses connections: the last message cannot go."""
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        nowhere = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 2},
+            }
+        }
+        user = _person()
+        with override_settings(MAILERS=nowhere), self.captureOnCommitCallbacks(execute=True):
+            case = actions.close_account(user=user, origin=ORIGIN)
+        case.refresh_from_db()
+        return case
+
+    def notice_keys(self, case: RightsRequest) -> list[object]:
+        keys = DataKey.objects.using(KEYSTORE).filter(subject_id=case.subject_id, retention="erasure_notice")
+        return list(keys.values_list("destroyed_at", flat=True))
+
+    def test_it_destroys_the_address_kept_for_the_last_message_once_it_is_sent_r3(self) -> None:
+        mailbox = running()
+        mailbox.clear()
+        with self.captureOnCommitCallbacks(execute=True):
+            case = actions.close_account(user=_person(), origin=ORIGIN)
+        self.assertEqual(len(mailbox.received(to=EMAIL)), 2)
+        self.assertFalse(ErasureNotice.objects.exists())
+        (destroyed,) = self.notice_keys(case)
+        self.assertIsNotNone(destroyed)
+        self.assertTrue(AuditEntry.objects.filter(action="rights.erasure_notice.forget", subject_id=case.subject_id))
+
+    def test_it_sends_the_last_message_again_after_a_failure_then_destroys_the_address_r3(self) -> None:
+        case = self.closed_with_smtp_refusing()
+        self.assertEqual(
+            (case.status, case.unsent_mail, case.last_error), ("completed", "erased", "ConnectionRefusedError")
+        )
+        self.assertIsNone(find_user(EMAIL))  # erased everywhere else...
+        self.assertEqual(self.notice_keys(case), [None])  # ...but the last message's address, under its own key
+        mailbox = running()
+        mailbox.clear()
+        self.assertTrue(actions.resend_mail(request=case, actor=staff("dpo.close", role=StaffRole.DPO)))
+        (last,) = mailbox.received(to=EMAIL)
+        self.assertIn("ข้อมูลส่วนบุคคลของท่านถูกลบแล้ว", text(last))
+        case.refresh_from_db()
+        self.assertEqual((case.unsent_mail, case.last_error), ("", ""))
+        self.assertFalse(ErasureNotice.objects.exists())
+        self.assertIsNotNone(self.notice_keys(case)[0])
+
+    def test_it_destroys_an_address_whose_message_never_went_after_its_period(self) -> None:
+        case = self.closed_with_smtp_refusing()
+        ErasureNotice.objects.update(created_at=timezone.now() - timedelta(days=31))
+        run_retention(only=["rights.erasure_notice"])
+        self.assertFalse(ErasureNotice.objects.exists())
+        self.assertIsNotNone(self.notice_keys(case)[0])
+        with self.assertRaises(actions.CaseStepError):  # nobody to write to any more: the case says so
+            actions.resend_mail(request=case, actor=staff("dpo.close", role=StaffRole.DPO))
 
     def test_it_keeps_a_failed_erasure_on_the_case_to_be_retried(self) -> None:
         user = _person()

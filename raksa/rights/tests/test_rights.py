@@ -22,9 +22,9 @@ from raksa.consent.actions import grant_consent, submit_inquiry
 from raksa.consent.models import Channel
 from raksa.disclosures.models import Disclosure, Recipient, RecipientKind
 from raksa.registry import registry
-from raksa.rights import actions, exports, finders, queue
+from raksa.rights import actions, exports, finders, notices, queue
 from raksa.rights.export import assemble
-from raksa.rights.models import Export, ExportStatus, RequestType, RightsRequest, Status
+from raksa.rights.models import ErasureNotice, Export, ExportStatus, RequestType, RightsRequest, Status
 from raksa.services.actions import add_note
 from raksa.services.tests import builders
 from raksa.subjects.models import Subject
@@ -234,7 +234,9 @@ def _person_everywhere() -> Everywhere:
     save_sealed(disclosure)
     with SpoolDirectory() as spool_directory:
         spool_and_ingest(spool_directory.path, [record(when=timezone.now(), subject=str(subject.id))])
-    actions.file_request(subject=subject, type=RequestType.ERASURE, details=CANARY_DETAILS)
+    erasure = actions.file_request(subject=subject, type=RequestType.ERASURE, details=CANARY_DETAILS)
+    # As carry_out_erasure does just before erasing: the last message's address, under a key of its own.
+    notices.keep_address(request=erasure, address="canary.account+5e1d@example.org")
     export = exports.request_export(subject=subject, format="json", language="th", actor=user)
     exports.produce(export=export)
     return Everywhere(
@@ -320,6 +322,9 @@ class ErasureTests(TransactionTestCase):
         self.assertEqual(kept["access_log"].rows, visits)
         self.assertGreaterEqual(kept["case_file"].keys, 1)
         self.assertTrue(all(item.reason and item.period_days for item in plan.kept))
+        # The address of the message confirming the erasure outlives it until that message is sent.
+        self.assertTrue(ErasureNotice.objects.filter(subject_id=subject.id).exists())
+        notices.forget(request=RightsRequest.objects.get(subject=subject, type=RequestType.ERASURE))
         for store in assemble(subject.id, opener=everyone)["stores"]:
             for row in store["rows"]:
                 for name, field in row["fields"].items():
