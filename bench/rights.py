@@ -2,9 +2,11 @@
 set's people and among 100 times fewer, in the same run.
 
 The full run measures among 1,000,000 people (with their 10,000,000 access-log records and 1,000,000
-audit entries) against the 10,000-person set; `--small` among 10,000 against 100. The measured
-people are made in each data set through the apps' own actions (an account, a sealed e-mail address,
-three requests with details), so their data has the real breadth; the erased ones stay erased.
+audit entries) against the 10,000-person set; `--small` among 10,000 against 100. An export is of a
+citizen of the data set, a different one each time, spread over the whole set: their account, sealed
+e-mail, registrations, recorded visits and audit entries as the build made them (reads only). An
+erasure is of a person made in the data set through the apps' own actions (an account, a sealed e-mail
+address, three requests with details), so the set's citizens stay whole; the erased ones stay erased.
 """
 
 import tempfile
@@ -28,7 +30,8 @@ def run(*, small: bool) -> list[Figure]:
         with tempfile.TemporaryDirectory(prefix="raksa-bench-rights-") as scratch:
             # --small is CI's smoke run (its timings are not judged): a few samples show it runs.
             samples = 5 if small else SAMPLES
-            found = run_child("bench.rights:measure", [str(samples)], data.environment(scratch))
+            citizens = dataset.counts(measured)["citizens"]
+            found = run_child("bench.rights:measure", [str(samples), str(citizens)], data.environment(scratch))
         timings[measured] = (Timing(tuple(found["export"])), Timing(tuple(found["erase"])))
     people = {name: dataset.counts(name)["citizens"] for name in timings}
     many, few = timings[scale], timings[dataset.baseline_of(scale)]
@@ -78,8 +81,9 @@ def _person(number: int) -> "Subject":
     return subject
 
 
-def measure(samples: str) -> dict[str, tuple[float, ...]]:
-    """Export and erasure timings of new people in the data set this process was started on."""
+def measure(samples: str, citizens: str) -> dict[str, tuple[float, ...]]:
+    """Export timings of the data set's citizens and erasure timings of new people in the data set this
+    process was started on."""
     from bench.harness import measure as timing
     from raksa.rights import actions
     from raksa.rights.export import assemble
@@ -87,12 +91,14 @@ def measure(samples: str) -> dict[str, tuple[float, ...]]:
     from raksa.vault.openers import Opener
 
     count = int(samples)
-    people = [_person(number) for number in range(count * 2 + 2)]
-    target = people.pop()
+    people = [_person(number) for number in range(count + 1)]
+    # Citizens spread evenly over the set (the build numbers them from 0), one per timed or warm-up run.
+    step = max(1, int(citizens) // (count + 2))
+    exported = [dataset.subject_id(number * step) for number in range(count + 2)]
 
     def export() -> None:
         with session():
-            assemble(target.id, opener=Opener.for_system("export"))
+            assemble(exported.pop(), opener=Opener.for_system("export"))
 
     def erase() -> None:
         actions.erase_person(subject=people.pop())
