@@ -6,7 +6,7 @@ counts are what a run at the same time removes.
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, QuerySet
 
@@ -30,6 +30,9 @@ class RulePlan:
     by_agency: dict[int | None, int]
     held: list[HeldCount]
     warnings: int = 0
+    by_day: dict[datetime.date, int] = field(default_factory=dict)
+    # What the store's own holds keep (the access log's): a description and a count each.
+    own_held: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -43,7 +46,7 @@ def ending(rule: Rule, now: datetime.datetime, holds: list[LegalHold]) -> QueryS
     return due if kept is None else due.exclude(kept)
 
 
-def _by_agency(rows: QuerySet, rule: Rule) -> dict[int | None, int]:
+def by_agency(rows: QuerySet, rule: Rule) -> dict[int | None, int]:
     if rule.agency is None:
         count = rows.count()
         return {PLATFORM: count} if count else {}
@@ -52,6 +55,11 @@ def _by_agency(rows: QuerySet, rule: Rule) -> dict[int | None, int]:
         for row in rows.order_by().values(rule.agency).annotate(rows=Count("pk"))
         if row["rows"]
     }
+
+
+def _by_day(rows: QuerySet, day: str) -> dict[datetime.date, int]:
+    counted = rows.order_by().values(day).annotate(rows=Count("pk")).order_by(day)
+    return {row[day]: row["rows"] for row in counted}
 
 
 def plan(*, now: datetime.datetime, only: Iterable[str] = ()) -> list[RulePlan]:
@@ -68,13 +76,16 @@ def plan(*, now: datetime.datetime, only: Iterable[str] = ()) -> list[RulePlan]:
                 if kept:
                     held.append(HeldCount(hold=hold, rows=kept))
         warnings = rule.warn_due(now).count() if rule.warn_due is not None else 0
+        rows = ending(rule, now, holds)
         plans.append(
             RulePlan(
                 rule=rule,
                 period=period,
-                by_agency=_by_agency(ending(rule, now, holds), rule),
+                by_agency=by_agency(rows, rule),
                 held=held,
                 warnings=warnings,
+                by_day=_by_day(rows, rule.day) if rule.day else {},
+                own_held=rule.own_holds(now) if rule.own_holds is not None else [],
             )
         )
     return plans

@@ -25,6 +25,7 @@ periods from here (`describe`), so the published retention is the enforced one.
 """
 
 import datetime
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -138,8 +139,16 @@ class Rule:
     # People to warn before their records end (the inactive accounts): `warn(now)` sends and counts.
     warn: Callable[[datetime.datetime], int] | None = None
     warn_due: Callable[[datetime.datetime], QuerySet] | None = None
-    # Why the run leaves this store to the database owner (the plan still counts what is due).
+    # Why the run leaves this store to the database owner (the plan still counts what is due), and
+    # what `raksa retention run --owner` does instead of batches: ends all that is due at `now`
+    # (one transaction) and returns how many it ended, by agency.
     owner_only: str = ""
+    owner_end: Callable[[datetime.datetime], Counter[int | None]] | None = None
+    # A store whose own command ends its records (the access log's purge): `retention run` leaves it,
+    # the plan shows it, counted by `day` (a lookup) and with what its own holds keep (`own_holds`).
+    run_by: str = ""
+    day: str | None = None
+    own_holds: Callable[[datetime.datetime], list[tuple[str, int]]] | None = None
 
     @property
     def label(self) -> str:

@@ -1,17 +1,17 @@
 """The vault's writes: saving a row with its blind indexes, crypto-shredding, re-wrapping keys."""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, router, transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model
 from django.utils import timezone
 
 from raksa.audit import actions as audit
 from raksa.registry import registry
-from raksa.vault import crypto, indexes, keys
-from raksa.vault.fields import STORES, _attname, row_context
+from raksa.vault import bulk, crypto, indexes, keys
+from raksa.vault.fields import STORES, row_context
 from raksa.vault.models import BlindIndex, DataKey
 from raksa.vault.openers import Opener
 from raksa.vault.routers import KEYSTORE
@@ -118,61 +118,69 @@ def shred(
     return Shredded(keys=len(destroyed), indexes=indexes)
 
 
-def drop_indexes(*, model: type[Model], object_ids: list[uuid.UUID]) -> int:
+def drop_indexes(*, model: type[Model], object_ids: Sequence[uuid.UUID | str]) -> int:
     """Deletes the blind indexes of these rows of a model (its rows were deleted or emptied in bulk)."""
+    store = indexed_store(model)
+    if store is None:
+        return 0
+    return bulk.delete_indexes(store=store, object_ids=[bulk.hex_id(object_id) for object_id in object_ids])
+
+
+def indexed_store(model: type[Model]) -> str | None:
+    """The store name under which the model's rows have blind indexes, or None if none of its fields is indexed."""
     store = getattr(model, "vault_store", None)
     if store is None or not any(d.indexed for d in registry.declarations_for(model)):
-        return 0
-    deleted, _by_model = BlindIndex.objects.using(KEYSTORE).filter(store=store, object_id__in=object_ids).delete()
-    return deleted
+        return None
+    return store
 
 
-def shred_unused_keys(
-    *, retention: str, scopes: set[tuple[uuid.UUID, int | None]], subjects: QuerySet | None = None
-) -> int:
+def shred_unused_keys(*, retention: str, scopes: Iterable[tuple[uuid.UUID | str, int | None]]) -> int:
     """Destroys the data keys of one retention class, for these (subject, controller) pairs, that no longer
     seal any value stored in the main database (every field declared under the class is empty or its
     row gone). A controller of None means every controller of that subject. The blind indexes of the
     rows emptied or deleted are the caller's to drop (`drop_indexes`): no other value is left to index.
 
     For bulk retention: the caller records one aggregate audit entry for the whole run instead of
-    one per person (raksa.retention.actions.run_retention). `subjects`, when given, is a query of the
-    main database whose values include every subject of `scopes`: the check for values still sealed
-    then runs as a subquery instead of with a list of thousands of IDs.
+    one per person (raksa.retention.actions.run_retention). Subjects may be given as UUIDs or hex
+    text; the check of each store and the destruction are one statement each (raksa.vault.bulk).
     """
-    if not scopes:
+    wanted = {(bulk.hex_id(subject), controller) for subject, controller in scopes}
+    if not wanted:
         return 0
-    listed = {subject for subject, _controller in scopes}
-    among = subjects if subjects is not None else listed
-    still_sealing: set[tuple[uuid.UUID, int]] = set()
+    among = sorted({subject for subject, _controller in wanted})
+    still_sealing: set[tuple[str, int]] = set()
     for store in registry.stores():
         fields = [d.field for d in store.declarations if d.retention.code == retention and not d.plaintext]
-        if not fields:
-            continue
-        model = store.model_class()
-        live = Q()
-        for name in fields:
-            live |= Q(**{f"{name}__isnull": False})
-        subject_field = _attname(model, model.vault_subject_field)  # type: ignore[attr-defined]
-        controller_field = _attname(model, model.vault_controller_field)  # type: ignore[attr-defined]
-        still_sealing.update(
-            model._default_manager.filter(live, **{f"{subject_field}__in": among})
-            .values_list(subject_field, controller_field)
-            .distinct()
-        )
+        if fields:
+            model = store.model_class()
+            still_sealing |= bulk.still_sealing(
+                model=model,
+                subject=model.vault_subject_field,  # type: ignore[attr-defined]
+                controller=model.vault_controller_field,  # type: ignore[attr-defined]
+                fields=fields,
+                subjects=among,
+            )
+    still_subjects = {subject for subject, _controller in still_sealing}
+    unused = {
+        (subject, controller)
+        for subject, controller in wanted
+        if (subject, controller) not in still_sealing and (controller is not None or subject not in still_subjects)
+    }
     with transaction.atomic(using=KEYSTORE):
-        candidates = DataKey.objects.using(KEYSTORE).filter(
-            destroyed_at__isnull=True, retention=retention, subject_id__in=listed
-        )
-        unused = [
-            key_id
-            for key_id, subject_id, controller_id in candidates.values_list("id", "subject_id", "controller_id")
-            if (subject_id, controller_id) not in still_sealing
-            and ((subject_id, controller_id) in scopes or (subject_id, None) in scopes)
-        ]
-        DataKey.objects.using(KEYSTORE).filter(id__in=unused).update(wrapped=None, destroyed_at=timezone.now())
-    keys.forget(key_id.bytes for key_id in unused)
-    return len(unused)
+        # A subject named without a controller whose values still sit under some controller: only the
+        # other controllers' keys end (rare: listed one by one).
+        partly = [subject for subject, controller in wanted if controller is None and subject in still_subjects]
+        if partly:
+            unused.update(
+                (bulk.hex_id(subject), controller)
+                for subject, controller in DataKey.objects.using(KEYSTORE)
+                .filter(destroyed_at__isnull=True, retention=retention, subject_id__in=partly)
+                .values_list("subject_id", "controller_id")
+                if (bulk.hex_id(subject), controller) not in still_sealing
+            )
+        destroyed = bulk.destroy_keys(retention=retention, scopes=unused, now=timezone.now())
+    keys.forget(destroyed)
+    return len(destroyed)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,111 @@
+"""Set-based statements for ending many rows at once (retention): IDs cross between the databases as text.
+
+The key store is a database of its own, so the rows a retention batch ends in the main database
+are named to it by their IDs. They travel as 32 lowercase hex digits — how SQLite stores a UUID and
+a form PostgreSQL reads — in one parameter (an array on PostgreSQL, a JSON array on SQLite), never
+as thousands of UUID objects or bound parameters.
+"""
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from django.db import connections, router
+from django.db.models import CharField, Model, Value
+from django.db.models.functions import Cast, Replace
+
+from raksa.vault.models import BlindIndex, DataKey
+from raksa.vault.routers import KEYSTORE
+
+# Table and column names below are the models' own, never input (hence the `noqa: S608`).
+INDEXES = BlindIndex._meta.db_table
+KEYS = DataKey._meta.db_table
+
+
+def hex_id(value: uuid.UUID | str) -> str:
+    return value.hex if isinstance(value, uuid.UUID) else value.replace("-", "").lower()
+
+
+def hex_text(lookup: str) -> Replace:
+    """A UUID lookup as 32 hex digits, read as text (no UUID object made per row)."""
+    return Replace(Cast(lookup, output_field=CharField()), Value("-"), Value(""))
+
+
+def _list_parameter(vendor: str, values: Sequence[str | int | None]) -> list[str | int | None] | str:
+    return list(values) if vendor == "postgresql" else json.dumps(values)
+
+
+def delete_indexes(*, store: str, object_ids: Sequence[str]) -> int:
+    """Deletes the blind indexes of these rows of a store, in one statement."""
+    if not object_ids:
+        return 0
+    connection = connections[KEYSTORE]
+    if connection.vendor == "postgresql":
+        among = "object_id = ANY(%s::uuid[])"
+    else:
+        among = "object_id IN (SELECT value FROM json_each(%s))"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {INDEXES} WHERE store = %s AND {among}",  # noqa: S608  # nosec B608
+            [store, _list_parameter(connection.vendor, object_ids)],
+        )
+        return cursor.rowcount
+
+
+def destroy_keys(*, retention: str, scopes: Iterable[tuple[str, int | None]], now: datetime) -> list[bytes]:
+    """Destroys the live keys of one retention class for these (subject hex, controller) pairs (a
+    controller of None: all of the subject's), in one statement; returns the IDs destroyed."""
+    pairs = sorted(scopes, key=lambda pair: (pair[0], pair[1] or 0))
+    if not pairs:
+        return []
+    connection = connections[KEYSTORE]
+    if connection.vendor == "postgresql":
+        scope = "unnest(%s::uuid[], %s::int[]) AS s(subject, controller)"
+        parameters: list[list[str] | list[int | None] | str] = [
+            [subject for subject, _ in pairs],
+            [controller for _, controller in pairs],
+        ]
+        subject, controller = "s.subject", "s.controller"
+        when: datetime | str | None = now
+    else:
+        scope = "json_each(%s) AS s"
+        parameters = [json.dumps(pairs)]
+        subject, controller = "json_extract(s.value, '$[0]')", "json_extract(s.value, '$[1]')"
+        when = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {KEYS} SET wrapped = NULL, destroyed_at = %s WHERE id IN ("  # noqa: S608  # nosec B608
+            f"SELECT k.id FROM {scope} JOIN {KEYS} k ON k.subject_id = {subject} "
+            f"AND ({controller} IS NULL OR k.controller_id = {controller}) "
+            "WHERE k.retention = %s AND k.destroyed_at IS NULL) RETURNING id",
+            [when, *parameters, retention],
+        )
+        return [(key if isinstance(key, uuid.UUID) else uuid.UUID(key)).bytes for (key,) in cursor.fetchall()]
+
+
+def still_sealing(
+    *, model: type[Model], subject: str, controller: str, fields: Sequence[str], subjects: Sequence[str]
+) -> set[tuple[str, int]]:
+    """The (subject hex, controller) pairs among these subjects that still hold a value in one of
+    these fields of the model's table, in one statement driven by the subjects (an index probe
+    each, whatever the table's size)."""
+    if not subjects:
+        return set()
+    connection = connections[router.db_for_read(model)]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = {name: quote(model._meta.get_field(name).column) for name in (subject, controller, *fields)}  # type: ignore[union-attr,arg-type]
+    live = " OR ".join(f"r.{columns[name]} IS NOT NULL" for name in fields)
+    if connection.vendor == "postgresql":
+        source, key = "unnest(%s::uuid[]) AS s(subject)", "s.subject"
+        text = f"replace(r.{columns[subject]}::text, '-', '')"
+    else:
+        source, key, text = "json_each(%s) AS s", "s.value", f"r.{columns[subject]}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT {text}, r.{columns[controller]} FROM {source} "  # noqa: S608  # nosec B608
+            f"JOIN {table} r ON r.{columns[subject]} = {key} WHERE {live}",
+            [_list_parameter(connection.vendor, subjects)],
+        )
+        return {(found, controller_id) for found, controller_id in cursor.fetchall()}
