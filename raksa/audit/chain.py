@@ -265,6 +265,17 @@ class ChainEnd:
     hash: str
 
 
+def chain_start() -> ChainEnd | None:
+    """Where the chain starts when a sealed segment was removed: the sequence and hash its first
+    remaining link follows (a signed checkpoint must vouch for them); None for a chain from genesis."""
+    with connections[DATABASE].cursor() as cursor:
+        cursor.execute(f"SELECT sequence, prev_hash FROM {LINKS} ORDER BY sequence LIMIT 1")  # noqa: S608  # nosec B608
+        row = cursor.fetchone()
+    if row is None or row[0] == 1:
+        return None
+    return ChainEnd(row[0] - 1, row[1])
+
+
 def chain_end() -> ChainEnd | None:
     with connections[DATABASE].cursor() as cursor:
         cursor.execute(f"SELECT sequence, hash FROM {LINKS} ORDER BY sequence DESC LIMIT 1")  # noqa: S608  # nosec B608
@@ -278,6 +289,8 @@ class Verification:
 
     entries: int = 0
     end: ChainEnd | None = None
+    # The signed checkpoint the remaining chain starts after, once a sealed segment was removed.
+    start: ChainEnd | None = None
     unchained: int = 0
     checkpoints: int = 0
     problem: str = ""
@@ -306,13 +319,14 @@ def walk(*, batch_size: int = 20_000) -> Iterator[tuple]:
             last = rows[-1][0]
 
 
-def verify_chain(*, expected: dict[int, str], max_unchained: timedelta) -> Verification:
+def verify_chain(*, expected: dict[int, str], max_unchained: timedelta, start: ChainEnd | None = None) -> Verification:
     """Recompute the chain; stop at the first entry that breaks it or disagrees with `expected`.
 
-    `expected` maps sequence numbers to the hashes signed checkpoints vouch for.
+    `expected` maps sequence numbers to the hashes signed checkpoints vouch for; `start`, after a
+    sealed segment was removed, is the checkpoint the remaining chain follows (else the genesis hash).
     """
-    result = Verification()
-    sequence, prev_hash = 0, GENESIS
+    result = Verification(start=start)
+    sequence, prev_hash = (start.sequence, start.hash) if start is not None else (0, GENESIS)
     sha256 = hashlib.sha256
     # The hot loop over every entry only compares; the message is worked out when one differs.
     for row in walk():
@@ -326,8 +340,8 @@ def verify_chain(*, expected: dict[int, str], max_unchained: timedelta) -> Verif
             result.problem = _problem(row, sequence, prev_hash)
             return result
         prev_hash = row[2]
-    result.entries = sequence
-    result.end = ChainEnd(sequence, prev_hash) if sequence else None
+    result.entries = sequence - (start.sequence if start is not None else 0)
+    result.end = ChainEnd(sequence, prev_hash) if result.entries else None
     beyond = [vouched for vouched in expected if vouched > sequence]
     if beyond:
         result.problem = (

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 
-from raksa.audit.chain import Verification, verify_chain
+from raksa.audit.chain import Verification, chain_start, verify_chain
 from raksa.audit.checkpoints import Checkpoint, file_checkpoints, public_key_text, stored_checkpoints
 
 
@@ -26,9 +26,19 @@ def verify(
             return Verification(
                 problem=f"{where} disagrees with the one in {earlier.source}: the history was rewritten"
             )
+    start = chain_start()
+    if start is not None:
+        # A removed segment (raksa.audit.segments): the rest must start where a signed checkpoint says.
+        anchor = expected.get(start.sequence)
+        if anchor is None or anchor.hash != start.hash:
+            return Verification(
+                problem=f"entries #1 to #{start.sequence} are missing and no signed checkpoint at "
+                f"#{start.sequence} vouches for where the chain now starts: they were deleted"
+            )
     result = verify_chain(
         expected={sequence: checkpoint.hash for sequence, checkpoint in expected.items()},
         max_unchained=max_unchained,
+        start=start,
     )
     result.checkpoints = len(expected)
     return result

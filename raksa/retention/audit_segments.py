@@ -3,16 +3,20 @@
 The core (raksa/audit) never imports a feature app, so its rule is stated here. The log is kept as
 long as the longest period a law sets in the registry (it proves who looked at the records those
 laws keep). A segment is every entry up to the latest signed checkpoint made that long ago: the
-plan counts it. Its removal is not the engine's: the application's database role may only INSERT
-and SELECT audit rows and the append-only triggers refuse deletion, so the segment is archived by
-the database owner, and `raksa audit verify` would then have to start at that checkpoint instead of
-the genesis hash — neither is automated yet (docs/retention.md says what the owner does today).
+plan counts it. The application's database role may only INSERT and SELECT audit rows and the
+append-only triggers refuse deletion, so `raksa retention run` leaves it; `raksa retention run
+--owner`, connected as the tables' owner, removes it whole (raksa.audit.segments: the log is
+verified first, the segment deleted in one transaction, and `raksa audit verify` then starts from
+that checkpoint).
 """
 
 import datetime
+from collections import Counter
 
+from django.conf import settings
 from django.db.models import QuerySet
 
+from raksa.audit import segments
 from raksa.audit.models import AuditCheckpoint, AuditEntry
 from raksa.registry import RetentionClass, registry
 from raksa.retention.rules import Period, Rule, register
@@ -33,13 +37,27 @@ def _period() -> Period:
     )
 
 
+def _due_checkpoint(now: datetime.datetime) -> AuditCheckpoint | None:
+    """The latest checkpoint signed a whole period ago, if any."""
+    return AuditCheckpoint.objects.filter(time__lte=now - _period().length).order_by("-sequence").first()
+
+
 def _sealed_segment(now: datetime.datetime) -> QuerySet:
     """The entries up to the latest checkpoint signed a whole period ago; none if there is none."""
-    cutoff = now - _period().length
-    checkpoint = AuditCheckpoint.objects.filter(time__lte=cutoff).order_by("-sequence").first()
+    checkpoint = _due_checkpoint(now)
     if checkpoint is None:
         return AuditEntry.objects.none()
     return AuditEntry.objects.filter(link__sequence__lte=checkpoint.sequence)
+
+
+def _remove_segment(now: datetime.datetime) -> Counter[int | None]:
+    """Removes the due segment whole (verified first against the operator's checkpoint file too)."""
+    checkpoint = _due_checkpoint(now)
+    if checkpoint is None or not AuditEntry.objects.filter(link__sequence__lte=checkpoint.sequence).exists():
+        return Counter()
+    file = settings.RAKSA_AUDIT_CHECKPOINT_FILE
+    removed = segments.remove_segment(checkpoint=checkpoint, checkpoint_file=file if file.exists() else None)
+    return removed.by_agency
 
 
 AUDIT_SEGMENTS = register(
@@ -54,8 +72,9 @@ AUDIT_SEGMENTS = register(
         subject="subject_id",
         time="time",
         owner_only=(
-            "the application's database role cannot delete audit entries (append-only triggers); the "
-            "database owner archives a due segment, see docs/retention.md"
+            "the application's database role cannot delete audit entries (append-only triggers): "
+            "`raksa retention run --owner`, connected as the tables' owner, removes a due segment whole"
         ),
+        owner_end=_remove_segment,
     )
 )

@@ -109,6 +109,8 @@ class Command(BaseCommand):
         if not result.sound:
             raise CommandError(f"The audit log is NOT sound: {result.problem}")
         end = f"ending at #{result.end.sequence} {result.end.hash}" if result.end else "empty"
+        if result.start is not None:
+            end += f", starting after the signed checkpoint at #{result.start.sequence} (a removed sealed segment)"
         self.stdout.write(
             f"The audit log is sound: {result.entries} entries chained, {end}; "
             f"{result.checkpoints} signed checkpoints agree ({file or 'no checkpoint file'}); "

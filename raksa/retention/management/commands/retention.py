@@ -3,9 +3,10 @@
 import datetime
 import time
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from raksa.audit.segments import SegmentRefusedError
 from raksa.organisations.models import Agency
 from raksa.retention import engine
 from raksa.retention.actions import BATCH_SIZE, run_retention
@@ -27,6 +28,11 @@ class Command(BaseCommand):
             "--follow", action="store_true", help="keep going: run now, then once a day (for `make run` and production)"
         )
         run.add_argument("--every-hours", type=float, default=24.0, help="with --follow: hours between runs")
+        run.add_argument(
+            "--owner",
+            action="store_true",
+            help="also the steps only the tables' owner can take (whole audit segments): connect as the owner",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         only: tuple[str, ...] = tuple(options["rule"])  # type: ignore[arg-type]
@@ -35,7 +41,7 @@ class Command(BaseCommand):
             return
         batch_size = int(options["batch_size"])  # type: ignore[call-overload]
         while True:
-            self._run(only, batch_size)
+            self._run(only, batch_size, owner=bool(options["owner"]))
             if not options["follow"]:
                 return
             time.sleep(float(options["every_hours"]) * 3600)  # type: ignore[arg-type]
@@ -53,6 +59,12 @@ class Command(BaseCommand):
                 self.stdout.write("  nothing due")
             for agency_id, count in sorted(plan.by_agency.items(), key=lambda item: item[0] or 0):
                 self.stdout.write(f"  {names.get(agency_id, 'platform') if agency_id else 'platform'}: {count}")
+            for day, count in plan.by_day.items():
+                self.stdout.write(f"    day {day:%Y-%m-%d}: {count}")
+            if rule.run_by:
+                self.stdout.write(f"  not run by `retention run`: ended by `{rule.run_by}`")
+            for description, count in plan.own_held:
+                self.stdout.write(f"  kept by {description}: {count}")
             if rule.owner_only:
                 self.stdout.write(f"  not run by `retention run`: {rule.owner_only}")
             if plan.warnings:
@@ -60,9 +72,12 @@ class Command(BaseCommand):
             for held in plan.held:
                 self.stdout.write(f"  kept by legal hold {held.hold.pk} (until {held.hold.ends_on}): {held.rows}")
 
-    def _run(self, only: tuple[str, ...], batch_size: int) -> None:
+    def _run(self, only: tuple[str, ...], batch_size: int, *, owner: bool) -> None:
         started = datetime.datetime.now(datetime.UTC)
-        outcomes = run_retention(only=only, batch_size=batch_size)
+        try:
+            outcomes = run_retention(only=only, batch_size=batch_size, owner=owner)
+        except SegmentRefusedError as error:
+            raise CommandError(str(error)) from None
         seconds = (datetime.datetime.now(datetime.UTC) - started).total_seconds()
         for outcome in outcomes:
             if outcome.total or outcome.warned or outcome.keys_destroyed:
