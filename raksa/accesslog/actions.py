@@ -47,7 +47,7 @@ def local_today(now: datetime.datetime | None = None) -> datetime.date:
     return (now or timezone.now()).astimezone(ZoneInfo(settings.TIME_ZONE)).date()
 
 
-def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     zone = ZoneInfo(settings.TIME_ZONE)
     start = datetime.datetime.combine(day, datetime.time.min, zone)
     return start, start + datetime.timedelta(days=1)
@@ -98,7 +98,7 @@ def held_days(days: list[datetime.date]) -> set[datetime.date]:
     held: set[datetime.date] = set()
     holds = list(LegalHold.objects.filter(released_at__isnull=True).values_list("starts_at", "ends_at"))
     for day in days:
-        start, end = _day_bounds(day)
+        start, end = day_bounds(day)
         if any(hold_start < end and hold_end > start for hold_start, hold_end in holds):
             held.add(day)
     return held
@@ -141,7 +141,7 @@ def purge_expired_days(*, now: datetime.datetime | None = None) -> PurgeReport:
             )
         purged.append(day)
     # Spool cursors only guard against replaying a file whose records are now gone anyway.
-    SpoolCursor.objects.filter(updated_at__lt=_day_bounds(cutoff)[0]).exclude(source__startswith="import:").delete()
+    SpoolCursor.objects.filter(updated_at__lt=day_bounds(cutoff)[0]).exclude(source__startswith="import:").delete()
     if held:
         log.info("access log: %d expired days kept under legal hold", len(held))
     return PurgeReport(purged=purged, held=sorted(held))

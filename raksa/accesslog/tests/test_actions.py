@@ -1,10 +1,12 @@
 import datetime
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
 from django.test import TestCase, override_settings
 
 from raksa.accesslog import actions
@@ -12,6 +14,8 @@ from raksa.accesslog.daykeys import DayKeys, DayShreddedError, days_with_keys
 from raksa.accesslog.models import AccessRecord, DailyTotal
 from raksa.accesslog.tests.helpers import SpoolDirectory, record, spool_and_ingest, staff
 from raksa.audit.models import AuditEntry
+from raksa.retention import engine
+from raksa.retention.actions import run_retention
 
 BANGKOK = datetime.timezone(datetime.timedelta(hours=7))
 DAY_ONE = datetime.datetime(2026, 8, 1, 10, 0, tzinfo=BANGKOK)
@@ -62,6 +66,27 @@ class RetentionTests(TestCase):
         self.assertEqual(actions.purge_expired_days(now=later).purged, [datetime.date(2026, 8, 2)])
         self.assertFalse(AccessRecord.objects.exists())
         self.assertTrue(AuditEntry.objects.filter(action="accesslog.hold_released").exists())
+
+    def test_the_retention_plan_shows_by_day_what_the_purge_ends_and_what_holds_keep_p2(self) -> None:
+        actions.place_legal_hold(
+            actor=self.investigator,
+            role="investigator",
+            agency_id=None,
+            starts_at=DAY_ONE + datetime.timedelta(days=1, hours=2),
+            ends_at=DAY_ONE + datetime.timedelta(days=1, hours=3),
+            case_reference="INC-2026-042",
+        )
+        later = DAY_ONE + datetime.timedelta(days=120)
+        (plan,) = engine.plan(now=later, only=["accesslog.accessrecord"])
+        self.assertEqual(plan.by_day, {datetime.date(2026, 8, 1): 1, datetime.date(2026, 8, 3): 1})
+        self.assertEqual([count for _hold, count in plan.own_held], [1])
+        self.assertEqual(plan.period.length, datetime.timedelta(days=90))
+        self.assertEqual(run_retention(now=later, only=["accesslog.accessrecord"]), [])  # the purge's own
+        self.assertEqual(AccessRecord.objects.count(), 3)
+        self.assertEqual(len(actions.purge_expired_days(now=later).purged), plan.total)
+        out = io.StringIO()
+        call_command("retention", "plan", "--rule", "accesslog.accessrecord", stdout=out)
+        self.assertIn("ended by `raksa accesslog purge`", out.getvalue())
 
     @override_settings(RAKSA_ACCESSLOG_RAW_DAYS=30)
     def test_it_refuses_to_purge_before_90_days_p2(self) -> None:

@@ -19,9 +19,10 @@ from raksa.audit.models import AuditEntry
 from raksa.consent import actions as consent
 from raksa.consent.models import Consent, ConsentEvent, Inquiry
 from raksa.core import demo
-from raksa.organisations.models import StaffMembership, StaffRole
+from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.registry import ACCESS_LOG, CASE_FILE, CONSENT_EVIDENCE, INQUIRY, SERVICE_RECORD
 from raksa.retention import engine
+from raksa.retention import holds as legal_holds
 from raksa.retention.actions import end_hold, place_hold, run_retention
 from raksa.retention.rules import Period, Rule, RuleRefusedError, check_period, register, rule, unregister
 from raksa.rights import actions as rights
@@ -122,7 +123,9 @@ class RegistrationRetentionTests(EngineTestCase):
 
     def test_a_hold_releases_by_itself_after_its_end_date(self) -> None:
         after = self.closed + datetime.timedelta(days=31)
-        place_hold(staff=self.dpo(), reason="การตรวจสอบของ สตง.", ends_on=after.date(), service_id=self.service.pk)
+        place_hold(
+            staff=self.dpo(), reason="การตรวจสอบของ สตง.", ends_on=timezone.localdate(after), service_id=self.service.pk
+        )
         self.assertEqual(ran("services.registration", after), 0)
         self.assertEqual(ran("services.registration", after + DAY), 1)
 
@@ -144,9 +147,28 @@ class RegistrationRetentionTests(EngineTestCase):
         place_hold(staff=self.dpo(), reason="เรื่องร้องเรียน", ends_on=after.date() + DAY, case_id=self.registration.pk)
         self.assertEqual(ran("services.registration", after), 0)
 
-    def test_the_services_command_is_the_engines_rule(self) -> None:
-        self.assertEqual(services.erase_expired_registrations(now=self.closed + datetime.timedelta(days=29)), 0)
-        self.assertEqual(services.erase_expired_registrations(now=self.closed + datetime.timedelta(days=31)), 1)
+    def test_a_hold_keeps_only_the_placing_agencys_records(self) -> None:
+        after = self.closed + datetime.timedelta(days=31)
+        other = builders.agency("lat-krabang", controller_slug="other-city")
+        dpo = StaffMembership.objects.get(user=personas.staff("dpo.latkrabang", agency=other, role=StaffRole.DPO))
+        place_hold(staff=dpo, reason="คดีแพ่ง 456/2569", ends_on=after.date() + DAY, subject_id=self.subject_id)
+        (plan,) = engine.plan(now=after, only=["services.registration"])
+        self.assertEqual((plan.total, plan.held), (1, []))
+        self.assertEqual(ran("services.registration", after), 1)
+
+    def test_a_platform_dpos_hold_reaches_every_agency_and_the_platforms_stores(self) -> None:
+        after = self.closed + datetime.timedelta(days=31)
+        platform = Agency.objects.create(
+            controller=personas.platform_operator(), slug="platform", name_th="แพลตฟอร์ม", name_en="Platform"
+        )
+        dpo = StaffMembership.objects.get(user=personas.staff("dpo.platform", agency=platform, role=StaffRole.DPO))
+        hold = place_hold(staff=dpo, reason="คำสั่งศาล 789/2569", ends_on=after.date() + DAY, subject_id=self.subject_id)
+        self.assertEqual(ran("services.registration", after), 0)
+        self.assertIsNotNone(legal_holds.covering(hold, rule("rights.rightsrequest")))
+        own = place_hold(
+            staff=self.dpo(), reason="คดีแพ่ง 123/2569", ends_on=after.date() + DAY, subject_id=self.subject_id
+        )
+        self.assertIsNone(legal_holds.covering(own, rule("rights.rightsrequest")))
 
 
 class AccountRetentionTests(EngineTestCase):
@@ -368,7 +390,11 @@ class PlanTests(EngineTestCase):
             )
             account_tokens.issue(user=person, purpose=TokenPurpose.RESET_PASSWORD)
         later = timezone.now() + datetime.timedelta(days=4000)
-        plans = {plan.rule.code: plan.total for plan in engine.plan(now=later) if not plan.rule.owner_only}
+        plans = {
+            plan.rule.code: plan.total
+            for plan in engine.plan(now=later)
+            if not plan.rule.owner_only and not plan.rule.run_by
+        }
         outcomes = {outcome.rule.code: outcome.total for outcome in run_retention(now=later)}
         self.assertEqual(plans, outcomes)
         self.assertEqual(plans["services.registration"], 3)
