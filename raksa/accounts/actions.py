@@ -33,7 +33,6 @@ from raksa.audit.actions import record
 from raksa.consent.actions import accept_policy
 from raksa.consent.models import Channel, PolicyVersion
 from raksa.organisations.models import Agency, StaffMembership
-from raksa.retention.actions import run_retention
 from raksa.subjects.models import Subject
 from raksa.vault.actions import ValueTakenError
 from raksa.vault.routers import KEYSTORE
@@ -489,16 +488,6 @@ def reset_second_factor(*, actor: User | None, user: User) -> None:
     RecoveryCode.objects.filter(user=user).delete()
     _end_sessions(user)
     _event("accounts.mfa_reset", user, actor=actor)
-
-
-# --- Housekeeping --------------------------------------------------------------------------------
-
-
-def forget_stale_records() -> tuple[int, int]:
-    """Links that can no longer be used, and failure counts past their quiet day: the retention
-    engine's rules for these two stores (raksa/accounts/retention.py)."""
-    links, failures = run_retention(only=["accounts.accounttoken", "accounts.loginthrottle"])
-    return links.total, failures.total
 
 
 # --- Re-authentication ---------------------------------------------------------------------------

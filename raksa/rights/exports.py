@@ -5,7 +5,7 @@ import base64
 import hashlib
 import json
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Final
 
 from django.db import transaction
@@ -132,38 +132,3 @@ def take_download(*, export: Export, token: str, actor: object) -> bytes | None:
     if not isinstance(content, str):
         return None
     return base64.b64decode(content) if locked.format == ExportFormat.PDF else content.encode()
-
-
-def forget_stale_exports(*, now: datetime | None = None) -> tuple[int, int]:
-    """Empties every export whose link expired unused (status `expired`), marks abandoned ones failed,
-    and deletes the rows of exports finished over FINISHED_ROW_LIFETIME ago. Returns (expired, deleted).
-    Each is audited; nothing of the person's data outlives its link."""
-    now = now or timezone.now()
-    expired = 0
-    stale = Export.objects.filter(status=ExportStatus.READY, expires_at__lte=now)
-    for export_id in stale.values_list("pk", flat=True):
-        with transaction.atomic():
-            export = Export.objects.select_for_update().get(pk=export_id)
-            if export.status != ExportStatus.READY:
-                continue
-            export.content = None
-            export.token_digest = ""  # clears a digest, not a password  # nosec B105
-            export.status = ExportStatus.EXPIRED
-            save_sealed(export)
-            _audit(export, "expire")
-            expired += 1
-    Export.objects.filter(
-        status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING], created_at__lte=now - ABANDONED_AFTER
-    ).update(status=ExportStatus.FAILED, error="Abandoned")
-    finished = Export.objects.filter(
-        status__in=[ExportStatus.DOWNLOADED, ExportStatus.EXPIRED, ExportStatus.FAILED],
-        created_at__lte=now - FINISHED_ROW_LIFETIME,
-        content__isnull=True,
-    )
-    deleted = 0
-    with transaction.atomic():
-        for export in finished.select_for_update():
-            _audit(export, "forget")
-            export.delete()
-            deleted += 1
-    return expired, deleted

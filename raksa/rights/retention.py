@@ -1,8 +1,8 @@
 """The retention of the rights app's stores: export files and their links, and request case files.
 
-The two export rules are the steps of `raksa rights_cleanup` (raksa.rights.exports.forget_stale_exports)
-as the engine's rules, on the same constants; that command also fails abandoned exports, which is
-not retention.
+Exports leave in three steps, each a rule on the constants of raksa/rights/exports.py: a link never
+used is emptied, an export whose production was abandoned is marked failed (so the person sees it
+and the row can go), and the emptied record is deleted later.
 """
 
 import datetime
@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 
 from raksa.registry import registry
 from raksa.retention.rules import Ending, Period, Rule, register
-from raksa.rights.exports import FINISHED_ROW_LIFETIME, LINK_LIFETIME
+from raksa.rights.exports import ABANDONED_AFTER, FINISHED_ROW_LIFETIME, LINK_LIFETIME
 from raksa.rights.models import Export, ExportStatus, RightsRequest
 
 
@@ -25,7 +25,7 @@ def _export_period() -> Period:
 
 
 def _empty_expired(rows: QuerySet, now: datetime.datetime) -> int:
-    """As `forget_stale_exports` does one by one: the copy and the link go, the row says it expired."""
+    """The copy and the link go; the row says it expired (the person sees so on their data page)."""
     return rows.update(content=None, token_digest="", status=ExportStatus.EXPIRED)  # clears a digest, not a password  # nosec B106
 
 
@@ -40,6 +40,39 @@ register(
         due=lambda now: Export.objects.filter(status=ExportStatus.READY, expires_at__lte=now),
         ending=Ending.ANONYMISE,
         end=_empty_expired,
+        subject="subject_id",
+        controller="controller_id",
+        time="created_at",
+    )
+)
+
+
+def _abandoned_period() -> Period:
+    return Period(
+        length=ABANDONED_AFTER,
+        starts_when_th="ขอดาวน์โหลด (ไฟล์ที่ยังทำไม่เสร็จ)",
+        starts_when_en="the download was asked for (a file never finished)",
+        source="raksa.rights.exports.ABANDONED_AFTER",
+    )
+
+
+def _fail_abandoned(rows: QuerySet, now: datetime.datetime) -> int:
+    """A worker that died mid-way leaves no file: the person sees the export failed and may ask again."""
+    return rows.update(status=ExportStatus.FAILED, error="Abandoned")
+
+
+register(
+    Rule(
+        code="rights.export_abandoned",
+        model="rights.Export",
+        label_th="คำขอดาวน์โหลดที่ค้างอยู่โดยไม่มีไฟล์",
+        label_en="downloads asked for whose file was never made",
+        period=_abandoned_period,
+        due=lambda now: Export.objects.filter(
+            status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING], created_at__lte=now - ABANDONED_AFTER
+        ),
+        ending=Ending.ANONYMISE,
+        end=_fail_abandoned,
         subject="subject_id",
         controller="controller_id",
         time="created_at",

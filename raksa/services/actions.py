@@ -4,10 +4,9 @@ Declaring: `create_service`, `change_service` (a capacity that grows promotes th
 `declare_field` (refuses what the registry does not allow), `assign_officer`, `current_notice`.
 Registering: `register` (one registration per submitted form, seats and waiting list),
 `cancel_registration` (by the person; promotes the next on the waiting list).
-Officers: `change_status`, `add_note`, `notify_person`. Retention: `erase_expired_registrations`.
+Officers: `change_status`, `add_note`, `notify_person`.
 """
 
-import datetime
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -19,7 +18,6 @@ from django.utils.translation import get_language
 from raksa.audit.actions import record
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.registry import EXPLICIT_CONSENT, PurposeRefusedError, registry
-from raksa.retention.actions import run_retention
 from raksa.services import notice as notices
 from raksa.services import publishing
 from raksa.services.columns import COLUMNS
@@ -462,11 +460,3 @@ def _record_by_officer(
 def _mail_on_commit(registration: Registration, kind: str) -> None:
     registration_id = str(registration.pk)
     transaction.on_commit(lambda: send_registration_mail.enqueue(registration_id=registration_id, kind=kind))
-
-
-# Retention ----------------------------------------------------------------------------------------
-def erase_expired_registrations(*, now: datetime.datetime | None = None) -> int:
-    """Empties the values (and deletes the notes) of registrations closed longer ago than their service
-    keeps them: the retention engine's rule for this store (raksa/services/retention.py)."""
-    (outcome,) = run_retention(now=now, only=["services.registration"])
-    return outcome.total

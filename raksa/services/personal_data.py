@@ -2,7 +2,7 @@
 
 The declaration of each column is the widest use allowed; each service narrows it in its own
 `ServiceField` rows (purpose, legal basis, required) and its retention after the case closes,
-which the notice at collection shows and `erase_expired_registrations` enforces.
+which the notice at collection shows and the retention engine enforces (raksa/services/retention.py).
 """
 
 from raksa.registry import (

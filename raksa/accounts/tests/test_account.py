@@ -68,6 +68,14 @@ class CleanupCommandTests(TestCase):
             account_key="a", address_key="b", failures=2, last_failure_at=now - timedelta(days=2)
         )
         LoginThrottle.objects.create(account_key="c", address_key="d", failures=2, last_failure_at=now)
-        call_command("accounts_cleanup", stdout=io.StringIO())
+        call_command(
+            "retention",
+            "run",
+            "--rule",
+            "accounts.accounttoken",
+            "--rule",
+            "accounts.loginthrottle",
+            stdout=io.StringIO(),
+        )
         self.assertEqual(list(AccountToken.objects.values_list("purpose", flat=True)), [TokenPurpose.RESET_PASSWORD])
         self.assertEqual(list(LoginThrottle.objects.values_list("account_key", flat=True)), ["c"])

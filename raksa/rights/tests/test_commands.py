@@ -1,4 +1,4 @@
-"""rights_cleanup: nothing of a person's download outlives its link (R1, storage limitation)."""
+"""`raksa retention run` on downloads: nothing of a person's download outlives its link (R1, storage limitation)."""
 
 from datetime import timedelta
 from io import StringIO
@@ -13,6 +13,14 @@ from raksa.rights import exports
 from raksa.rights.models import Export, ExportStatus
 from raksa.services.tests.builders import subject_of
 from raksa.testing.accounts import citizen, platform_operator
+
+EXPORT_RULES = ("--rule", "rights.export", "--rule", "rights.export_abandoned", "--rule", "rights.export_record")
+
+
+def run_export_rules() -> str:
+    out = StringIO()
+    call_command("retention", "run", *EXPORT_RULES, stdout=out)
+    return out.getvalue()
 
 
 class CleanupTests(TestCase):
@@ -31,28 +39,31 @@ class CleanupTests(TestCase):
         export = self.ready_export()
         self.assertIsNotNone(export.content)
         token = exports.issue_link_token(export=export)
-        out = StringIO()
-        call_command("rights_cleanup", stdout=out)
+        run_export_rules()
         export.refresh_from_db()
         self.assertEqual(export.status, ExportStatus.READY)  # still within its 24 hours: untouched
 
         Export.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-        call_command("rights_cleanup", stdout=out)
+        run_export_rules()
         export.refresh_from_db()
         self.assertEqual((export.status, export.content, export.token_digest), (ExportStatus.EXPIRED, None, ""))
         self.assertIsNone(exports.take_download(export=export, token=token or "", actor=None))
-        self.assertTrue(AuditEntry.objects.filter(action="rights.export.expire", object_id=str(export.pk)).exists())
+        ended = AuditEntry.objects.get(action="retention.records_ended", object_type="rights.export")
+        self.assertEqual((ended.object_id, ended.subject_id), ("1", None))
 
         Export.objects.filter(pk=export.pk).update(created_at=timezone.now() - timedelta(days=31))
-        self.assertEqual(exports.forget_stale_exports(), (0, 1))
+        run_export_rules()
         self.assertFalse(Export.objects.filter(pk=export.pk).exists())
-        self.assertIn("Emptied 1 expired downloads", out.getvalue())
 
     def test_it_fails_an_abandoned_export_visibly(self) -> None:
         export = self.ready_export()
         Export.objects.filter(pk=export.pk).update(
-            status=ExportStatus.RUNNING, created_at=timezone.now() - timedelta(hours=7)
+            status=ExportStatus.RUNNING, created_at=timezone.now() - timedelta(hours=5)
         )
-        exports.forget_stale_exports()
+        run_export_rules()
+        export.refresh_from_db()
+        self.assertEqual(export.status, ExportStatus.RUNNING)  # five hours: the worker may still be on it
+        Export.objects.filter(pk=export.pk).update(created_at=timezone.now() - timedelta(hours=7))
+        run_export_rules()
         export.refresh_from_db()
         self.assertEqual((export.status, export.error), (ExportStatus.FAILED, "Abandoned"))

@@ -7,6 +7,7 @@ from django.utils import translation
 
 from raksa.accounts.models import User
 from raksa.audit.models import AuditEntry
+from raksa.retention.actions import run_retention
 from raksa.services import actions
 from raksa.services.admin import ServiceAdmin, ServiceForm
 from raksa.services.models import CaseNote, NoticeVersion, Registration, Service, Status
@@ -255,8 +256,9 @@ class RetentionTests(TestCase):
         officer = builders.officer("officer.minburi", service.agency)
         actions.change_status(registration=registration, staff=officer, status=Status.REJECTED, reason="เอกสารไม่ครบ")
         now = timezone.now()
-        self.assertEqual(actions.erase_expired_registrations(now=now + datetime.timedelta(days=29)), 0)
-        self.assertEqual(actions.erase_expired_registrations(now=now + datetime.timedelta(days=31)), 1)
+        (kept,) = run_retention(now=now + datetime.timedelta(days=29), only=["services.registration"])
+        (ended,) = run_retention(now=now + datetime.timedelta(days=31), only=["services.registration"])
+        self.assertEqual((kept.total, ended.total), (0, 1))
         erased = Registration.objects.get(pk=registration.pk)
         self.assertIsNone(erased.name)
         self.assertIsNone(erased.phone)

@@ -28,6 +28,6 @@ class EraseExpiredTests(TestCase):
 
     def test_it_reports_how_many_registrations_it_erased(self) -> None:
         out = io.StringIO()
-        call_command("services_erase_expired", stdout=out)
-        self.assertIn("Erased the values of 0 registration(s).", out.getvalue())
+        call_command("retention", "run", "--rule", "services.registration", stdout=out)
+        self.assertIn("Retention run ended 0 record(s)", out.getvalue())
         self.assertFalse(Registration.objects.exists())
