@@ -50,7 +50,10 @@ PG_SERVER = os.environ.get("RAKSA_BENCH_PG", "postgres://postgres@127.0.0.1:5432
 ROOT = Path(__file__).resolve().parent.parent
 SCALES = {"full": 1.0, "small": 0.01, "tiny": 0.0001}
 _WORLD = "raksa_bench_world"
-_WORLD_DIR = ROOT / "var" / "bench" / "world"
+# Files of the data sets (the news pictures), beside the databases they belong to: outside any one
+# checkout, as the PostgreSQL server is, so that every checkout on this machine reuses the sets.
+FILES = Path(os.environ.get("RAKSA_BENCH_FILES", Path.home() / ".cache" / "raksa-bench"))
+_WORLD_DIR = FILES / "world"
 _WORLD_LOCK = 0x7261_6B73_6177_6F72
 FULL = {"citizens": 1_000_000, "registrations": 100_000, "access_records": 10_000_000, "audit_entries": 1_000_000}
 SERVICES = 50
@@ -105,7 +108,7 @@ class Dataset:
 
     @property
     def build_dir(self) -> Path:
-        return ROOT / "var" / "bench" / self.scale
+        return FILES / self.scale
 
     @property
     def url(self) -> str:
