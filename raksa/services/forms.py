@@ -4,8 +4,9 @@
 is posted, even by hand, is refused with a message naming it (C1), and nothing is saved.
 """
 
+import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from django import forms
 from django.utils import timezone
@@ -15,7 +16,8 @@ from django.utils.translation import gettext_lazy
 from raksa.registry import registry
 from raksa.services import thai
 from raksa.services.columns import COLUMNS
-from raksa.services.models import OFFICER_STATUSES, ServiceField, Status
+from raksa.services.models import OFFICER_STATUSES, Service, ServiceField, Status
+from raksa.subjects.models import Subject
 
 ADDRESS_PARTS = ("line", "subdistrict", "district", "province", "postal_code")
 # Posted with every registration form besides the declared fields.
@@ -25,6 +27,18 @@ GENDERS = (
     ("male", gettext_lazy("Male")),
     ("unspecified", gettext_lazy("Prefer not to say")),
 )
+
+
+class RegisterArguments(TypedDict):
+    """What `raksa.services.actions.register` takes from a valid form (web and API alike)."""
+
+    service: Service
+    subject: Subject
+    values: dict[str, str]
+    notice_number: int
+    submission_key: uuid.UUID
+    explicit_consents: list[str]
+    actor: object
 
 
 class Era:
@@ -202,6 +216,18 @@ class RegistrationForm(forms.Form):
             for declared in self.declared
             if declared.registry_category.sensitive and self.cleaned_data.get(consent_key(declared.category))
         ]
+
+    def register_arguments(self, *, service: Service, subject: Subject, actor: object) -> RegisterArguments:
+        """The arguments of `actions.register` for this valid form."""
+        return RegisterArguments(
+            service=service,
+            subject=subject,
+            values=self.values(),
+            notice_number=self.cleaned_data["notice"],
+            submission_key=self.cleaned_data["submission_key"],
+            explicit_consents=self.explicit_consents(),
+            actor=actor,
+        )
 
     def sections(self) -> list[list[forms.BoundField]]:
         """The bound fields grouped as the template lays them out (the address's parts together)."""

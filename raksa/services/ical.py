@@ -6,9 +6,11 @@ Written by hand: the format is small, and a feed of published activities carries
 import datetime
 from collections.abc import Iterable
 
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
-from raksa.services.models import Service
+from raksa.services.models import Registration, Service
 
 PRODUCT = "-//Raksa//Activities//TH"
 
@@ -64,3 +66,14 @@ def calendar(events: Iterable[list[str]], *, name: str = "", method: str = "PUBL
         lines += event
     lines.append("END:VCALENDAR")
     return "".join(folded + "\r\n" for line in lines for folded in _fold(line))
+
+
+def service_url(request: HttpRequest, service: Service) -> str:
+    return request.build_absolute_uri(reverse("services:detail", args=[service.slug]))
+
+
+def registration_calendar(registration: Registration, *, url: str) -> str | None:
+    """The person's activity as a calendar file, or None when it holds no seat (or is not an activity)."""
+    if not registration.service.is_activity or not registration.holds_seat:
+        return None
+    return calendar([event_lines(registration.service, url=url)])

@@ -6,10 +6,8 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -25,6 +23,7 @@ from raksa.services.models import Kind, NoteKind, Registration, Service, Status
 from raksa.services.prefill import prefill_offer
 from raksa.services.processing import fields_in_force
 from raksa.services.publishing import upcoming_activities, with_seats_taken
+from raksa.services.waitlist import waiting_position
 from raksa.vault import crypto, keys
 from raksa.vault.openers import Opener
 from raksa.vault.sealed import Sealed
@@ -110,13 +109,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         return _render_service(request, service, form, status=400)
     try:
         registration, created = actions.register(
-            service=service,
-            subject=subject,
-            values=form.values(),
-            notice_number=form.cleaned_data["notice"],
-            submission_key=form.cleaned_data["submission_key"],
-            explicit_consents=form.explicit_consents(),
-            actor=request.user,
+            **form.register_arguments(service=service, subject=subject, actor=request.user)
         )
     except actions.NoticeChangedError:
         messages.warning(
@@ -175,18 +168,9 @@ def my_registration(request: HttpRequest, registration_id: uuid.UUID) -> HttpRes
             "decisions": decisions,
             "notice": notices.localised(registration.notice.content, get_language() or "th"),
             "notice_version": registration.notice,
-            "waiting_position": _waiting_position(registration),
+            "waiting_position": waiting_position(registration),
         },
     )
-
-
-def _waiting_position(registration: Registration) -> int | None:
-    if registration.status != Status.WAITLISTED:
-        return None
-    ahead = Registration.objects.filter(service_id=registration.service_id, status=Status.WAITLISTED).filter(
-        Q(created_at__lt=registration.created_at) | Q(created_at=registration.created_at, id__lt=registration.id)
-    )
-    return ahead.count() + 1
 
 
 @login_required
@@ -202,10 +186,9 @@ def cancel(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
 @require_GET
 def registration_ics(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
     registration = access.own_registration(request, registration_id)
-    if not registration.service.is_activity or not registration.holds_seat:
+    body = ical.registration_calendar(registration, url=ical.service_url(request, registration.service))
+    if body is None:
         raise Http404
-    url = request.build_absolute_uri(reverse("services:detail", args=[registration.service.slug]))
-    body = ical.calendar([ical.event_lines(registration.service, url=url)])
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="activity.ics"'
     return response
@@ -265,7 +248,7 @@ def calendar_list(request: HttpRequest) -> HttpResponse:
 def calendar_feed(request: HttpRequest) -> HttpResponse:
     events = []
     for activity in Service.objects.filter(kind=Kind.ACTIVITY).select_related("agency").order_by("starts_at"):
-        url = request.build_absolute_uri(reverse("services:detail", args=[activity.slug]))
+        url = ical.service_url(request, activity)
         events.append(ical.event_lines(activity, url=url))
     body = ical.calendar(events, name=_("Activity calendar"))
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
