@@ -260,6 +260,7 @@ RAKSA_INVITATION_LINK_HOURS = env_int("RAKSA_INVITATION_LINK_HOURS", 72, minimum
 RAKSA_PASSWORD_REMINDER_DAYS = env_int("RAKSA_PASSWORD_REMINDER_DAYS", 365, minimum=1)
 # The JSON API for the mobile application (docs/api.md).
 RAKSA_APP_TOKEN_HOURS = env_int("RAKSA_APP_TOKEN_HOURS", 720, minimum=1)
+RAKSA_APP_TOKEN_IDLE_HOURS = env_int("RAKSA_APP_TOKEN_IDLE_HOURS", 168, minimum=1)
 RAKSA_API_REQUESTS_PER_MINUTE = env_int("RAKSA_API_REQUESTS_PER_MINUTE", 120, minimum=1)
 RAKSA_API_ACCOUNT_REQUESTS_PER_MINUTE = env_int("RAKSA_API_ACCOUNT_REQUESTS_PER_MINUTE", 10, minimum=1)
 # Erasure, closing the account and a full download ask for the password if it is older than this.

@@ -275,9 +275,9 @@ def log_out(request: HttpRequest) -> None:
 
 
 @transaction.atomic
-def log_in_app(*, user: User) -> tuple[str, datetime]:
+def log_in_app(*, user: User, platform: str = "") -> tuple[str, datetime]:
     """Start a log-in of the mobile application: a bearer token (shown once) and when it expires."""
-    issued = apptokens.issue(user=user)
+    issued = apptokens.issue(user=user, platform=platform)
     _event("accounts.app_login", user, actor=user)
     return issued
 
@@ -287,6 +287,25 @@ def log_out_app(*, token: AppToken) -> None:
     """End one log-in of the mobile application: its token no longer opens anything."""
     token.delete()
     _event("accounts.app_logout", token.user, actor=token.user)
+
+
+def reauthenticate_app(request: HttpRequest, *, token: AppToken, password: str) -> LoginAttempt:
+    """The application gives the password again (throttled like a log-in); the token remembers when."""
+    user = token.user
+    attempt = check_login(request, identifier=user.username, password=password)
+    if attempt.user is not None and attempt.user.pk == user.pk:
+        with transaction.atomic():
+            AppToken.objects.filter(pk=token.pk).update(reauthenticated_at=timezone.now())
+            _event("accounts.reauthenticated", user, actor=user)
+        return attempt
+    return LoginAttempt(user=None, retry_at=attempt.retry_at)
+
+
+@transaction.atomic
+def end_app_login(*, user: User, token: AppToken) -> None:
+    """One log-in of the mobile application, ended from the website's sessions page."""
+    token.delete()
+    _event("accounts.session_ended", user, actor=user)
 
 
 @transaction.atomic

@@ -140,14 +140,21 @@ class AccountToken(models.Model):
 class AppToken(models.Model):
     """A log-in of the mobile application: an opaque bearer token of which only the SHA-256 is stored.
 
-    It ends at its expiry, at log-out, and wherever the account's sessions end (password change or
-    reset, deactivation, "end all other sessions").
+    It ends at its expiry, after RAKSA_APP_TOKEN_IDLE_HOURS unused, at log-out, when ended on the
+    website's sessions page, and wherever the account's sessions end (password change or reset,
+    deactivation, "end all other sessions").
     """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="app_tokens")
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+    # Unused for RAKSA_APP_TOKEN_IDLE_HOURS, the token stops working (as an idle web session does).
+    last_used_at = models.DateTimeField(default=timezone.now)
+    # The password given again in the application (POST /api/v1/auth/reauthenticate), for acts that need it recent.
+    reauthenticated_at = models.DateTimeField(null=True, blank=True)
+    # From the user agent at log-in ("Android", "iOS"), so the person recognises it on the sessions page.
+    platform = models.CharField(max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("application log-in")

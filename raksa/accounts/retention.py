@@ -84,7 +84,11 @@ register(
         period=lambda: _period(
             datetime.timedelta(hours=settings.RAKSA_APP_TOKEN_HOURS), _APP_STARTS, "RAKSA_APP_TOKEN_HOURS"
         ),
-        due=lambda now: AppToken.objects.filter(expires_at__lte=now),
+        # Expired, or idle too long: either way it no longer opens anything.
+        due=lambda now: AppToken.objects.filter(
+            Q(expires_at__lte=now)
+            | Q(last_used_at__lte=now - datetime.timedelta(hours=settings.RAKSA_APP_TOKEN_IDLE_HOURS))
+        ),
         subject="user__subject_id",
         time="created_at",
     )

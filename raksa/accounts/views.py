@@ -20,7 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from raksa.accounts import actions, addresses, tokens
+from raksa.accounts import actions, addresses, apptokens, tokens
 from raksa.accounts.devices import DEVICE_LABELS
 from raksa.accounts.forms import (
     ChangePasswordForm,
@@ -35,7 +35,7 @@ from raksa.accounts.forms import (
     TotpForm,
 )
 from raksa.accounts.mfa import has_second_factor, passed_second_factor, pending_user, staff_mfa_required
-from raksa.accounts.models import AccountToken, Session, TokenPurpose, User
+from raksa.accounts.models import AccountToken, AppToken, Session, TokenPurpose, User
 from raksa.consent.policies import current_platform_policy
 from raksa.organisations.models import StaffMembership, StaffRole
 
@@ -323,15 +323,25 @@ def public_session_id(session: Session) -> str:
     return salted_hmac("raksa.accounts.session", session.session_key, algorithm="sha256").hexdigest()[:24]
 
 
+def public_app_login_id(token: AppToken) -> str:
+    """Names an application log-in on the page without its token (only the token's digest is stored)."""
+    return salted_hmac("raksa.accounts.apptoken", token.digest, algorithm="sha256").hexdigest()[:24]
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def sessions(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     mine = list(Session.objects.filter(user=user, expire_date__gt=timezone.now()).order_by("-last_seen"))
+    apps = list(apptokens.working(user).order_by("-last_used_at"))
     if request.method == "POST":
         if request.POST.get("end") == "others":
             actions.end_other_sessions(request, user=user)
+            return redirect("accounts:sessions")
+        app = next((t for t in apps if public_app_login_id(t) == request.POST.get("end")), None)
+        if app is not None:
+            actions.end_app_login(user=user, token=app)
             return redirect("accounts:sessions")
         chosen = next((s for s in mine if public_session_id(s) == request.POST.get("end")), None)
         if chosen is None:
@@ -352,6 +362,18 @@ def sessions(request: HttpRequest) -> HttpResponse:
             "current": s.session_key == request.session.session_key,
         }
         for s in mine
+    ]
+    rows += [
+        {
+            "id": public_app_login_id(t),
+            "browser": _("Mobile application"),
+            "platform": t.platform,
+            "device": "",
+            "started_at": t.created_at,
+            "last_seen": t.last_used_at,
+            "current": False,
+        }
+        for t in apps
     ]
     return render(request, "accounts/sessions.html", {"sessions": rows})
 
