@@ -14,7 +14,7 @@ from ninja.renderers import JSONRenderer
 
 from raksa.api import problems, throttling
 from raksa.api.docs import SiteSwagger
-from raksa.api.routers import accounts, consent, content, rights, services
+from raksa.api.routers import accounts, consent, content, corrections, erasure, exports, rights, services
 
 ERROR_STATUSES = {
     "400": "The body is not valid JSON.",
@@ -88,6 +88,9 @@ api.add_router("", accounts.router)
 api.add_router("", consent.router)
 api.add_router("", services.router)
 api.add_router("", rights.router)
+api.add_router("", exports.router)
+api.add_router("", erasure.router)
+api.add_router("", corrections.router)
 api.add_router("", content.router)
 
 

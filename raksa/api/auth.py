@@ -75,15 +75,17 @@ def app_token(request: HttpRequest) -> AppToken | None:
 
 def require_recent_password(request: HttpRequest) -> None:
     """As on the website, acts that cannot be undone, or that hand over everything held about the
-    person, need the password given within RAKSA_REAUTH_MINUTES: for the application, a token from a
-    log-in that recent; for the site's scripts, a session that logged in or re-entered it that recently."""
+    person, need the password given within RAKSA_REAUTH_MINUTES: for the application, at the token's
+    log-in or at POST /auth/reauthenticate that recently; for the site's scripts, a session that logged
+    in or re-entered it that recently."""
     token = app_token(request)
     if token is not None:
-        recent = timezone.now() - token.created_at <= timedelta(minutes=settings.RAKSA_REAUTH_MINUTES)
+        proven = apptokens.password_given_at(token)
+        recent = timezone.now() - proven <= timedelta(minutes=settings.RAKSA_REAUTH_MINUTES)
     else:
         recent = recently_authenticated(request)
     if not recent:
         raise Problem(
             "reauthentication-required",
-            _("Give your password again: log in, then send this request with the new token."),
+            _("Give your password again (POST /api/v1/auth/reauthenticate), then send this request again."),
         )

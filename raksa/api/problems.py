@@ -32,6 +32,7 @@ TITLES = {
     "not-found": (404, gettext_lazy("There is nothing here.")),
     "method-not-allowed": (405, gettext_lazy("This address does not accept that method.")),
     "conflict": (409, gettext_lazy("This cannot be done now.")),
+    "gone": (410, gettext_lazy("This is no longer here.")),
     "too-many-requests": (429, gettext_lazy("Too many requests.")),
     "unavailable": (503, gettext_lazy("This is not available yet.")),
     "server-error": (500, gettext_lazy("Something went wrong on our side.")),

@@ -44,6 +44,10 @@ class TokenOut(Schema):
     expires_at: datetime
 
 
+class ReauthenticateIn(Input):
+    password: str = Field(max_length=4096)
+
+
 class ForgotIn(Input):
     email: str = Field(max_length=254)
 
@@ -192,6 +196,9 @@ class RegistrationOut(Schema):
     service_title: str
     status: str
     created_at: datetime
+    waiting_position: int | None = Field(
+        description="On the waiting list: 1 is the next to get a seat. Null for any other status."
+    )
 
 
 class RegistrationPage(Schema):
@@ -221,14 +228,96 @@ class RequestOut(Schema):
     closed_at: datetime | None
 
 
+class ReasonOut(Schema):
+    code: str = Field(description="The legal reason's code (stable; counted in the records of processing).")
+    text: str = Field(description="The reason as the website shows it, in the language asked for.")
+
+
 class RequestDetailOut(RequestOut):
     details: str
     events: list[RequestEventOut]
+    refusal_reason: ReasonOut | None = Field(description="Why the request was refused (only when refused).")
+    extension_reason: ReasonOut | None = Field(description="Why its due date was extended (only when extended).")
 
 
 class RequestPage(Schema):
     items: list[RequestOut]
     next_cursor: str | None
+
+
+class ExportIn(Input):
+    format: Literal["json", "html", "pdf"] = Field(description="JSON (machine-readable), HTML or PDF (readable).")
+
+
+class DataExportOut(Schema):
+    id: uuid.UUID
+    format: str
+    status: str = Field(description="queued, running, ready, failed, downloaded or expired.")
+    progress: int = Field(description="Percent done while it is produced; 100 once ready.")
+    created_at: datetime
+    expires_at: datetime | None = Field(description="When the download link stops working.")
+    download_url: str | None = Field(
+        description="Only on GET of one ready export: a fresh single-use link (earlier ones stop working). "
+        "It works once, until `expires_at`, with this token or session."
+    )
+
+
+class DataExportPage(Schema):
+    items: list[DataExportOut]
+    next_cursor: str | None
+
+
+class ErasedStoreOut(Schema):
+    store: str
+    rows: int
+
+
+class KeptByLawOut(Schema):
+    retention: str = Field(description="The retention class's code.")
+    label: str
+    law: str = Field(description="The law that makes the agency keep it.")
+    period_days: int | None
+    rows: int
+    keys: int
+
+
+class ErasurePlanOut(Schema):
+    """The dry run of erasure: what would be erased, and what a law keeps (with its reason and period)."""
+
+    erased: list[ErasedStoreOut]
+    keys_destroyed: int
+    kept_by_law: list[KeptByLawOut]
+
+
+class CloseAccountIn(Input):
+    confirm: bool = Field(
+        description="true: I understand that my account will be closed and my data erased, and that this cannot "
+        "be undone."
+    )
+
+
+class CorrectableOut(Schema):
+    store: str
+    row: str
+    field: str
+    category: str = Field(description="address, phone, workplace or interests.")
+    label: str
+    value: str
+
+
+class CorrectableList(Schema):
+    items: list[CorrectableOut]
+
+
+class CorrectionIn(Input):
+    store: str = Field(max_length=100)
+    row: str = Field(max_length=100)
+    field: str = Field(max_length=100)
+    value: str = Field(max_length=500)
+
+
+class CorrectionsIn(Input):
+    changes: list[CorrectionIn] = Field(max_length=40, description="Each value to change, as listed by GET.")
 
 
 class ExportFieldOut(Schema):

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from raksa.accounts.reauth import recent_login_required
 from raksa.consent.access import own_subject
 from raksa.consent.models import Consent
-from raksa.registry import registry
 from raksa.rights import access, actions, exports, sections
+from raksa.rights.corrections import correctable_values
 from raksa.rights.export import assemble
 from raksa.rights.forms import CloseAccountForm, ExportForm, RequestForm, SelfCorrectionForm
 from raksa.rights.models import Export, ExportFormat, IdentityMethod, RequestType, RightsRequest
@@ -171,19 +171,6 @@ def close_account(request: HttpRequest) -> HttpResponse:
     return render(request, "rights/close_account.html", {"form": form, "plan": plan})
 
 
-def _correctable_values(subject_id: object) -> list[tuple[str, str, str, str, str]]:
-    """(store, row ID, field, label, current value) of what the person may correct themselves."""
-    fields = actions.self_correctable_fields(subject_id)  # type: ignore[arg-type]
-    opener = Opener.for_subject(subject_id)  # type: ignore[arg-type]
-    values = []
-    for store, row_id, field in fields:
-        row = registry.declaration(store, field).model_class()._default_manager.get(pk=row_id)
-        current = opener.open(getattr(row, field))
-        label = f"{registry.declaration(store, field).category.label} — {row._meta.verbose_name}"
-        values.append((store, row_id, field, label, current if isinstance(current, str) else ""))
-    return values
-
-
 @never_cache
 @sensitive_post_parameters()
 @login_required
@@ -191,7 +178,7 @@ def _correctable_values(subject_id: object) -> list[tuple[str, str, str, str, st
 def correct(request: HttpRequest) -> HttpResponse:
     """Direct corrections of contact details (R3, PDPA s36), audited; anything else is a rectification request."""
     subject = own_subject(request)
-    form = SelfCorrectionForm(request.POST or None, values=_correctable_values(subject.id))
+    form = SelfCorrectionForm(request.POST or None, values=correctable_values(subject.id))
     if request.method == "POST" and form.is_valid():
         count = actions.correct_own_data(subject=subject, changes=form.changes(), actor=access.account(request))
         messages.success(request, _("Saved.") if count else _("Nothing was changed."))

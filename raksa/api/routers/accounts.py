@@ -14,13 +14,31 @@ from ninja import Router, Status
 from ninja.throttling import BaseThrottle
 
 from raksa.accounts import actions, addresses, tokens
-from raksa.accounts.forms import ChangePasswordForm, ForgotPasswordForm, SetPasswordForm, SignupForm
+from raksa.accounts.devices import describe
+from raksa.accounts.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    ReauthenticateForm,
+    SetPasswordForm,
+    SignupForm,
+)
 from raksa.accounts.mfa import has_second_factor
 from raksa.accounts.models import TokenPurpose, User
 from raksa.api import problems, throttling
 from raksa.api.auth import PERSON, account, app_token
 from raksa.api.problems import Problem
-from raksa.api.schemas import ChangeIn, ForgotIn, LoginIn, MeOut, MePatch, Message, RegisterIn, ResetIn, TokenOut
+from raksa.api.schemas import (
+    ChangeIn,
+    ForgotIn,
+    LoginIn,
+    MeOut,
+    MePatch,
+    Message,
+    ReauthenticateIn,
+    RegisterIn,
+    ResetIn,
+    TokenOut,
+)
 from raksa.consent.models import Channel
 from raksa.consent.policies import current_platform_policy
 
@@ -110,7 +128,8 @@ def login(request: HttpRequest, payload: LoginIn) -> TokenOut:
             _("The user ID (or e-mail address) and password do not match."),
             headers={"WWW-Authenticate": "Bearer"},
         )
-    token, expires_at = actions.log_in_app(user=attempt.user)
+    platform = describe(request.headers.get("User-Agent", "")).platform
+    token, expires_at = actions.log_in_app(user=attempt.user, platform=platform)
     return TokenOut(token=token, expires_at=expires_at)
 
 
@@ -121,6 +140,35 @@ def logout(request: HttpRequest) -> Status:
         actions.log_out_app(token=token)
     else:
         actions.log_out(request)
+    return Status(204, None)
+
+
+@router.post(
+    "/auth/reauthenticate",
+    response={204: None},
+    auth=PERSON,
+    throttle=ACCOUNT_ENDPOINT,
+    summary="Give the password again",
+    description="Before an act that needs a recent password (filing a request, closing the account, "
+    "starting a data export, all my data at once), as the website asks for it again: for "
+    "RAKSA_REAUTH_MINUTES afterwards this token (or session) counts as recently authenticated. "
+    "Throttled and locked as a log-in is.",
+)
+@sensitive_variables("payload")
+def reauthenticate(request: HttpRequest, payload: ReauthenticateIn) -> Status:
+    user = account(request)
+    form = ReauthenticateForm({"password": payload.password})
+    if not form.is_valid():
+        raise problems.from_form(form)
+    token = app_token(request)
+    if token is not None:
+        attempt = actions.reauthenticate_app(request, token=token, password=form.cleaned_data["password"])
+    else:
+        attempt = actions.reauthenticate(request, user=user, password=form.cleaned_data["password"])
+    if attempt.user is None:
+        if attempt.retry_at is not None:
+            raise _too_many(attempt.retry_at)
+        raise problems.invalid({"password": [_("This is not your current password.")]})
     return Status(204, None)
 
 

@@ -1,8 +1,10 @@
 """The person's data (the export's schema), their rights requests, who looked at their data, who received it."""
 
 import uuid
+from collections.abc import Mapping
 
 from django.http import HttpRequest
+from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -17,6 +19,7 @@ from raksa.api.schemas import (
     DisclosureOut,
     DisclosurePage,
     ExportOut,
+    ReasonOut,
     RequestDetailOut,
     RequestEventOut,
     RequestIn,
@@ -60,7 +63,7 @@ def my_data(request: HttpRequest) -> dict:
     return assemble(subject.id, opener=Opener.for_subject(subject.id))
 
 
-def _request(case: RightsRequest) -> RequestOut:
+def request_out(case: RightsRequest) -> RequestOut:
     return RequestOut(
         id=case.id,
         type=case.type,
@@ -110,14 +113,19 @@ def file_request(request: HttpRequest, payload: RequestIn) -> Status:
             origin=origin,
             identity_method=IdentityMethod.REAUTHENTICATION,
         )
-    return Status(201, _request(filed))
+    return Status(201, request_out(filed))
 
 
 @router.get("/me/requests", response=RequestPage, auth=PERSON, summary="My rights requests")
 def my_requests(request: HttpRequest, page: Query[PageQuery]) -> RequestPage:
     mine = RightsRequest.objects.filter(subject=_subject(request))
     rows, cursor = page_of_queryset(mine, scope="requests", order=("-received_at", "-id"), page=page)
-    return RequestPage(items=[_request(case) for case in rows], next_cursor=cursor)
+    return RequestPage(items=[request_out(case) for case in rows], next_cursor=cursor)
+
+
+def _reason(reasons: Mapping[str, Promise], code: str) -> ReasonOut | None:
+    """The code with the website's wording of it; None when the case has no such reason."""
+    return ReasonOut(code=code, text=str(reasons[code])) if code in reasons else None
 
 
 @router.get("/me/requests/{uuid:request_id}", response=RequestDetailOut, auth=PERSON, summary="One of my requests")
@@ -125,9 +133,11 @@ def my_request(request: HttpRequest, request_id: uuid.UUID) -> RequestDetailOut:
     case = own_request(request, str(request_id))
     details = Opener.for_subject(case.subject_id).open(case.details)
     return RequestDetailOut(
-        **_request(case).model_dump(),
+        **request_out(case).model_dump(),
         details=details if isinstance(details, str) else "",
         events=[RequestEventOut(status=event.status, at=event.at) for event in case.events.all()],
+        refusal_reason=_reason(actions.REFUSAL_REASONS, case.refusal_reason),
+        extension_reason=_reason(actions.EXTENSION_REASONS, case.extension_reason),
     )
 
 

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -28,14 +28,16 @@ from raksa.api.schemas import (
     ServiceOut,
     ServicePage,
 )
-from raksa.services import access, actions, publishing
+from raksa.services import access, actions, ical, publishing
 from raksa.services import notice as notices
 from raksa.services.forms import ADDRESS_PARTS, FORM_KEYS, RegistrationForm, address_key, consent_key
 from raksa.services.models import Registration, Service
 from raksa.services.processing import fields_in_force
+from raksa.services.waitlist import waiting_position
 
 router = Router(tags=["services and activities"])
 _CONSENT_PREFIX = consent_key("")
+ICS = "text/calendar; charset=utf-8"
 
 
 def _language() -> str:
@@ -113,6 +115,7 @@ def _registration(registration: Registration) -> RegistrationOut:
         service_title=registration.service.title,
         status=registration.status,
         created_at=registration.created_at,
+        waiting_position=waiting_position(registration),
     )
 
 
@@ -159,13 +162,7 @@ def register(request: HttpRequest, slug: str, payload: RegistrationIn) -> Status
         raise _form_errors(form)
     try:
         registration, created = actions.register(
-            service=found,
-            subject=subject,
-            values=form.values(),
-            notice_number=form.cleaned_data["notice"],
-            submission_key=form.cleaned_data["submission_key"],
-            explicit_consents=form.explicit_consents(),
-            actor=request.user,
+            **form.register_arguments(service=found, subject=subject, actor=request.user)
         )
     except actions.NoticeChangedError:
         raise Problem(
@@ -184,6 +181,37 @@ def my_registrations(request: HttpRequest, page: Query[PageQuery]) -> Registrati
     mine: QuerySet[Registration] = access.own_registrations(request)
     rows, cursor = page_of_queryset(mine, scope="registrations", order=("-created_at", "-id"), page=page)
     return RegistrationPage(items=[_registration(row) for row in rows], next_cursor=cursor)
+
+
+@router.get(
+    "/me/registrations/{uuid:registration_id}",
+    response=RegistrationOut,
+    auth=PERSON,
+    summary="One of my registrations",
+)
+def my_registration(request: HttpRequest, registration_id: uuid.UUID) -> RegistrationOut:
+    return _registration(access.own_registration(request, registration_id))
+
+
+@router.get(
+    "/me/registrations/{uuid:registration_id}/activity.ics",
+    response={200: None},
+    auth=PERSON,
+    summary="My activity as a calendar file",
+    description="The same iCalendar file as the website's: only for an activity where the registration holds "
+    "a seat (404 otherwise, and for anyone else's registration).",
+    openapi_extra={
+        "responses": {"200": {"description": "iCalendar (RFC 5545)", "content": {ICS: {"schema": {"type": "string"}}}}}
+    },
+)
+def registration_ics(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
+    registration = access.own_registration(request, registration_id)
+    body = ical.registration_calendar(registration, url=ical.service_url(request, registration.service))
+    if body is None:
+        raise Problem("not-found")
+    response = HttpResponse(body, content_type=ICS)
+    response["Content-Disposition"] = 'attachment; filename="activity.ics"'
+    return response
 
 
 @router.delete(

@@ -1,5 +1,6 @@
 """Creating an account, logging in, tokens and passwords through the API: the web's rules, the web's actions."""
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -122,6 +123,32 @@ class TokenLifetimeTests(ApiTestCase):
     def test_it_refuses_an_expired_token(self) -> None:
         AppToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
         self.assertRefused(self.token)
+
+    @override_settings(RAKSA_APP_TOKEN_IDLE_HOURS=24)
+    def test_it_refuses_a_token_left_unused_for_the_idle_timeout(self) -> None:
+        AppToken.objects.update(last_used_at=timezone.now() - timedelta(hours=23))
+        self.assertEqual(self.call("GET", "/me", token=self.token).status_code, 200)
+        # Using it counted: it is a fresh day again.
+        self.assertGreater(AppToken.objects.get().last_used_at, timezone.now() - timedelta(minutes=1))
+        AppToken.objects.update(last_used_at=timezone.now() - timedelta(hours=24, seconds=1))
+        self.assertRefused(self.token)
+
+    def test_it_lists_the_app_on_the_websites_sessions_page_and_ends_it_there(self) -> None:
+        self.token_for(self.user)  # a second phone
+        AppToken.objects.update(platform="Android")
+        web = Client()
+        web.post("/en/accounts/login/", {"identifier": "malee", "password": personas.PASSWORD})
+        page = web.get("/en/accounts/sessions/").content.decode()
+        self.assertEqual(page.count("Mobile application"), 2)
+        self.assertIn("Android", page)
+        ids = re.findall(r'name="end" value="([0-9a-f]{24})"', page)
+        self.assertEqual(len(ids), 3)
+        for digest in AppToken.objects.values_list("digest", flat=True):
+            self.assertNotIn(digest, page)
+        web.post("/en/accounts/sessions/", {"end": ids[-1]})  # the browser's session is listed first
+        self.assertEqual(AppToken.objects.count(), 1)
+        self.assertTrue(AuditEntry.objects.filter(action="accounts.session_ended", actor=self.user).exists())
+        self.assertEqual(web.get("/en/accounts/").status_code, 200)  # the browser's own session carried on
 
     def test_it_revokes_the_token_at_logout(self) -> None:
         self.assertEqual(self.call("POST", "/auth/logout", token=self.token).status_code, 204)

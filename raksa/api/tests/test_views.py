@@ -18,7 +18,7 @@ from raksa.disclosures.actions import disclose
 from raksa.disclosures.models import Recipient, RecipientKind
 from raksa.disclosures.tests.fixtures import court_order, inquiry
 from raksa.organisations.models import Agency, Controller
-from raksa.rights.actions import file_request
+from raksa.rights.actions import extend_due_date, file_request, set_status
 from raksa.rights.export import SCHEMA, SCHEMA_VERSION, assemble
 from raksa.rights.models import RightsRequest
 from raksa.services.models import Registration, Status
@@ -189,6 +189,30 @@ class ServiceTests(ApiTestCase):
         cancelled = self.call("DELETE", f"/me/registrations/{mine.pk}", token=self.token).json()
         self.assertEqual(cancelled["status"], Status.CANCELLED)
 
+    def test_it_shows_my_place_on_the_waiting_list_and_my_calendar_file(self) -> None:
+        workshop = builders.activity(self.office, capacity=1)
+        builders.registration(workshop, builders.citizen("somchai"))
+        builders.registration(workshop, builders.citizen("somsri"))
+        mine = builders.registration(workshop, self.user)
+        waiting = self.call("GET", f"/me/registrations/{mine.pk}", token=self.token).json()
+        self.assertEqual((waiting["status"], waiting["waiting_position"]), (Status.WAITLISTED, 2))
+        listed = self.call("GET", "/me/registrations", token=self.token).json()["items"]
+        self.assertEqual([r["waiting_position"] for r in listed], [2])
+        self.assertProblem(
+            self.call("GET", f"/me/registrations/{mine.pk}/activity.ics", token=self.token), 404, "not-found"
+        )
+        seat = builders.registration(builders.activity(self.office, slug="first-aid"), self.user)
+        ics = self.call("GET", f"/me/registrations/{seat.pk}/activity.ics", token=self.token)
+        self.assertEqual((ics.status_code, ics["Content-Type"]), (200, "text/calendar; charset=utf-8"))
+        self.assertIn("BEGIN:VEVENT", ics.content.decode())
+        self.assertIsNone(self.call("GET", f"/me/registrations/{seat.pk}", token=self.token).json()["waiting_position"])
+        theirs = Registration.objects.exclude(subject=self.user.subject).first()
+        assert theirs is not None
+        self.assertProblem(self.call("GET", f"/me/registrations/{theirs.pk}", token=self.token), 404, "not-found")
+        self.assertProblem(
+            self.call("GET", f"/me/registrations/{theirs.pk}/activity.ics", token=self.token), 404, "not-found"
+        )
+
     def test_it_lists_upcoming_activities_by_cursor(self) -> None:
         for number in range(3):
             builders.activity(self.office, slug=f"workshop-{number}")
@@ -255,6 +279,22 @@ class RightsTests(ApiTestCase):
         self.assertFalse(Consent.objects.get(subject=subject).granted)
         unknown = self.call("POST", "/me/requests", {**body, "purpose": "news_and_pr"}, token=self.token)
         self.assertIn("purpose", self.field_errors(self.assertProblem(unknown, 422, "invalid-input")))
+
+    def test_it_gives_the_legal_reasons_of_a_refusal_and_an_extension(self) -> None:
+        filed = self.call("POST", "/me/requests", {"type": "erasure"}, token=self.token).json()
+        case = RightsRequest.objects.get(pk=filed["id"])
+        extend_due_date(request=case, days=30, reason="complex_request", actor=self.user)
+        detail = self.call("GET", f"/me/requests/{case.id}", token=self.token, language="th").json()
+        self.assertEqual(
+            detail["extension_reason"], {"code": "complex_request", "text": "คำขอมีความซับซ้อนหรือเกี่ยวข้องกับข้อมูลจำนวนมาก"}
+        )
+        self.assertIsNone(detail["refusal_reason"])
+        set_status(request=case, status="refused", refusal_reason="pdpa_s33_legal_obligation", actor=self.user)
+        detail = self.call("GET", f"/me/requests/{case.id}", token=self.token).json()
+        self.assertEqual(
+            detail["refusal_reason"],
+            {"code": "pdpa_s33_legal_obligation", "text": "PDPA s33 paragraph 2: kept to comply with the law"},
+        )
 
     def test_it_refuses_an_unknown_request_type(self) -> None:
         refused = self.call("POST", "/me/requests", {"type": "everything"}, token=self.token)
@@ -357,7 +397,27 @@ class CitizenJourneyTests(ApiTestCase):
         self.assertLessEqual({"accounts.accountemail", "services.registration", "consent.consent"}, stores)
         filed = self.call("POST", "/me/requests", {"type": "access", "details": ""}, token=token)
         self.assertEqual(filed.status_code, 201)
+        case = self.call("GET", f"/me/requests/{filed.json()['id']}", token=token).json()
+        self.assertIsNone(case["refusal_reason"])
         self.assertEqual(self.call("GET", "/me/access-log", token=token).status_code, 200)
         self.assertEqual(self.call("GET", "/me/disclosures", token=token).status_code, 200)
+        # Download everything as a PDF, through the background export and its single-use link.
+        with self.captureOnCommitCallbacks(execute=True):
+            export = self.call("POST", "/me/exports", {"format": "pdf"}, token=token).json()
+        link = self.call("GET", f"/me/exports/{export['id']}", token=token).json()["download_url"]
+        pdf = self.call("GET", link.removeprefix("http://testserver/api/v1"), token=token)
+        self.assertEqual(pdf["Content-Type"], "application/pdf")
+        # Correct what I may correct myself (nothing of mine yet), and see what erasure would remove.
+        self.assertEqual(self.call("GET", "/me/corrections", token=token).json(), {"items": []})
+        self.assertEqual(self.call("PATCH", "/me/corrections", {"changes": []}, token=token).status_code, 200)
+        self.assertTrue(self.call("GET", "/me/erasure", token=token).json()["erased"])
         self.assertEqual(self.call("POST", "/auth/logout", token=token).status_code, 204)
+        self.assertProblem(self.call("GET", "/me", token=token), 401, "unauthenticated")
+        # Log in again, give the password again and close the account: an erasure request.
+        token = self.call("POST", "/auth/login", {"username": "malee", "password": personas.PASSWORD}).json()["token"]
+        again = self.call("POST", "/auth/reauthenticate", {"password": personas.PASSWORD}, token=token)
+        self.assertEqual(again.status_code, 204)
+        with self.captureOnCommitCallbacks(execute=True):
+            closed = self.call("POST", "/me/account/close", {"confirm": True}, token=token)
+        self.assertEqual(closed.json()["type"], "erasure")
         self.assertProblem(self.call("GET", "/me", token=token), 401, "unauthenticated")
