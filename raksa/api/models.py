@@ -1,18 +1,15 @@
-"""Request counts of the API's rate limits, in the database so that every server process shares them."""
+"""The API's rate limits, in the database so that every server process shares them."""
 
 from django.db import models
 
 
-class RequestCount(models.Model):
-    """Requests of one client (a keyed hash of its account or address) in one minute."""
+class RecentRequests(models.Model):
+    """When one client's (a keyed hash of its account or address) admitted requests of the last window
+    came: at most the limit's number of timestamps, oldest first (a sliding log, raksa.api.throttling)."""
 
-    bucket = models.CharField(max_length=64)
-    minute = models.BigIntegerField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["bucket", "minute"], name="one_count_per_bucket_minute")]
-        indexes = [models.Index(fields=["minute"], name="api_requestcount_minute")]
+    bucket = models.CharField(max_length=64, unique=True)
+    times = models.JSONField(default=list)
+    last_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:
-        return f"{self.count} requests"
+        return f"{len(self.times)} recent requests"

@@ -5,7 +5,8 @@ from typing import Any
 from django.test import override_settings
 
 from raksa.accounts.models import User
-from raksa.api.models import RequestCount
+from raksa.api import throttling
+from raksa.api.models import RecentRequests
 from raksa.api.tests.client import ApiTestCase
 from raksa.testing import accounts as personas
 
@@ -55,9 +56,21 @@ class ProblemTests(ApiTestCase):
         refused = self.call("GET", "/me", token=token)
         self.assertProblem(refused, 429, "too-many-requests")
         self.assertTrue(1 <= int(refused["Retry-After"]) <= 60)
-        # Counted in the database, so every server process sees the same count; no address stored.
-        self.assertTrue(RequestCount.objects.filter(count__gte=3).exists())
+        # Kept in the database, so every server process sees the same window; no address stored.
+        # The log-in, counted by address in both limits; the two admitted by account (not the refused one).
+        self.assertEqual(sorted(len(row.times) for row in RecentRequests.objects.all()), [1, 1, 2])
         self.assertEqual(self.call("GET", "/policy").status_code, 200)  # another client
+
+    def test_it_never_lets_more_than_the_limit_through_in_any_60_seconds(self) -> None:
+        # Two just before a minute's boundary and none let through just after it (a fixed window would
+        # have let two more through); one more once the first has left the window.
+        start = 60 * 29_000_000
+        self.assertEqual(throttling.admit("b", limit=2, now=start + 59.0), 0.0)
+        self.assertEqual(throttling.admit("b", limit=2, now=start + 59.5), 0.0)
+        self.assertAlmostEqual(throttling.admit("b", limit=2, now=start + 60.1), 58.9, places=3)
+        self.assertAlmostEqual(throttling.admit("b", limit=2, now=start + 118.9), 0.1, places=3)
+        self.assertEqual(throttling.admit("b", limit=2, now=start + 119.1), 0.0)
+        self.assertAlmostEqual(throttling.admit("b", limit=2, now=start + 119.2), 0.3, places=3)
 
     @override_settings(RAKSA_API_ACCOUNT_REQUESTS_PER_MINUTE=1)
     def test_it_limits_account_endpoints_per_address_more_tightly(self) -> None:
