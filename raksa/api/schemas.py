@@ -148,6 +148,30 @@ class ConsentIn(Input):
     email: str | None = Field(None, max_length=254)
 
 
+class RecipientConsentOut(Schema):
+    agency: str
+    recipient: str = Field(description="The recipient's stable key, e.g. disclosures.recipient:12.")
+    recipient_name: str
+    purpose: str
+    label: str
+    description: str
+    categories: list[str] = Field(description="What it would receive (registry category codes).")
+    granted: bool
+
+
+class RecipientConsentPage(Schema):
+    items: list[RecipientConsentOut]
+    next_cursor: str | None
+
+
+class RecipientConsentIn(Input):
+    agency: str = Field(max_length=50)
+    recipient: str = Field(max_length=100, description="`recipient` of GET /me/consents/recipients.")
+    granted: bool
+    age_group: Literal["adult", "minor"] | None = Field(None, description="Needed to grant.")
+    guardian_consents: bool = False
+
+
 # Services ---------------------------------------------------------------------------------------
 class ServiceOut(Schema):
     slug: str

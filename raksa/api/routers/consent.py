@@ -19,13 +19,17 @@ from raksa.api.schemas import (
     PolicyVersionOut,
     PolicyVersionPage,
     ProcessingOut,
+    RecipientConsentIn,
+    RecipientConsentOut,
+    RecipientConsentPage,
 )
-from raksa.consent import access, actions, policies
+from raksa.consent import access, actions, policies, recipients
 from raksa.consent.forms import AgeGroup, ConsentGrantForm
 from raksa.consent.models import Channel, Consent, PolicyVersion
 from raksa.consent.purposes import BY_EMAIL, consent_purposes
 from raksa.consent.purposes import description as describe_purpose
 from raksa.organisations.models import Agency
+from raksa.registry import registry
 from raksa.subjects.models import Subject
 
 router = Router(tags=["policies and consents"])
@@ -163,6 +167,82 @@ def my_consents(request: HttpRequest, page: Query[PageQuery]) -> ConsentPage:
     return ConsentPage(items=rows, next_cursor=cursor)
 
 
+# Consents to one recipient of an agency (raksa.consent.recipients), as on the web's consents page: declared
+# before /me/consents/{purpose}, which would otherwise take /me/consents/recipients for a purpose.
+def _recipient_consents(subject: Subject) -> list[RecipientConsentOut]:
+    language = get_language() or "th"
+    granted = {
+        (c.agency_id, c.purpose, c.recipient)
+        for c in Consent.objects.filter(subject=subject, granted=True).exclude(recipient="")
+    }
+    return [
+        RecipientConsentOut(
+            agency=agency.slug,
+            recipient=recipient.key,
+            recipient_name=recipient.name,
+            purpose=purpose.code,
+            label=purpose.label_en if language == "en" else purpose.label_th,
+            description=describe_purpose(purpose, language),
+            categories=list(recipient.categories),
+            granted=(agency.pk, purpose.code, recipient.key) in granted,
+        )
+        for agency in Agency.objects.all()
+        for recipient in recipients.recipients_for(agency)
+        for purpose in map(registry.purpose, recipient.purposes)
+    ]
+
+
+@router.get(
+    "/me/consents/recipients",
+    response=RecipientConsentPage,
+    auth=PERSON,
+    summary="My consents to a specific recipient",
+    description="Each recipient of an agency a person may consent to disclose to, per purpose (PDPA s19): "
+    "a separate choice from the agency's own consent, counting for that recipient only.",
+)
+def my_recipient_consents(request: HttpRequest, page: Query[PageQuery]) -> RecipientConsentPage:
+    rows, cursor = page_of_list(
+        _recipient_consents(_subject(request)),
+        scope="recipient-consents",
+        key=lambda c: (c.agency, c.recipient, c.purpose),
+        page=page,
+    )
+    return RecipientConsentPage(items=rows, next_cursor=cursor)
+
+
+@router.put(
+    "/me/consents/recipients/{purpose}",
+    response=RecipientConsentOut,
+    auth=PERSON,
+    summary="Grant or withdraw a consent to one recipient",
+    description="`agency` and `recipient` as listed; 404 for a recipient or purpose not offered. Withdrawing "
+    "takes effect at once; a person under 20 grants only with a parent's or guardian's consent (PDPA s20).",
+)
+def set_recipient_consent(request: HttpRequest, purpose: str, payload: RecipientConsentIn) -> RecipientConsentOut:
+    subject = _subject(request)
+    agency = Agency.objects.filter(slug=payload.agency).first()
+    if agency is None:
+        raise problems.invalid({"agency": [_("There is no agency with this name.")]})
+    if recipients.offered(agency, payload.recipient, purpose) is None:
+        raise Problem("not-found")
+    if payload.granted:
+        _grant(request, subject, agency, purpose, payload, recipient=payload.recipient)
+    elif Consent.objects.filter(subject=subject, agency=agency, purpose=purpose, recipient=payload.recipient).exists():
+        actions.withdraw_consent(
+            subject=subject,
+            agency=agency,
+            purpose=purpose,
+            recipient=payload.recipient,
+            channel=Channel.APP,
+            actor=request.user,
+        )
+    return next(
+        c
+        for c in _recipient_consents(subject)
+        if (c.agency, c.recipient, c.purpose) == (agency.slug, payload.recipient, purpose)
+    )
+
+
 @router.put(
     "/me/consents/{purpose}",
     response=ConsentOut,
@@ -187,16 +267,24 @@ def set_consent(request: HttpRequest, purpose: str, payload: ConsentIn) -> Conse
     return next(c for c in _consents(subject) if c.agency == agency.slug and c.purpose == purpose)
 
 
-def _grant(request: HttpRequest, subject: Subject, agency: Agency, purpose: str, payload: ConsentIn) -> None:
+def _grant(
+    request: HttpRequest,
+    subject: Subject,
+    agency: Agency,
+    purpose: str,
+    payload: ConsentIn | RecipientConsentIn,
+    recipient: str = "",
+) -> None:
     """Through the web's own form: the same checks (PDPA s20 for minors, the address for e-mail), the same words."""
-    needs_email = purpose in BY_EMAIL
-    if payload.email and not needs_email:
+    needs_email = purpose in BY_EMAIL and not recipient
+    email = payload.email if isinstance(payload, ConsentIn) else None
+    if email and not needs_email:
         raise problems.invalid({"email": [_("This purpose is not delivered by e-mail.")]})
     form = ConsentGrantForm(
         {
             "age_group": payload.age_group or "",
             "guardian_consents": "on" if payload.guardian_consents else "",
-            "email": payload.email or "",
+            "email": email or "",
         },
         needs_email=needs_email,
     )
@@ -206,6 +294,7 @@ def _grant(request: HttpRequest, subject: Subject, agency: Agency, purpose: str,
         subject=subject,
         agency=agency,
         purpose=purpose,
+        recipient=recipient,
         channel=Channel.APP,
         minor=form.cleaned_data["age_group"] == AgeGroup.MINOR,
         guardian_consents=form.cleaned_data["guardian_consents"],

@@ -11,12 +11,13 @@ from raksa.accounts.models import AppToken
 from raksa.api.tests.client import ApiTestCase
 from raksa.audit.actions import record
 from raksa.audit.models import AuditEntry
-from raksa.consent.actions import grant_consent
+from raksa.consent.actions import grant_consent, has_live_consent
 from raksa.consent.models import Consent, ConsentEvent
 from raksa.content.models import NewsItem
 from raksa.disclosures.actions import disclose
 from raksa.disclosures.models import Recipient, RecipientKind
-from raksa.disclosures.tests.fixtures import court_order, inquiry
+from raksa.disclosures.processing import consent_key
+from raksa.disclosures.tests.fixtures import court_order, inquiry, thai_post
 from raksa.organisations.models import Agency, Controller
 from raksa.rights.actions import extend_due_date, file_request, set_status
 from raksa.rights.export import SCHEMA, SCHEMA_VERSION, assemble
@@ -115,6 +116,58 @@ class ConsentTests(ApiTestCase):
     def test_it_answers_404_for_a_purpose_not_on_consent(self) -> None:
         body = {"agency": "minburi", "granted": True, "age_group": "adult"}
         self.assertProblem(self.call("PUT", "/me/consents/marketing", body, token=self.token), 404, "not-found")
+
+
+class RecipientConsentTests(ApiTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.office = builders.agency()
+        self.health = Recipient.objects.create(
+            agency=self.office,
+            slug="health-centre",
+            name_th="ศูนย์บริการสาธารณสุข",
+            name_en="Public health centre",
+            kind=RecipientKind.AGENCY,
+            purposes=["opinion_surveys", "marketing"],
+            fields=["consent.inquiry.name"],
+        )
+        thai_post(self.office)  # a processor: never a consent choice
+        builders.publish_policy(self.office)
+        self.key = consent_key(self.health)
+        self.user = personas.citizen("malee")
+        self.token = self.token_for(self.user)
+
+    def test_it_grants_and_withdraws_a_consent_to_one_recipient_d1(self) -> None:
+        listed = self.call("GET", "/me/consents/recipients", token=self.token).json()["items"]
+        self.assertEqual(
+            [(c["recipient"], c["recipient_name"], c["purpose"], c["granted"]) for c in listed],
+            [(self.key, "Public health centre", "opinion_surveys", False)],
+        )
+        body = {"agency": self.office.slug, "recipient": self.key, "granted": True, "age_group": "adult"}
+        granted = self.call("PUT", "/me/consents/recipients/opinion_surveys", body, token=self.token)
+        self.assertTrue(granted.json()["granted"], granted.content)
+        consent = {"subject": self.user.subject, "agency": self.office, "purpose": "opinion_surveys"}
+        self.assertTrue(has_live_consent(**consent, recipient=self.key))
+        self.assertFalse(has_live_consent(**consent), "the agency's own consent is a separate choice")
+        withdrawn = self.call(
+            "PUT", "/me/consents/recipients/opinion_surveys", {**body, "granted": False}, token=self.token
+        )
+        self.assertFalse(withdrawn.json()["granted"])
+        self.assertFalse(has_live_consent(**consent, recipient=self.key))
+        self.assertEqual(
+            list(ConsentEvent.objects.values_list("action", "channel")), [("granted", "app"), ("withdrawn", "app")]
+        )
+
+    def test_it_refuses_what_is_not_offered_and_a_minor_alone(self) -> None:
+        body = {"agency": self.office.slug, "recipient": self.key, "granted": True, "age_group": "adult"}
+        for purpose, changes in (("marketing", {}), ("opinion_surveys", {"recipient": "disclosures.recipient:999"})):
+            refused = self.call("PUT", f"/me/consents/recipients/{purpose}", {**body, **changes}, token=self.token)
+            self.assertProblem(refused, 404, "not-found")
+        minor = self.call(
+            "PUT", "/me/consents/recipients/opinion_surveys", {**body, "age_group": "minor"}, token=self.token
+        )
+        self.assertIn("guardian_consents", self.field_errors(self.assertProblem(minor, 422, "invalid-input")))
+        self.assertFalse(Consent.objects.exists())
 
 
 class ServiceTests(ApiTestCase):
