@@ -21,6 +21,7 @@ from raksa.accounts.models import (
     AccountToken,
     AppToken,
     PasswordHistory,
+    PendingEmail,
     RecoveryCode,
     Session,
     TokenPurpose,
@@ -35,6 +36,7 @@ from raksa.consent.models import Channel, PolicyVersion
 from raksa.organisations.models import Agency, StaffMembership
 from raksa.subjects.models import Subject
 from raksa.vault.actions import ValueTakenError
+from raksa.vault.openers import Opener
 from raksa.vault.routers import KEYSTORE
 
 BACKEND = "raksa.accounts.backends.AccountBackend"
@@ -169,33 +171,48 @@ def confirm_email(*, token: AccountToken) -> bool:
 
 
 def change_email(*, user: User, email: str, origin: str, language: str) -> None:
-    """Rectify the account's address; it counts as unconfirmed until the link mailed to it is followed.
+    """Rectify the account's address: the new one is held, sealed, and replaces the old only once the
+    link mailed to it is followed (confirm_email_change), which also proves it.
 
-    An address that another account has is not taken, and its owner gets a notice instead: the
-    person sees the same answer either way, as at sign-up.
+    An address that another account has is not held, and its owner gets a notice instead. Either way
+    nothing changes on the account until a link is followed, so the person sees the same answer and
+    the same account: nothing tells them whether the address is someone else's (as at sign-up).
     """
+    with transaction.atomic(), transaction.atomic(using=KEYSTORE):
+        owner = addresses.find_user(email)
+        if owner is not None and owner.pk != user.pk:
+            record(action="accounts.email_change_existing", subject_id=owner.subject_id, outcome="denied")
+            send_account_mail.enqueue(user_id=str(owner.pk), kind="signup_notice", origin=origin, language=language)
+            return
+        if owner is not None:
+            return  # already this account's address: nothing to change
+        addresses.hold_pending(user, email)
+        _event("accounts.email_change_requested", user, actor=user)
+        send_account_mail.enqueue(
+            user_id=str(user.pk), kind=TokenPurpose.CHANGE_EMAIL, origin=origin, language=language
+        )
+
+
+def confirm_email_change(*, token: AccountToken) -> bool:
+    """The link mailed to the new address was followed: it replaces the old one, confirmed. False if the
+    link was used already, nothing is held, or another account took the address meanwhile."""
     try:
-        _change_email(user=user, email=email, origin=origin, language=language)
+        with transaction.atomic(), transaction.atomic(using=KEYSTORE):
+            if not tokens.consume(token):
+                return False
+            user = token.user
+            pending = PendingEmail.objects.filter(user=user).first()
+            email = Opener.for_subject(user.subject_id).open(pending.email) if pending and user.subject_id else None
+            if pending is None or not isinstance(email, str) or addresses.find_user(email) not in (None, user):
+                return False
+            addresses.replace(user, email)
+            pending.delete()
+            user.email_confirmed_at = timezone.now()
+            user.save(update_fields=["email_confirmed_at"])
+            _event("accounts.email_changed", user, actor=user)
     except ValueTakenError:
-        # Taken by another account meanwhile (the key store's unique index refused): nothing was
-        # changed; now that the other is committed, the look-up finds its owner and answers as usual.
-        _change_email(user=user, email=email, origin=origin, language=language)
-
-
-@transaction.atomic
-@transaction.atomic(using=KEYSTORE)
-def _change_email(*, user: User, email: str, origin: str, language: str) -> None:
-    owner = addresses.find_user(email)
-    if owner is not None and owner.pk != user.pk:
-        record(action="accounts.email_change_existing", subject_id=owner.subject_id, outcome="denied")
-        send_account_mail.enqueue(user_id=str(owner.pk), kind="signup_notice", origin=origin, language=language)
-        return
-    if owner is None:
-        addresses.replace(user, email)
-        user.email_confirmed_at = None
-        user.save(update_fields=["email_confirmed_at"])
-    _event("accounts.email_changed", user, actor=user)
-    send_account_mail.enqueue(user_id=str(user.pk), kind=TokenPurpose.CONFIRM_EMAIL, origin=origin, language=language)
+        return False  # taken by another account at the same moment (the key store's unique index)
+    return True
 
 
 @transaction.atomic

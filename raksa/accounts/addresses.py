@@ -4,7 +4,7 @@ Accounts are the platform's, so each address is sealed under the platform operat
 subject. Addresses are unique per account: `find_user` answers at most one account.
 """
 
-from raksa.accounts.models import AccountEmail, User
+from raksa.accounts.models import AccountEmail, PendingEmail, User
 from raksa.organisations.models import Controller
 from raksa.vault.actions import save_sealed
 from raksa.vault.indexes import find
@@ -54,3 +54,19 @@ def open_for_owner(user: User) -> str | None:
     if user.subject_id is None:
         return None
     return _open(user, Opener.for_subject(user.subject_id))
+
+
+def hold_pending(user: User, email: str) -> None:
+    """Seal a new address until its link is followed, in place of any earlier one (inside the action's transaction)."""
+    if user.subject_id is None:
+        raise ValueError("an account's address is sealed under its subject: give the account one first")
+    PendingEmail.objects.filter(user=user).delete()
+    controller = Controller.objects.get(is_platform_operator=True)
+    save_sealed(PendingEmail(user=user, subject_id=user.subject_id, controller=controller, email=email))
+
+
+def pending_for_mailer(user: User) -> str | None:
+    """The new address waiting for confirmation, to write the link to; None if there is none."""
+    row = PendingEmail.objects.filter(user=user).first()
+    value = Opener.for_system("mailer").open(row.email) if row is not None else None
+    return value if isinstance(value, str) else None

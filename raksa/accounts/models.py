@@ -121,6 +121,7 @@ class TokenPurpose(models.TextChoices):
     CONFIRM_EMAIL = "confirm_email", _("confirm e-mail")
     RESET_PASSWORD = "reset_password", _("reset password")
     INVITATION = "invitation", _("staff invitation")
+    CHANGE_EMAIL = "change_email", _("change e-mail")
 
 
 class AccountToken(models.Model):
@@ -203,3 +204,21 @@ class AccountEmail(VaultModel):
 
     def __str__(self) -> str:
         return f"e-mail address of {self.user_id}"
+
+
+class PendingEmail(VaultModel):
+    """A new address the account holder asked for, sealed until they follow the link mailed to it; only
+    then does it replace the account's address. Until then nothing shows whether another account has it."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="pending_email")
+    email = EncryptedField(_("new e-mail address"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    vault_store = "accounts.pending_email"
+
+    class Meta:
+        verbose_name = _("e-mail address waiting for confirmation")
+        verbose_name_plural = _("e-mail addresses waiting for confirmation")
+
+    def __str__(self) -> str:
+        return f"new e-mail address of {self.user_id}"

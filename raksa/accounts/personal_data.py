@@ -11,6 +11,15 @@ declare(
     plaintext="log-in finds the account by the user ID the person types, and it must be unique",
 )
 not_personal("accounts.User", "email_confirmed_at", reason="when the address was confirmed; it holds no address")
+declare(
+    "accounts.AppToken",
+    "platform",
+    category=BROWSER,
+    purposes=[ACCOUNT_OPERATION],
+    legal_basis=PUBLIC_TASK,
+    plaintext="the system the application runs on (Android, iOS), shown on the person's own sessions page so "
+    "they can tell their log-ins apart; the raw user agent is never stored, and the row goes with the log-in",
+)
 for _field in ("browser", "platform"):
     declare(
         "accounts.Session",
@@ -40,4 +49,11 @@ declare(
     legal_basis=PUBLIC_TASK,
     indexed=True,
     unique=True,  # one account per address: two sign-ups at once cannot both take it
+)
+declare(
+    "accounts.PendingEmail",
+    "email",
+    category=EMAIL,
+    purposes=[ACCOUNT_OPERATION],
+    legal_basis=PUBLIC_TASK,
 )

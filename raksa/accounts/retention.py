@@ -25,6 +25,7 @@ from raksa.accounts.models import (
     AppToken,
     LoginThrottle,
     PasswordHistory,
+    PendingEmail,
     RecoveryCode,
     Session,
     TokenPurpose,
@@ -69,6 +70,21 @@ register(
         period=_links_period,
         due=lambda now: AccountToken.objects.filter(Q(expires_at__lte=now) | Q(used_at__isnull=False)),
         subject="user__subject_id",
+        time="created_at",
+    )
+)
+
+
+# A new address waiting for its link: of no use once the link can no longer be followed.
+register(
+    Rule(
+        code="accounts.pendingemail",
+        model="accounts.PendingEmail",
+        label_th="อีเมลใหม่ที่รอการยืนยัน",
+        label_en="new e-mail addresses waiting for confirmation",
+        period=lambda: _period(lifetime(TokenPurpose.CHANGE_EMAIL), _LINK_STARTS, "RAKSA_CONFIRM_LINK_HOURS"),
+        due=lambda now: PendingEmail.objects.filter(created_at__lte=now - lifetime(TokenPurpose.CHANGE_EMAIL)),
+        subject="subject_id",
         time="created_at",
     )
 )
@@ -141,7 +157,7 @@ def _close(rows: QuerySet, now: datetime.datetime) -> int:
     emails = list(AccountEmail.objects.filter(user_id__in=users).values_list("pk", flat=True))
     drop_indexes(model=AccountEmail, object_ids=emails)
     AccountEmail.objects.filter(pk__in=emails).delete()
-    for model in (Session, AccountToken, AppToken, PasswordHistory, RecoveryCode, TOTPDevice):
+    for model in (Session, AccountToken, AppToken, PasswordHistory, PendingEmail, RecoveryCode, TOTPDevice):
         model._default_manager.filter(user_id__in=users).delete()
     return rows.update(
         username=Concat(Value("closed-"), Cast("pk", CharField())),

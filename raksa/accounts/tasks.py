@@ -20,6 +20,7 @@ LINKS = {
     TokenPurpose.CONFIRM_EMAIL: "accounts:confirm_email",
     TokenPurpose.RESET_PASSWORD: "accounts:reset_link",
     TokenPurpose.INVITATION: "accounts:reset_link",
+    TokenPurpose.CHANGE_EMAIL: "accounts:confirm_email_change",
     "signup_notice": None,
 }
 
@@ -34,7 +35,11 @@ def send_account_mail(*, user_id: str, kind: str, origin: str, language: str) ->
             raw = tokens.issue(user=user, purpose=kind)
             with translation.override(language):
                 link = origin.rstrip("/") + reverse(view, kwargs={"token": raw})
-        recipient = addresses.open_for_mailer(user)
+        # A change of address is confirmed from the new address, the only one the link goes to.
+        if kind == TokenPurpose.CHANGE_EMAIL:
+            recipient = addresses.pending_for_mailer(user)
+        else:
+            recipient = addresses.open_for_mailer(user)
     if recipient is None:
         return  # the address was erased: there is nobody to write to
     with translation.override(language):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("signup/done/", views.signup_done, name="signup_done"),
     # Links sent by e-mail carry a token: the access log redacts these routes (see SECRET_ROUTES).
     path("confirm/<str:token>/", views.confirm_email, name="confirm_email"),
+    path("confirm-new-address/<str:token>/", views.confirm_email_change, name="confirm_email_change"),
     path("confirm-again/", views.resend_confirmation, name="resend_confirmation"),
     path("login/", views.login, name="login"),
     path("login/second-factor/", views.login_second_factor, name="login_second_factor"),
@@ -34,4 +35,4 @@ urlpatterns = [
 ]
 
 # Routes whose address holds a secret: whoever logs requests must drop their path arguments.
-SECRET_ROUTES = ("accounts:confirm_email", "accounts:reset_link")
+SECRET_ROUTES = ("accounts:confirm_email", "accounts:confirm_email_change", "accounts:reset_link")

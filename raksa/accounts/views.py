@@ -1,5 +1,6 @@
 import base64
 import io
+from collections.abc import Callable
 from datetime import datetime
 
 import qrcode
@@ -119,18 +120,29 @@ def signup_done(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup_done.html")
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
-def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+def _confirm_address(request: HttpRequest, token: str, purpose: str, confirm: Callable[..., bool]) -> HttpResponse:
     # Opening the link only shows a button: a mail scanner that follows links confirms nothing.
-    found = tokens.valid(token, purpose=TokenPurpose.CONFIRM_EMAIL)
+    found = tokens.valid(token, purpose=purpose)
     if found is None:
         return render(request, "accounts/link_invalid.html", status=400)
     if request.method == "POST":
-        if not actions.confirm_email(token=found):
+        if not confirm(token=found):
             return render(request, "accounts/link_invalid.html", status=400)
         return render(request, "accounts/email_confirmed.html")
     return render(request, "accounts/confirm_email.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    return _confirm_address(request, token, TokenPurpose.CONFIRM_EMAIL, actions.confirm_email)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm_email_change(request: HttpRequest, token: str) -> HttpResponse:
+    """The link mailed to a new address: following it makes it the account's address."""
+    return _confirm_address(request, token, TokenPurpose.CHANGE_EMAIL, actions.confirm_email_change)
 
 
 @require_POST

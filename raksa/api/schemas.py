@@ -72,7 +72,9 @@ class MeOut(Schema):
 
 
 class MePatch(Input):
-    email: str | None = Field(None, max_length=254, description="A new address; it must be confirmed again.")
+    email: str | None = Field(
+        None, max_length=254, description="A new address: it replaces the current one once its mailed link is followed."
+    )
 
 
 # Policies ---------------------------------------------------------------------------------------

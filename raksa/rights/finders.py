@@ -103,6 +103,10 @@ def _accounts_sessions(subject_id: uuid.UUID) -> QuerySet:
     return apps.get_model("accounts.Session")._default_manager.filter(user__subject_id=subject_id)
 
 
+def _accounts_app_tokens(subject_id: uuid.UUID) -> QuerySet:
+    return apps.get_model("accounts.AppToken")._default_manager.filter(user__subject_id=subject_id)
+
+
 def _delete(rows: QuerySet) -> int:
     deleted, _by_model = rows.delete()
     return deleted
@@ -110,6 +114,7 @@ def _delete(rows: QuerySet) -> int:
 
 register_finder("accounts.User", _accounts_user, eraser=_erase_accounts_user)
 register_finder("accounts.Session", _accounts_sessions, eraser=_delete)
+register_finder("accounts.AppToken", _accounts_app_tokens, eraser=_delete)
 register_unlinked(
     "accesslog.ReverseName",
     reason="the reverse-DNS name of an address on one day, linked to no person; it goes with the day's key",

@@ -246,8 +246,10 @@ def me(request: HttpRequest) -> MeOut:
     response=MeOut,
     auth=PERSON,
     summary="Correct my account (rectification)",
-    description="The e-mail address can be corrected; it counts as unconfirmed until the link mailed to it "
-    "is followed. The user ID cannot change, as on the website.",
+    description="The e-mail address can be corrected: a link is mailed to the new address, and the account "
+    "keeps its current address until the link is followed (the new one is then confirmed). The answer is "
+    "the account as it stands, the same whether or not another account has that address. The user ID "
+    "cannot change, as on the website.",
 )
 def correct_me(request: HttpRequest, payload: MePatch) -> MeOut:
     user = account(request)
@@ -257,5 +259,4 @@ def correct_me(request: HttpRequest, payload: MePatch) -> MeOut:
         except forms.ValidationError as error:
             raise problems.invalid({"email": error.messages}) from None
         actions.change_email(user=user, email=email, origin=_origin(request), language=_language())
-        user.refresh_from_db()
     return _me(user)

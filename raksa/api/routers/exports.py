@@ -87,7 +87,7 @@ _FILE_TYPES = {str(fmt): {"schema": {"type": "string", "format": "binary"}} for 
     description="The file (JSON, HTML or PDF). The link works once and until `expires_at`; after that, 410.",
     openapi_extra={
         "responses": {
-            "200": {"description": "The file.", "content": _FILE_TYPES},
+            200: {"description": "The file.", "content": _FILE_TYPES},
             "410": {
                 "description": "The link was used or has expired: ask for a new download.",
                 "content": {problems.CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},

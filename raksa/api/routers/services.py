@@ -201,7 +201,7 @@ def my_registration(request: HttpRequest, registration_id: uuid.UUID) -> Registr
     description="The same iCalendar file as the website's: only for an activity where the registration holds "
     "a seat (404 otherwise, and for anyone else's registration).",
     openapi_extra={
-        "responses": {"200": {"description": "iCalendar (RFC 5545)", "content": {ICS: {"schema": {"type": "string"}}}}}
+        "responses": {200: {"description": "iCalendar (RFC 5545)", "content": {ICS: {"schema": {"type": "string"}}}}}
     },
 )
 def registration_ics(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:

@@ -129,6 +129,6 @@ class DataTests(ApiTestCase):
         self.assertEqual(corrected.status_code, 200, corrected.content)
         self.assertIn("0899999999", [item["value"] for item in corrected.json()["items"]])
         registration.refresh_from_db()
-        self.assertEqual(Opener.for_subject(self.user.subject_id).open(registration.phone), "0899999999")
+        self.assertEqual(Opener.for_subject(registration.subject_id).open(registration.phone), "0899999999")
         (entry,) = AuditEntry.objects.filter(action="rights.rectify")
         self.assertEqual(entry.field_names, ["phone"])

@@ -1,5 +1,6 @@
 """Every kind of bad input and refusal answers an RFC 9457 problem document, in Thai or English."""
 
+import json
 from typing import Any
 
 from django.test import override_settings
@@ -7,7 +8,7 @@ from django.test import override_settings
 from raksa.accounts.models import User
 from raksa.api import throttling
 from raksa.api.models import RecentRequests
-from raksa.api.tests.client import ApiTestCase
+from raksa.api.tests.client import API, ApiTestCase
 from raksa.testing import accounts as personas
 
 
@@ -78,3 +79,15 @@ class ProblemTests(ApiTestCase):
         refused = self.call("POST", "/auth/login", {"username": "malee", "password": "x"})
         self.assertProblem(refused, 429, "too-many-requests")
         self.assertIn("Retry-After", refused)
+
+
+class DocumentTests(ApiTestCase):
+    def test_it_serves_an_openapi_document_with_each_key_once(self) -> None:
+        # A key given twice (200 and "200") breaks the documentation page's parser, not json.loads.
+        def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            keys = [key for key, _value in pairs]
+            self.assertEqual(len(keys), len(set(keys)), keys)
+            return dict(pairs)
+
+        document = self.api.get(f"{API}/openapi.json").content
+        self.assertEqual(json.loads(document, object_pairs_hook=unique)["openapi"], "3.1.0")

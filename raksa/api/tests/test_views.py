@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.test import override_settings
 from django.utils import timezone
@@ -43,12 +44,30 @@ class AccountTests(ApiTestCase):
         self.assertEqual((me["username"], me["email"], me["email_confirmed"]), ("malee", EMAIL, False))
 
     @override_settings(TASKS=personas.IMMEDIATE_TASKS)
-    def test_it_corrects_my_address_and_asks_to_confirm_it(self) -> None:
+    def test_it_changes_my_address_once_the_link_mailed_to_it_is_followed(self) -> None:
         running().clear()
         me = self.call("PATCH", "/me", {"email": "new.malee@example.org"}, token=self.token).json()
-        self.assertEqual((me["email"], me["email_confirmed"]), ("new.malee@example.org", False))
-        self.assertEqual(len(running().received(to="new.malee@example.org")), 1)
+        self.assertEqual(me["email"], EMAIL)  # not yet: only the link proves the new address
+        [message] = running().received()
+        self.assertEqual(message["To"], "new.malee@example.org")
+        self.assertEqual(self.client.post(links(message)[0]).status_code, 200)
+        me = self.call("GET", "/me", token=self.token).json()
+        self.assertEqual((me["email"], me["email_confirmed"]), ("new.malee@example.org", True))
         self.assertIn("accounts.email_changed", AuditEntry.objects.values_list("action", flat=True))
+        self.assertEqual(self.client.post(links(message)[0]).status_code, 400)  # once
+
+    @override_settings(TASKS=personas.IMMEDIATE_TASKS)
+    def test_it_answers_alike_for_an_address_another_account_has(self) -> None:
+        other = personas.citizen("somchai")
+        store(other, "somchai@example.org")
+        running().clear()
+        taken = self.call("PATCH", "/me", {"email": "somchai@example.org"}, token=self.token)
+        free = self.call("PATCH", "/me", {"email": "free@example.org"}, token=self.token)
+        self.assertEqual((taken.status_code, taken.json()), (free.status_code, free.json()))
+        self.assertEqual(self.call("GET", "/me", token=self.token).json()["email"], EMAIL)
+        # The owner of the taken address is told; nothing is sent for it to the person asking.
+        self.assertEqual(len(running().received(to="somchai@example.org")), 1)
+        self.assertEqual(len(running().received(to="free@example.org")), 1)
 
     def test_it_refuses_a_wrong_address_and_the_user_id(self) -> None:
         wrong = self.call("PATCH", "/me", {"email": "no"}, token=self.token)
@@ -118,19 +137,24 @@ class ConsentTests(ApiTestCase):
         self.assertProblem(self.call("PUT", "/me/consents/marketing", body, token=self.token), 404, "not-found")
 
 
+def health_centre(office: Agency, *, purposes: list[str]) -> Recipient:
+    """A recipient people may consent to disclose to (not a processor)."""
+    return Recipient.objects.create(
+        agency=office,
+        slug="health-centre",
+        name_th="ศูนย์บริการสาธารณสุข",
+        name_en="Public health centre",
+        kind=RecipientKind.AGENCY,
+        purposes=purposes,
+        fields=["consent.inquiry.name"],
+    )
+
+
 class RecipientConsentTests(ApiTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.office = builders.agency()
-        self.health = Recipient.objects.create(
-            agency=self.office,
-            slug="health-centre",
-            name_th="ศูนย์บริการสาธารณสุข",
-            name_en="Public health centre",
-            kind=RecipientKind.AGENCY,
-            purposes=["opinion_surveys", "marketing"],
-            fields=["consent.inquiry.name"],
-        )
+        self.health = health_centre(self.office, purposes=["opinion_surveys", "marketing"])
         thai_post(self.office)  # a processor: never a consent choice
         builders.publish_policy(self.office)
         self.key = consent_key(self.health)
@@ -146,7 +170,7 @@ class RecipientConsentTests(ApiTestCase):
         body = {"agency": self.office.slug, "recipient": self.key, "granted": True, "age_group": "adult"}
         granted = self.call("PUT", "/me/consents/recipients/opinion_surveys", body, token=self.token)
         self.assertTrue(granted.json()["granted"], granted.content)
-        consent = {"subject": self.user.subject, "agency": self.office, "purpose": "opinion_surveys"}
+        consent: dict[str, Any] = {"subject": self.user.subject, "agency": self.office, "purpose": "opinion_surveys"}
         self.assertTrue(has_live_consent(**consent, recipient=self.key))
         self.assertFalse(has_live_consent(**consent), "the agency's own consent is a separate choice")
         withdrawn = self.call(
@@ -423,6 +447,8 @@ class CitizenJourneyTests(ApiTestCase):
     def test_it_serves_every_citizen_action_to_the_app_c4(self) -> None:
         office = builders.agency()
         builders.certificate(office, fields=("name", "email"))
+        health_centre(office, purposes=["opinion_surveys"])
+        builders.publish_policy(office)
         running().clear()
         # See the policy, create an account accepting it, confirm the address, log in.
         version = self.call("GET", "/policy").json()["version"]
@@ -444,6 +470,25 @@ class CitizenJourneyTests(ApiTestCase):
         self.assertEqual(
             self.call("POST", "/services/certificate/registrations", registration, token=token).status_code, 201
         )
+        # Consent to one recipient of the agency, as a separate choice.
+        recipients = self.call("GET", "/me/consents/recipients", token=token).json()["items"]
+        chosen = {"agency": office.slug, "recipient": recipients[0]["recipient"], "granted": True, "age_group": "adult"}
+        put = self.call("PUT", f"/me/consents/recipients/{recipients[0]['purpose']}", chosen, token=token)
+        self.assertTrue(put.json()["granted"])
+        # Register for an activity: a seat, and its calendar file.
+        workshop = builders.activity(office)
+        seat = {"notice": self.call("GET", f"/services/{workshop.slug}").json()["notice_version"]}
+        seat |= {"submission_key": str(uuid.uuid4()), "values": {"name": "มาลี ใจดี", "email": EMAIL}}
+        mine = self.call("POST", f"/services/{workshop.slug}/registrations", seat, token=token).json()
+        self.assertIsNone(mine["waiting_position"])
+        ics = self.call("GET", f"/me/registrations/{mine['id']}/activity.ics", token=token)
+        self.assertIn("BEGIN:VEVENT", ics.content.decode())
+        # Change my address: it changes once the link mailed to the new one is followed.
+        running().clear()
+        self.call("PATCH", "/me", {"email": "malee.new@example.org"}, token=token)
+        [change] = running().received()
+        self.client.post(links(change)[0])
+        self.assertEqual(self.call("GET", "/me", token=token).json()["email"], "malee.new@example.org")
         # See and export everything held about me, and file a request.
         data = self.call("GET", "/me/data", token=token).json()
         stores = {store_["store"] for store_ in data["stores"] if store_["rows"]}

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 
 from raksa.accounts import addresses
 from raksa.accounts import tokens as account_tokens
-from raksa.accounts.models import AccountEmail, AccountToken, Session, TokenPurpose, User
+from raksa.accounts.models import AccountEmail, AccountToken, AppToken, Session, TokenPurpose, User
 from raksa.audit.models import AuditEntry
 from raksa.consent import actions as consent
 from raksa.consent.models import Consent, ConsentEvent, Inquiry
@@ -198,11 +198,20 @@ class AccountRetentionTests(EngineTestCase):
         session = Session.objects.get(user=user)
         self.assert_leaves_the_day_after("accounts.session", session.expire_date, datetime.timedelta(0))
 
+    @override_settings(RAKSA_APP_TOKEN_HOURS=24, RAKSA_APP_TOKEN_IDLE_HOURS=48)
     def test_it_deletes_the_applications_log_ins_the_day_after_they_expire(self) -> None:
         from raksa.accounts import apptokens
 
         _raw, expires_at = apptokens.issue(user=personas.citizen())
         self.assert_leaves_the_day_after("accounts.apptoken", expires_at, datetime.timedelta(0))
+
+    @override_settings(RAKSA_APP_TOKEN_HOURS=720, RAKSA_APP_TOKEN_IDLE_HOURS=168)
+    def test_it_deletes_the_applications_log_ins_left_unused_for_the_idle_timeout(self) -> None:
+        from raksa.accounts import apptokens
+
+        apptokens.issue(user=personas.citizen())
+        last_used = AppToken.objects.get().last_used_at
+        self.assert_leaves_the_day_after("accounts.apptoken", last_used, datetime.timedelta(hours=168))
 
     @override_settings(RAKSA_UNCONFIRMED_ACCOUNT_DAYS=30)
     def test_it_closes_accounts_never_confirmed(self) -> None:

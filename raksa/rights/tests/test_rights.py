@@ -15,6 +15,7 @@ from django.utils import timezone
 from raksa.accesslog.models import AccessRecord
 from raksa.accesslog.redaction import redact_path
 from raksa.accesslog.tests.helpers import SpoolDirectory, record, spool_and_ingest
+from raksa.accounts.actions import change_email, log_in_app
 from raksa.accounts.addresses import store as store_email
 from raksa.accounts.models import Session, User
 from raksa.audit.models import AuditEntry
@@ -239,6 +240,8 @@ def _person_everywhere() -> Everywhere:
     notices.keep_address(request=erasure, address="canary.account+5e1d@example.org")
     export = exports.request_export(subject=subject, format="json", language="th", actor=user)
     exports.produce(export=export)
+    log_in_app(user=user, platform="Android")
+    change_email(user=user, email="canary.new+5e1d@example.org", origin="http://testserver", language="th")
     return Everywhere(
         user=user,
         canaries=[
@@ -254,6 +257,7 @@ def _person_everywhere() -> Everywhere:
             "canary-registration-address",
             "3100600445635",
             "canary-case-note",
+            "canary.new+5e1d@example.org",
         ],
     )
 
