@@ -84,6 +84,7 @@ _FILE_TYPES = {str(fmt): {"schema": {"type": "string", "format": "binary"}} for 
     response={200: None},
     auth=PERSON,
     summary="Download it, once",
+    url_name="export_download",  # a secret route: the access log cuts its token (raksa.api.urls)
     description="The file (JSON, HTML or PDF). The link works once and until `expires_at`; after that, 410.",
     openapi_extra={
         "responses": {

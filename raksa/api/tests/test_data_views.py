@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.test import override_settings
 from django.utils import timezone
 
+from raksa.accesslog.redaction import redact_path
 from raksa.accounts.addresses import store
 from raksa.accounts.models import AppToken
 from raksa.api.tests.client import ApiTestCase
@@ -45,6 +46,8 @@ class DataTests(ApiTestCase):
         data = json.loads(downloaded.content)
         self.assertEqual(data["schema"], "raksa.rights.export")
         self.assertProblem(self.call("GET", path, token=self.token), 410, "gone")  # single use
+        token = path.rsplit("/", 1)[1]
+        self.assertNotIn(token, redact_path(f"/api/v1{path}"))  # the access log never keeps the token
         listed = self.call("GET", "/me/exports", token=self.token).json()["items"]
         self.assertEqual([(e["id"], e["status"]) for e in listed], [(export_id, "downloaded")])
         done = set(AuditEntry.objects.filter(object_id=export_id).values_list("action", flat=True))
