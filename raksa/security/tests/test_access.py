@@ -51,6 +51,7 @@ PUBLIC = frozenset(
         "accounts:signup",
         "accounts:signup_done",
         "accounts:confirm_email",
+        "accounts:confirm_email_change",
         "accounts:resend_confirmation",
         "accounts:login",
         "accounts:login_second_factor",
