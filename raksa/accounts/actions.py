@@ -187,6 +187,8 @@ def change_email(*, user: User, email: str, origin: str, language: str) -> None:
         if owner is not None:
             return  # already this account's address: nothing to change
         addresses.hold_pending(user, email)
+        # A link mailed for an earlier address would otherwise confirm this one, which it never reached.
+        tokens.cancel(user=user, purpose=TokenPurpose.CHANGE_EMAIL)
         _event("accounts.email_change_requested", user, actor=user)
         send_account_mail.enqueue(
             user_id=str(user.pk), kind=TokenPurpose.CHANGE_EMAIL, origin=origin, language=language

@@ -22,10 +22,15 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def cancel(*, user: User, purpose: str) -> None:
+    """Earlier unused tokens of this purpose stop working."""
+    AccountToken.objects.filter(user=user, purpose=purpose, used_at=None).update(used_at=timezone.now())
+
+
 def issue(*, user: User, purpose: str) -> str:
     """A new token for the link. Earlier unused tokens for the same purpose stop working."""
+    cancel(user=user, purpose=purpose)
     now = timezone.now()
-    AccountToken.objects.filter(user=user, purpose=purpose, used_at=None).update(used_at=now)
     raw = secrets.token_urlsafe(32)
     AccountToken.objects.create(user=user, purpose=purpose, digest=_digest(raw), expires_at=now + lifetime(purpose))
     return raw

@@ -84,4 +84,5 @@ def _pattern(details: frozenset[str]) -> re.Pattern[str]:
     if not details:
         return re.compile(r"(?!)")
     alternatives = "|".join(re.escape(value) for value in sorted(details, key=len, reverse=True))
-    return re.compile(rf"(?<![\w.-])(?:{alternatives})(?![\w-])")
+    # A dotted name that merely starts with the value (a user "raksa", a logger "raksa.audit") is not it.
+    return re.compile(rf"(?<![\w.-])(?:{alternatives})(?![\w-]|\.\w)")

@@ -473,7 +473,8 @@ def limit_processing(*, request: RightsRequest, purposes: list[str], actor: User
 
 def lift_restriction(*, request: RightsRequest, actor: User) -> None:
     """Ends what this case put in force (the reason for the restriction is gone, or the person withdrew their
-    objection); the person is told before processing resumes."""
+    objection). The person is mailed once the lift commits, not before: processing has resumed when the
+    message goes (a failed message stays on the case to be sent again)."""
     with transaction.atomic():
         if not lift_limits(subject=request.subject, reference=request.id, actor=actor):
             raise CaseStepError("nothing this case put in force is in force")

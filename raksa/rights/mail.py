@@ -19,7 +19,8 @@ from raksa.rights.models import RightsRequest, Status
 
 RECEIVED: Final = "received"
 EXTENDED: Final = "extended"
-# A restriction (or an upheld objection) ends: the person is told before processing resumes.
+# A restriction (or an upheld objection) ends: the person is told as processing resumes (mailed on commit;
+# a message that fails stays on the case to be sent again).
 LIFTED: Final = "lifted"
 # Sent by erasure itself, to the address read before it was erased.
 ERASED: Final = "erased"

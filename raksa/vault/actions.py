@@ -290,7 +290,8 @@ def rotate_index_key(*, batch_size: int = 500) -> IndexRotation:
                         continue
                     row.digest = indexes.digest(row.kind, text)
                     row.key_id = current
-            live = [row for row in batch if row.pk not in set(stale)]
+            dropping = set(stale)
+            live = [row for row in batch if row.pk not in dropping]
             BlindIndex.objects.using(KEYSTORE).bulk_update(live, ["digest", "key_id"])
             BlindIndex.objects.using(KEYSTORE).filter(pk__in=stale).delete()
             recomputed += len(live)

@@ -18,7 +18,7 @@ from raksa.consent.actions import grant_consent
 from raksa.consent.models import Channel, Consent, ConsentEvent
 from raksa.organisations.models import Agency, StaffRole
 from raksa.retention.actions import run_retention
-from raksa.rights import actions
+from raksa.rights import actions, notices
 from raksa.rights.models import ErasureNotice, IdentityMethod, RequestType, RightsRequest, Status
 from raksa.services.tests import builders
 from raksa.services.tests.builders import subject_of
@@ -280,6 +280,21 @@ class ClosingTests(TestCase):
         self.assertEqual((case.unsent_mail, case.last_error), ("", ""))
         self.assertFalse(ErasureNotice.objects.exists())
         self.assertIsNotNone(self.notice_keys(case)[0])
+
+    def test_it_keeps_another_erasures_address_when_one_message_went_r3(self) -> None:
+        subject = subject_of(_person())
+        first, second = (
+            actions.file_request(
+                subject=subject, type=RequestType.ERASURE, identity_method=IdentityMethod.REAUTHENTICATION
+            )
+            for _number in range(2)
+        )
+        notices.keep_address(request=first, address=EMAIL)
+        notices.keep_address(request=second, address=EMAIL)
+        notices.forget(request=first)
+        self.assertEqual(notices.address(second), EMAIL)
+        notices.forget(request=second)
+        self.assertIsNotNone(self.notice_keys(second)[0])
 
     def test_it_destroys_an_address_whose_message_never_went_after_its_period(self) -> None:
         case = self.closed_with_smtp_refusing()

@@ -56,6 +56,13 @@ class LogLineTests(SimpleTestCase):
         self.assertEqual(len(stream.getvalue().splitlines()), 1)
         self.assertIn("Traceback", stream.getvalue())
 
+    def test_it_withholds_a_database_user_but_not_names_that_start_with_it_s1(self) -> None:
+        settings.DATABASES["canary"] = {"USER": "raksa"}  # as production's account might be called
+        self.addCleanup(settings.DATABASES.pop, "canary")
+        log, stream = self.site_handler()
+        log.warning("raksa.audit: login for user raksa failed at raksa.")
+        self.assertIn("raksa.audit: login for user [withheld] failed at [withheld].", stream.getvalue())
+
 
 class DatabaseDetailTests(SimpleTestCase):
     """While the database is down every request logs a traceback: none may name its server or account.
