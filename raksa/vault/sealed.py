@@ -6,7 +6,7 @@ logging, rendering, pickling or serialising it shows a placeholder. Only an `Ope
 """
 
 import uuid
-from typing import Any, Final
+from typing import Any, ClassVar, Final, Self
 
 from django.utils.translation import gettext
 
@@ -78,54 +78,47 @@ def _restore(blob: bytes, store: str, field: str, object_id: uuid.UUID) -> Seale
     return Sealed(blob, store=store, field=field, object_id=object_id)
 
 
-class Erased:
-    """What opening a value gives once its key is destroyed: shown as "erased", false in tests."""
+class _Marker:
+    """A value that stands for one that cannot be shown: one instance per kind, false, pickled by name."""
 
-    _instance: "Erased | None" = None
+    _instance: "_Marker | None" = None
+    name: ClassVar[str]
 
-    def __new__(cls) -> "Erased":
-        if cls._instance is None:
+    def __new__(cls) -> Self:
+        if not isinstance(cls._instance, cls):
             cls._instance = super().__new__(cls)
         return cls._instance
 
     def __bool__(self) -> bool:
         return False
 
-    def __str__(self) -> str:
-        return gettext("erased")
-
     def __repr__(self) -> str:
-        return "ERASED"
+        return self.name
 
     def __reduce__(self) -> str:
-        return "ERASED"
+        return self.name
+
+
+class Erased(_Marker):
+    """What opening a value gives once its key is destroyed: shown as "erased", false in tests."""
+
+    name = "ERASED"
+
+    def __str__(self) -> str:
+        return gettext("erased")
 
 
 ERASED: Final = Erased()
 
 
-class Withheld:
+class Withheld(_Marker):
     """What the staff gateway gives instead of a value the person restricted or objected to processing for
     this purpose (PDPA s32, s34): shown as such, false like an erased value."""
 
-    _instance: "Withheld | None" = None
-
-    def __new__(cls) -> "Withheld":
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __bool__(self) -> bool:
-        return False
+    name = "WITHHELD"
 
     def __str__(self) -> str:
         return gettext("withheld: the person restricted this processing")
-
-    def __repr__(self) -> str:
-        return "WITHHELD"
-
-    def __reduce__(self) -> str:
-        return "WITHHELD"
 
 
 WITHHELD: Final = Withheld()
