@@ -50,9 +50,8 @@ PG_SERVER = os.environ.get("RAKSA_BENCH_PG", "postgres://postgres@127.0.0.1:5432
 ROOT = Path(__file__).resolve().parent.parent
 SCALES = {"full": 1.0, "small": 0.01, "tiny": 0.0001}
 _WORLD = "raksa_bench_world"
-# Files of the data sets (the news pictures), beside the databases they belong to: outside any one
-# checkout, as the PostgreSQL server is, so that every checkout on this machine reuses the sets.
-FILES = Path(os.environ.get("RAKSA_BENCH_FILES", Path.home() / ".cache" / "raksa-bench"))
+# Files of the data sets (the news pictures), beside the databases they belong to.
+FILES = scratch.CACHE
 _WORLD_DIR = FILES / "world"
 _WORLD_LOCK = 0x7261_6B73_6177_6F72
 FULL = {"citizens": 1_000_000, "registrations": 100_000, "access_records": 10_000_000, "audit_entries": 1_000_000}
@@ -148,6 +147,23 @@ def ensure(scale: str, *, rebuild: bool = False, log: Callable[[str], object] = 
     """The data set at this scale, built (timed) unless a complete one of this VERSION exists."""
     if not rebuild and scale in _ENSURED:
         return _ENSURED[scale]
+    # Two runs at once (two checkouts) build a set once: the second waits, then finds it complete.
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as server:
+        lock = int.from_bytes(hashlib.sha256(f"raksa bench {scale}".encode()).digest()[:8], "big", signed=True)
+        server.execute("SELECT pg_advisory_lock(%s)", [lock])
+        try:
+            _ENSURED[scale] = _ensure_locked(scale, rebuild=rebuild, log=log)
+        finally:
+            server.execute("SELECT pg_advisory_unlock(%s)", [lock])
+    return _ENSURED[scale]
+
+
+def ensured() -> list["Dataset"]:
+    """The data sets this process has used, in the order it first asked for them."""
+    return list(_ENSURED.values())
+
+
+def _ensure_locked(scale: str, *, rebuild: bool, log: Callable[[str], object]) -> "Dataset":
     dataset = Dataset(scale, 0.0, reused=True)
     marker = None if rebuild else _marker(dataset.name)
     if marker is not None:
@@ -159,8 +175,7 @@ def ensure(scale: str, *, rebuild: bool = False, log: Callable[[str], object] = 
                 )
             with psycopg.connect(dataset.url, autocommit=True) as database:
                 database.execute(f"UPDATE {_MARKER} SET schema = %s", [scratch.fingerprint()])
-        _ENSURED[scale] = Dataset(scale, marker["seconds"], reused=True)
-        return _ENSURED[scale]
+        return Dataset(scale, marker["seconds"], reused=True)
     log(f"bench: building the {scale} data set ({', '.join(f'{n:,} {k}' for k, n in dataset.counts.items())})…")
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as server:
         for name in (dataset.name, f"{dataset.name}_keys"):
@@ -185,13 +200,12 @@ def ensure(scale: str, *, rebuild: bool = False, log: Callable[[str], object] = 
     with psycopg.connect(dataset.url, autocommit=True) as database:
         database.execute(f"UPDATE {_MARKER} SET seconds = %s, schema = %s", [seconds, scratch.fingerprint()])
     log(f"bench: the {scale} data set took {seconds:.0f} s to build")
-    _ENSURED[scale] = Dataset(scale, seconds, reused=False)
-    return _ENSURED[scale]
+    return Dataset(scale, seconds, reused=False)
 
 
 def _ensure_world(log: Callable[[str], object]) -> None:
     """Makes the world every data set starts from (in `raksa_bench_world`, copied by CREATE DATABASE …
-    TEMPLATE, and its news pictures in var/bench/world), unless one of this VERSION and schema exists."""
+    TEMPLATE, and its news pictures in FILES/world), unless one of this VERSION and schema exists."""
     wanted = f"{VERSION} {scratch.fingerprint()}"
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as server:
         server.execute("SELECT pg_advisory_lock(%s)", [_WORLD_LOCK])

@@ -3,7 +3,7 @@
 Running every migration takes 15 to 45 s on this machine, and a bench run needs a dozen fresh databases
 (scratch sites on SQLite and PostgreSQL, the data sets). So the migrations run once into templates:
 two PostgreSQL databases (`raksa_bench_template`, and `_keys` for the key store) and two SQLite files
-(var/bench/templates/FINGERPRINT/); a fresh database is then `CREATE DATABASE … TEMPLATE …` or a
+(CACHE/templates/FINGERPRINT/); a fresh database is then `CREATE DATABASE … TEMPLATE …` or a
 file copy. The fingerprint covers Raksa's migrations and the pinned requirements (those of the
 apps it uses): when any of them changes the templates are rebuilt. A process that migrates a copy
 finds nothing left to do.
@@ -23,6 +23,10 @@ import psycopg
 
 PG_SERVER = os.environ.get("RAKSA_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 ROOT = Path(__file__).resolve().parent.parent
+# What the benchmarks build once and reuse (SQLite templates, collected static files, the data sets'
+# pictures): outside any one checkout, as the PostgreSQL server is, so that every checkout on this
+# machine (CI's clean clone too) reuses them. Everything in it is named by a fingerprint of its sources.
+CACHE = Path(os.environ.get("RAKSA_BENCH_FILES", Path.home() / ".cache" / "raksa-bench"))
 TEMPLATE = "raksa_bench_template"
 ALIASES = ("default", "keystore")
 # Held while the PostgreSQL templates are checked or made: two bench runs at once build them once.
@@ -68,7 +72,7 @@ def sqlite(path: Path, *, keystore: bool = False) -> Path:
 
 
 def _sqlite_templates() -> Path:
-    directory = ROOT / "var" / "bench" / "templates" / fingerprint()
+    directory = CACHE / "templates" / fingerprint()
     if (directory / "keystore.sqlite3").exists():
         return directory
     directory.parent.mkdir(parents=True, exist_ok=True)

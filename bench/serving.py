@@ -5,6 +5,7 @@ the wall-clock rate: on a shared machine the first is the code's own cost, the s
 load of other work.
 """
 
+import contextlib
 import hashlib
 import os
 import re
@@ -21,29 +22,36 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.scratch import CACHE
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_CORE = "0"
 CLIENT_CORE = "1"
-_BUILT = ROOT / "var" / "bench"
+# Collected static files older than this, of other sources, are removed when a new set is collected:
+# another checkout may still be serving a recent one.
+_STALE_SECONDS = 86_400
 
 
 def link_static(var_dir: str | Path, environment: dict[str, str]) -> None:
     """Production's static files (hashed and compressed: about a minute of CPU on this machine) in
-    var_dir/static: collected into var/bench/static-FINGERPRINT when their sources changed (ours,
-    the pinned packages', the settings), then linked from there."""
-    collected = _BUILT / f"static-{_static_fingerprint()}"
+    var_dir/static: collected into CACHE/static-FINGERPRINT (bench/scratch.py) when their sources
+    changed (ours, the pinned packages', the settings), then linked from there."""
+    collected = CACHE / f"static-{_static_fingerprint()}"
     if not (collected / "staticfiles.json").exists():
-        _BUILT.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="collecting-", dir=_BUILT) as scratch:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="collecting-", dir=CACHE) as building:
             subprocess.run(
                 [str(Path(sys.executable).parent / "raksa"), "collectstatic", "--noinput", "--verbosity", "0"],
-                env={**environment, "RAKSA_VAR_DIR": scratch},
+                env={**environment, "RAKSA_VAR_DIR": building},
                 cwd=ROOT,
                 check=True,
             )
-            for older in _BUILT.glob("static-*"):
-                shutil.rmtree(older, ignore_errors=True)
-            (Path(scratch) / "static").rename(collected)
+            for older in CACHE.glob("static-*"):
+                if time.time() - older.stat().st_mtime > _STALE_SECONDS:
+                    shutil.rmtree(older, ignore_errors=True)
+            # If it fails, another run collected the same files meanwhile.
+            with contextlib.suppress(OSError):
+                (Path(building) / "static").rename(collected)
     (Path(var_dir) / "static").symlink_to(collected, target_is_directory=True)
 
 
