@@ -489,7 +489,14 @@ def limits_of(request: RightsRequest) -> list[ProcessingLimit]:
 
 
 def withdraw_consent_by_request(
-    *, subject: Subject, agency: Agency, purpose: str, actor: User | None, language: str = "th", origin: str = ""
+    *,
+    subject: Subject,
+    agency: Agency,
+    purpose: str,
+    actor: User | None,
+    channel: str = Channel.WEB,
+    language: str = "th",
+    origin: str = "",
 ) -> RightsRequest:
     """A consent withdrawal filed as a request (PDPA s19): withdrawn at once through the consent app's own
     action, and the case closed with it, so the person has the case and the mail as their receipt."""
@@ -502,7 +509,7 @@ def withdraw_consent_by_request(
             language=language,
             origin=origin,
         )
-        withdraw_consent(subject=subject, agency=agency, purpose=purpose, channel=Channel.WEB, actor=actor)
+        withdraw_consent(subject=subject, agency=agency, purpose=purpose, channel=channel, actor=actor)
         set_status(request=request, status=Status.COMPLETED, actor=actor)
     return request
 

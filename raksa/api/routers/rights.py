@@ -27,7 +27,7 @@ from raksa.api.schemas import (
     RequestPage,
 )
 from raksa.audit.tracker import describe, entries_about
-from raksa.consent.models import Consent
+from raksa.consent.models import Channel, Consent
 from raksa.disclosures import access as disclosure_access
 from raksa.disclosures.actions import ledger_for
 from raksa.disclosures.models import Disclosure
@@ -100,6 +100,7 @@ def file_request(request: HttpRequest, payload: RequestIn) -> Status:
             agency=consent.agency,
             purpose=consent.purpose,
             actor=user,
+            channel=Channel.APP,
             language=language,
             origin=origin,
         )

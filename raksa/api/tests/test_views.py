@@ -13,7 +13,7 @@ from raksa.api.tests.client import ApiTestCase
 from raksa.audit.actions import record
 from raksa.audit.models import AuditEntry
 from raksa.consent.actions import grant_consent, has_live_consent
-from raksa.consent.models import Consent, ConsentEvent
+from raksa.consent.models import Consent, ConsentAction, ConsentEvent
 from raksa.content.models import NewsItem
 from raksa.disclosures.actions import disclose
 from raksa.disclosures.models import Recipient, RecipientKind
@@ -349,11 +349,14 @@ class RightsTests(ApiTestCase):
     def test_it_withdraws_a_consent_by_request_at_once(self) -> None:
         office = builders.agency()
         subject = builders.subject_of(self.user)
-        grant_consent(subject=subject, agency=office, purpose="profile_prefill", channel="app", minor=False)
+        grant_consent(subject=subject, agency=office, purpose="profile_prefill", channel="web", minor=False)
         body = {"type": "consent_withdrawal", "agency": office.slug, "purpose": "profile_prefill"}
         filed = self.call("POST", "/me/requests", body, token=self.token).json()
         self.assertEqual(filed["status"], "completed")
-        self.assertFalse(Consent.objects.get(subject=subject).granted)
+        consent = Consent.objects.get(subject=subject)
+        self.assertFalse(consent.granted)
+        withdrawal = consent.events.get(action=ConsentAction.WITHDRAWN)
+        self.assertEqual(withdrawal.channel, "app", "the evidence names the channel the person used")
         unknown = self.call("POST", "/me/requests", {**body, "purpose": "news_and_pr"}, token=self.token)
         self.assertIn("purpose", self.field_errors(self.assertProblem(unknown, 422, "invalid-input")))
 
