@@ -15,8 +15,9 @@ from raksa.testing import pgcluster, production
 
 
 class Stack:
-    def __init__(self, *, accounts: int) -> None:
+    def __init__(self, *, accounts: int, static_var: Path | None = None) -> None:
         self.var = Path(tempfile.mkdtemp(prefix="raksa-chaos-"))
+        self.static_var = static_var
         self.cluster = pgcluster.Cluster()
         self.servers: list[production.Gunicorn] = []
         self._accounts = iter(range(accounts))
@@ -37,6 +38,7 @@ class Stack:
             keystore_url=self.cluster.url("raksa_keys"),
             var=self.var,
             keys=self.keys,
+            static_var=self.static_var,
             RAKSA_ACCESSLOG_SPOOL_DIR=str(spool),
             **extra,
         )

@@ -32,6 +32,12 @@ def unavailable() -> str | None:
     return None
 
 
+def version() -> str:
+    """The server tools' PostgreSQL version ("15.20"), from "postgres (PostgreSQL) 15.20 (Debian …)"."""
+    done = subprocess.run([str(BIN / "postgres"), "--version"], capture_output=True, text=True, check=True)
+    return done.stdout.split()[2]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -39,7 +45,10 @@ def free_port() -> int:
 
 
 class Cluster:
-    def __init__(self) -> None:
+    """A new cluster, or with `standby_of` a hot standby streaming from that (running) cluster: a
+    base backup of it that replays its write-ahead log as it comes and answers reads."""
+
+    def __init__(self, *, standby_of: "Cluster | None" = None) -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="raksa-pgcluster-"))
         self.data = self.directory / "data"
         self.log = self.directory / "postgresql.log"
@@ -47,7 +56,14 @@ class Cluster:
         if os.geteuid() == 0:
             user = pwd.getpwnam(OS_USER)
             os.chown(self.directory, user.pw_uid, user.pw_gid)
-        self._run("initdb", "--auth=trust", "--username=postgres", "--encoding=UTF8", "--no-sync", "-D", str(self.data))
+        if standby_of is None:
+            self._run(
+                "initdb", "--auth=trust", "--username=postgres", "--encoding=UTF8", "--no-sync", "-D", str(self.data)
+            )
+        else:
+            # -R writes primary_conninfo and standby.signal: started, it is a hot standby of the primary.
+            primary = ("-h", "127.0.0.1", "-p", str(standby_of.port), "-U", "postgres")
+            self._run("pg_basebackup", *primary, "-D", str(self.data), "-R", "-X", "stream", "-c", "fast")
 
     def url(self, database: str) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"

@@ -20,9 +20,16 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def environment(
-    *, database_url: str, keystore_url: str, var: Path, keys: dict[str, str], **extra: str
+    *,
+    database_url: str,
+    keystore_url: str,
+    var: Path,
+    keys: dict[str, str],
+    static_var: Path | None = None,
+    **extra: str,
 ) -> dict[str, str]:
-    """The variables a production deployment sets (docs/DEPLOY.md); `keys` as `raksa keys generate` prints them."""
+    """The variables a production deployment sets (docs/DEPLOY.md); `keys` as `raksa keys generate` prints them.
+    `static_var`: a var directory whose static/ holds collected static files (default: this run's own)."""
     return {
         **_inherited(),
         **keys,
@@ -34,7 +41,7 @@ def environment(
         "RAKSA_SMTP_PORT": "1",
         "DATABASE_URL": database_url,
         "RAKSA_KEYSTORE_URL": keystore_url,
-        "RAKSA_VAR_DIR": str(static_var()),
+        "RAKSA_VAR_DIR": str(static_var or collected_static_var()),
         "RAKSA_MEDIA_DIR": str(var / "media"),
         "RAKSA_ACCESSLOG_SPOOL_DIR": str(var / "spool"),
         "RAKSA_AUDIT_CHECKPOINT_FILE": str(var / "checkpoints.jsonl"),
@@ -45,7 +52,7 @@ def environment(
 
 
 @cache
-def static_var() -> Path:
+def collected_static_var() -> Path:
     """One var directory per test run holding the collected static files production serves."""
     directory = Path(tempfile.mkdtemp(prefix="raksa-production-var-"))
     unused = f"sqlite:///{directory / 'unused.sqlite3'}"
