@@ -8,12 +8,13 @@ is a pending change (`pending_changes`); apps that can add processing at run tim
 before they start it, so the service keeps working as published until a covering version is out.
 
 Public API: `current_policy(agency)`, `current_platform_policy()`, `processing_for(agency)`,
-`covers(agency, processing)`, `pending_changes(agency)`, `register_source(source)`, `Processing`,
+`covers(agency, processing)`, `covering(agency)`, `pending_changes(agency)`, `register_source(source)`, `Processing`,
 `retention_text(processing, language)` (the period the retention engine enforces; the RoPA prints it too).
 """
 
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from functools import cache
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -73,7 +74,10 @@ def unregister_source(source: Source) -> None:
     _sources.remove(source)
 
 
+@cache
 def _labels(model_label: str) -> tuple[str, str]:
+    # A model's name in both languages: fixed for the life of the process, asked for on every page
+    # that lists the purposes a person may consent to.
     from django.apps import apps
 
     meta = apps.get_model(model_label)._meta
@@ -138,7 +142,13 @@ def _coverage(version: PolicyVersion | None) -> dict[tuple[str, str, str, str], 
 
 def covers(agency: Agency | None, processing: Processing) -> bool:
     """Whether the policy in force for this agency (or the platform) covers this processing."""
-    return _covered_by(processing, _coverage(current_policy(agency)))
+    return covering(agency)(processing)
+
+
+def covering(agency: Agency | None) -> Callable[[Processing], bool]:
+    """`covers` for many questions about one agency: the policy in force is read once, not per question."""
+    covered = _coverage(current_policy(agency))
+    return lambda processing: _covered_by(processing, covered)
 
 
 def pending_changes(agency: Agency | None) -> list[Processing]:

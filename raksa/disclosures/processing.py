@@ -73,9 +73,8 @@ def reported(agency: Agency | None) -> list[Processing]:
 
 def covered(recipient: Recipient, *, purpose: str, fields: Iterable[str]) -> bool:
     """Whether the policy in force for the recipient's agency covers giving it these fields for this purpose."""
-    return all(
-        policies.covers(recipient.agency, item) for item in processing(recipient, purposes=[purpose], fields=fields)
-    )
+    covers = policies.covering(recipient.agency)
+    return all(covers(item) for item in processing(recipient, purposes=[purpose], fields=fields))
 
 
 def _usable(purpose: str) -> bool:

@@ -41,8 +41,8 @@ def fields_in_force(fields: list[ServiceField]) -> list[ServiceField]:
     """The fields, of one service, that the policy in force for its agency covers."""
     if not fields:
         return []
-    agency = fields[0].service.agency
-    return [field for field in fields if policies.covers(agency, processing(field))]
+    covered = policies.covering(fields[0].service.agency)
+    return [field for field in fields if covered(processing(field))]
 
 
 def register() -> None:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from raksa.accounts.mfa import staff_mfa_required
 from raksa.audit import gateway
+from raksa.core.caching import public_page
 from raksa.core.templatetags.thai_dates import local_date
 from raksa.services import access, actions, ical, thai
 from raksa.services import notice as notices
@@ -35,6 +36,7 @@ QUEUE_COLUMNS = ("name", "phone")
 
 # The public pages ---------------------------------------------------------------------------------
 @require_GET
+@public_page
 def service_list(request: HttpRequest) -> HttpResponse:
     services = Service.objects.filter(is_open=True).select_related("agency").order_by("kind", "title_th")
     return render(
@@ -90,6 +92,7 @@ def _render_service(
 
 
 @require_GET
+@public_page
 def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_service(request, access.published_service(slug))
 

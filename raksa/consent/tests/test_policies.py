@@ -110,6 +110,15 @@ class PolicyGenerationTests(TestCase):
             policies.covers(self.minburi, self.service_field("name", retention="inquiry", recipients=["Thailand Post"]))
         )
 
+    def test_it_answers_many_coverage_questions_from_one_reading_of_the_policy(self) -> None:
+        self.fields = [self.service_field("name")]
+        publish(self.minburi)
+        with self.assertNumQueries(1):
+            covered = policies.covering(self.minburi)
+        with self.assertNumQueries(0):
+            answers = [covered(self.service_field(field)) for field in ("name", "national_id", "name")]
+        self.assertEqual(answers, [True, False, True])
+
     def test_it_refuses_to_edit_a_published_version_v1(self) -> None:
         version = publish(None)
         with self.assertRaises(actions.PolicyFrozenError):

@@ -3,6 +3,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from django.core.cache import cache
 from django.test import TestCase, override_settings
 
 from raksa.audit.models import AuditEntry, Outcome
@@ -407,6 +408,24 @@ class PrefillTests(TestCase):
         self.assertNotContains(self.client.get("/th/services/certificate/"), "profile@example.org")
         consented[0] = True
         self.assertContains(self.client.get("/th/services/certificate/"), 'value="profile@example.org"')
+
+
+class PublicPageCacheTests(TestCase):
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        cache.clear()
+
+    @override_settings(RAKSA_PUBLIC_PAGE_SECONDS=30)
+    def test_it_serves_anonymous_visitors_the_service_pages_from_memory(self) -> None:
+        service = builders.certificate(builders.agency())
+        for url in ("/th/services/", "/th/services/certificate/"):
+            self.client.get(url)
+            with self.assertNumQueries(0):
+                self.assertContains(self.client.get(url), service.title_th)
+        # Someone signed in gets a fresh page, with the form that is theirs to fill in.
+        self.client.force_login(builders.citizen())
+        self.assertContains(self.client.get("/th/services/certificate/"), 'name="national_id"')
 
 
 class PolicyCoverageTests(TestCase):
