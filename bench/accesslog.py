@@ -249,7 +249,7 @@ def ingest_figures(*, small: bool) -> list[Figure]:
         ingested = ingest_spool(directory=directory).records
         ingest_seconds = time.perf_counter() - began
         sample = list(spool_lines(min(records, 200_000), start=start, days=DAYS, rng=rng))
-        rows, _rollup = Loader().rows([line.split("\t") for line in sample])
+        rows = Loader().rows([line.split("\t") for line in sample])
         bare_rate = len(rows) / bare_insert_seconds(rows)
     finally:
         shutil.rmtree(directory, ignore_errors=True)

@@ -754,8 +754,7 @@ def _access_day(loader: "Loader", back: int, count: int, citizens: int, paths: l
                     f"{rng.getrandbits(128):032x}",
                 )
             )
-        rows, rollup = loader.rows(records)
-        loader.write(rows, rollup, source=source, last_sequence=offset + size, offset=0)
+        loader.store(records, source=source, last_sequence=offset + size, offset=0)
 
 
 def _audit(entries: int, citizens: int, world: dict) -> None:

@@ -143,6 +143,4 @@ def _numbered(handle: BinaryIO) -> Iterator[tuple[int, str]]:
 
 
 def _flush(loader: Loader, batch: list[tuple[str, ...]], source: str, number: int, report: ImportReport) -> None:
-    rows, rollup = loader.rows(batch)
-    loader.write(rows, rollup, source=source, last_sequence=number, offset=0)
-    report.imported += len(rows)
+    report.imported += loader.store(batch, source=source, last_sequence=number, offset=0)

@@ -14,6 +14,7 @@ import fcntl
 import ipaddress
 import logging
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,7 +28,7 @@ from django.db import connection, transaction
 from ua_parser import parse as parse_user_agent
 
 from raksa.accesslog import partitions, spool
-from raksa.accesslog.daykeys import DayKeys, DayWriter, SaltDestroyedError
+from raksa.accesslog.daykeys import DayKeys, DayWriter
 from raksa.accesslog.models import AccessRecord, DailyCount, DailyTotal, DayVisitor, Dimension, SpoolCursor
 
 log = logging.getLogger(__name__)
@@ -60,10 +61,29 @@ COLUMNS = (
 BATCH_SIZE = 20_000
 _READ_CHUNK = 4 * 1024 * 1024
 _COUNTED_METHODS = {"GET", "HEAD"}
+# What each roll-up statement inserts: PostgreSQL takes each column as one array (one round trip),
+# SQLite one row per executemany parameter set. Keyed by "is PostgreSQL".
+_ROLLUP_VALUES = {
+    True: (
+        "SELECT * FROM unnest(%s::date[], %s::varchar[], %s::varchar[], %s::bigint[])",
+        "SELECT day, views, 0 FROM unnest(%s::date[], %s::bigint[]) AS added (day, views)",
+        "SELECT %s::date, unnest(%s::varchar[])",
+    ),
+    False: ("VALUES (%s, %s, %s, %s)", "VALUES (%s, %s, 0)", "VALUES (%s, %s)"),
+}
+# How many quarters of an hour, referrers and clients a Loader remembers before it starts afresh (memory bound).
+_REMEMBERED = 100_000
+
+
+# A dotted quad as a client address is written (no leading zeros): its /24 is cut from the text.
+_IPV4 = re.compile(r"((?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3})(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
 
 
 def truncate_ip(ip: str) -> str:
     """The network kept for statistics: IPv4 /24, IPv6 /48."""
+    match = _IPV4.fullmatch(ip)
+    if match is not None:
+        return f"{match[1]}0/24"
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
@@ -124,164 +144,206 @@ class Rollup:
 
 
 class Loader:
-    """Turns records into rows and stores them; keeps unwrapped day keys for its own lifetime only."""
+    """Turns records into rows and stores them; keeps unwrapped day keys for its own lifetime only.
+
+    Everything that repeats is worked out once and remembered (bounded): the day, hour and UTC
+    hour of each quarter of an hour, the parse of each browser string, and the sealed values, IP index,
+    visitor key and network of each client (IP and browser string) of a day, so a record that
+    repeats a known client costs a few dictionary look-ups and one tuple.
+    """
 
     def __init__(self) -> None:
         self.postgres = connection.vendor == "postgresql"
         self.zone = ZoneInfo(settings.TIME_ZONE)
         self.keys = DayKeys()
         self._writers: dict[str, DayWriter] = {}
-        self._clock: dict[int, tuple[str, str, datetime.date]] = {}
+        self._quarters: dict[int, tuple[str, str, str, int]] = {}
         self._browsers: dict[str, tuple[str, str, str, str]] = {}
+        self._sites: dict[str, str] = {}
         self._clients: dict[tuple[str, str, str], tuple[bytes, bytes, str, str, str]] = {}
         self.salt_missing = 0
         self._known_days: set[str] = set()
 
-    def rows(self, records: Iterable[Record]) -> tuple[list[tuple], Rollup]:
-        rows: list[tuple] = []
-        combos: Counter[tuple[str, ...]] = Counter()
-        rollup = Rollup()
-        postgres = self.postgres
-        for time_ms, duration, method, status, size, ip, host, path, referrer, agent, subject, request_id in records:
-            ms = int(time_ms)
-            second = ms // 1000
-            clock = self._clock.get(second // 900)
-            if clock is None:
-                clock = self._tick(second)
-            day, local_hour, date = clock
-            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
-            # Exactly as Django writes datetimes (str() of naive UTC on SQLite: no fraction when zero),
-            # so that its lookups compare like with like.
-            if ms % 1000:
-                stamp = f"{stamp}.{ms % 1000:03d}000"
-            if postgres:
-                stamp += "+00"
-            browser = self._browsers.get(agent)
-            if browser is None:
-                browser = self._browsers[agent] = browser_of(agent)
-            client = self._clients.get((day, ip, agent))
-            if client is None:
-                client = self._client(day, date, ip, agent)
-            ip_sealed, agent_sealed, ip_index, visitor, network = client
-            code = int(status)
-            rows.append(
-                (
-                    day,
-                    stamp,
-                    method[:10],
-                    path[:2000],
-                    code,
-                    int(size or 0),
-                    int(duration or 0),
-                    host[:255],
-                    referrer[:2000],
-                    subject.replace("-", "") or None,
-                    request_id[:32],
-                    ip_sealed,
-                    agent_sealed,
-                    ip_index,
-                    visitor,
-                    *browser,
-                )
-            )
-            if method in _COUNTED_METHODS and code < 400 and browser[3] != "bot":
-                combos[
-                    day,
-                    path.split("?", 1)[0][:500],
-                    browser[0],
-                    browser[2],
-                    browser[3],
-                    referring_site(referrer),
-                    local_hour,
-                    network,
-                ] += 1
-                if visitor:
-                    rollup.visitors.add((day, visitor))
-        rollup.add(combos)
-        return rows, rollup
-
-    def _tick(self, second: int) -> tuple[str, str, datetime.date]:
-        local = datetime.datetime.fromtimestamp(second, self.zone)
-        clock = (local.date().isoformat(), f"{local.hour:02d}", local.date())
-        self._clock[second // 900] = clock
-        return clock
-
-    def _client(self, day: str, date: datetime.date, ip: str, agent: str) -> tuple[bytes, bytes, str, str, str]:
-        writer = self._writers.get(day)
-        if writer is None:
-            writer = self._writers[day] = self.keys.for_writing(date)
-        ip_index = writer.ip_index(ip)
-        try:
-            visitor = writer.visitor(ip, agent)
-        except SaltDestroyedError:
-            # Late records of a closed day still count as views, never as visitors.
-            self.salt_missing += 1
-            visitor = ""
-        client = (
-            writer.seal("ip", ip, ip_index),
-            writer.seal("user_agent", agent, ip_index),
-            ip_index,
-            visitor,
-            truncate_ip(ip),
-        )
-        self._clients[day, ip, agent] = client
-        return client
-
-    def write(self, rows: list[tuple], rollup: Rollup, *, source: str, last_sequence: int, offset: int) -> None:
-        """Stores one batch, its roll-ups and its source's cursor in one transaction."""
-        days = {row[0] for row in rows} - self._known_days
-        if days and self.postgres:
-            partitions.ensure_days(sorted(days))
-        self._known_days |= days
+    def store(self, records: Sequence[Record], *, source: str, last_sequence: int, offset: int) -> int:
+        """Stores one batch of records, its roll-ups and its source's cursor in one transaction;
+        returns how many records. Rows are made while they are written: on PostgreSQL the server
+        stores the COPY's first rows while this process makes the next ones."""
+        if self.postgres:
+            self._ensure_partitions(records)
         with transaction.atomic(), connection.cursor() as cursor:
-            if rows:
-                self._insert_rows(cursor, rows)
+            if records:
+                rollup = Rollup()
+                self._insert_rows(cursor, self._rows(records, rollup))
                 self._add_rollup(cursor, rollup)
             SpoolCursor.objects.update_or_create(
                 source=source, defaults={"last_sequence": last_sequence, "offset": offset}
             )
+        return len(records)
 
-    def _insert_rows(self, cursor: object, rows: list[tuple]) -> None:
+    def rows(self, records: Iterable[Record]) -> list[tuple]:
+        """The rows `store` would write for these records (the benchmark's bare insert takes them)."""
+        return list(self._rows(records, Rollup()))
+
+    def _rows(self, records: Iterable[Record], rollup: Rollup) -> Iterator[tuple]:
+        """Each record's row, in order; the batch's roll-up is added to `rollup` once all are made."""
+        combos: Counter[tuple[str, ...]] = Counter()
+        visitors = rollup.visitors
+        quarters, browsers, sites, clients = self._quarters, self._browsers, self._sites, self._clients
+        # Exactly as Django writes datetimes (str() of naive UTC on SQLite: no fraction when zero),
+        # so that its lookups compare like with like.
+        zone = "+00" if self.postgres else ""
+        for time_ms, duration, method, status, size, ip, host, path, referrer, agent, subject, request_id in records:
+            ms = int(time_ms)
+            quarter = ms // 900_000
+            clock = quarters.get(quarter)
+            if clock is None:
+                clock = self._quarter(quarter)
+            day, local_hour, utc_hour, first_minute = clock
+            within = ms - quarter * 900_000
+            seconds = within // 1000 % 60
+            if ms % 1000:
+                stamp = f"{utc_hour}{first_minute + within // 60_000:02d}:{seconds:02d}.{ms % 1000:03d}000{zone}"
+            else:
+                stamp = f"{utc_hour}{first_minute + within // 60_000:02d}:{seconds:02d}{zone}"
+            browser = browsers.get(agent)
+            if browser is None:
+                if len(browsers) > _REMEMBERED:
+                    browsers.clear()
+                browser = browsers[agent] = browser_of(agent)
+            family, version, os_family, device = browser
+            client = clients.get((day, ip, agent))
+            if client is None:
+                client = self._client(day, ip, agent)
+            ip_sealed, agent_sealed, ip_index, visitor, network = client
+            code = int(status)
+            yield (
+                day,
+                stamp,
+                method[:10],
+                path[:2000],
+                code,
+                int(size or 0),
+                int(duration or 0),
+                host[:255],
+                referrer[:2000],
+                subject.replace("-", "") or None,
+                request_id[:32],
+                ip_sealed,
+                agent_sealed,
+                ip_index,
+                visitor,
+                family,
+                version,
+                os_family,
+                device,
+            )
+            if code < 400 and method in _COUNTED_METHODS and device != "bot":
+                site = sites.get(referrer)
+                if site is None:
+                    site = sites[referrer] = referring_site(referrer)
+                    if len(sites) > _REMEMBERED:
+                        sites.clear()
+                combos[
+                    day,
+                    (path.partition("?")[0] if "?" in path else path)[:500],
+                    family,
+                    os_family,
+                    device,
+                    site,
+                    local_hour,
+                    network,
+                ] += 1
+                if visitor:
+                    visitors.add((day, visitor))
+        rollup.add(combos)
+
+    def _quarter(self, quarter: int) -> tuple[str, str, str, int]:
+        """(local day, local hour, UTC "YYYY-MM-DD HH:", UTC minute it starts at) of one quarter of an
+        hour since the epoch: every time zone's offset is a whole number of quarters."""
+        if len(self._quarters) > _REMEMBERED:
+            self._quarters.clear()
+        second = quarter * 900
+        local = datetime.datetime.fromtimestamp(second, self.zone)
+        utc = time.gmtime(second)
+        clock = (local.date().isoformat(), f"{local.hour:02d}", time.strftime("%Y-%m-%d %H:", utc), utc.tm_min)
+        self._quarters[quarter] = clock
+        return clock
+
+    def _client(self, day: str, ip: str, agent: str) -> tuple[bytes, bytes, str, str, str]:
+        writer = self._writers.get(day)
+        if writer is None:
+            writer = self._writers[day] = self.keys.for_writing(datetime.date.fromisoformat(day))
+        ip_sealed, agent_sealed, ip_index, visitor = writer.client(ip, agent)
+        if not visitor:
+            # Late records of a closed day still count as views, never as visitors.
+            self.salt_missing += 1
+        if len(self._clients) > _REMEMBERED:
+            self._clients.clear()
+        client = self._clients[day, ip, agent] = (ip_sealed, agent_sealed, ip_index, visitor, truncate_ip(ip))
+        return client
+
+    def _ensure_partitions(self, records: Sequence[Record]) -> None:
+        """Makes the partitions of the batch's days before its COPY (DDL cannot run inside one)."""
+        quarters = {int(record[0]) // 900_000 for record in records}
+        days = {(self._quarters.get(quarter) or self._quarter(quarter))[0] for quarter in quarters} - self._known_days
+        if days:
+            partitions.ensure_days(sorted(days))
+            self._known_days |= days
+
+    def _insert_rows(self, cursor: object, rows: Iterator[tuple]) -> None:
         table = AccessRecord._meta.db_table
+        raw = cursor.cursor  # type: ignore[attr-defined]
         if self.postgres:
-            raw = cursor.cursor  # type: ignore[attr-defined]
             with raw.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
+            # The driver's own cursor: Django's would count the rows (len()), which a generator has not.
             marks = ", ".join(["%s"] * len(COLUMNS))
-            cursor.executemany(  # type: ignore[attr-defined]
-                f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})",  # noqa: S608  (table names from model meta)  # nosec B608
-                rows,
-            )
+            raw.executemany(f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})", rows)  # noqa: S608  (table names from model meta)  # nosec B608
 
     def _add_rollup(self, cursor: object, rollup: Rollup) -> None:
-        counts = DailyCount._meta.db_table
-        totals = DailyTotal._meta.db_table
-        visitors = DayVisitor._meta.db_table
+        """Adds the batch's roll-up: a handful of statements whatever the batch's size."""
+        counts, totals, visitors = (model._meta.db_table for model in (DailyCount, DailyTotal, DayVisitor))
+        count_values, total_values, visitor_values = _ROLLUP_VALUES[self.postgres]
+        add_counts = (
+            f"INSERT INTO {counts} (day, dimension, key, views) {count_values} "  # nosec B608  (table names from model meta)
+            f"ON CONFLICT (day, dimension, key) DO UPDATE SET views = {counts}.views + excluded.views"
+        )
+        add_totals = (
+            f"INSERT INTO {totals} (day, views, visitors) {total_values} "  # nosec B608  (table names from model meta)
+            f"ON CONFLICT (day) DO UPDATE SET views = {totals}.views + excluded.views"
+        )
+        add_visitors = (
+            f"INSERT INTO {visitors} (day, visitor) {visitor_values} "  # nosec B608  (table names from model meta)
+            "ON CONFLICT (day, visitor) DO NOTHING"
+        )
+        count_new_visitors = f"UPDATE {totals} SET visitors = visitors + %s WHERE day = %s"  # noqa: S608  (table names from model meta)  # nosec B608
+        by_day: dict[str, list[str]] = {}
+        for day, visitor in rollup.visitors:
+            by_day.setdefault(day, []).append(visitor)
         execute = cursor.execute  # type: ignore[attr-defined]
         executemany = cursor.executemany  # type: ignore[attr-defined]
-        executemany(
-            f"INSERT INTO {counts} (day, dimension, key, views) VALUES (%s, %s, %s, %s) "  # noqa: S608  (table names from model meta)  # nosec B608
-            f"ON CONFLICT (day, dimension, key) DO UPDATE SET views = {counts}.views + excluded.views",
-            [(day, str(dimension), key, views) for (day, dimension, key), views in rollup.counts.items()],
-        )
-        executemany(
-            f"INSERT INTO {visitors} (day, visitor) VALUES (%s, %s) ON CONFLICT (day, visitor) DO NOTHING",  # noqa: S608  (table names from model meta)  # nosec B608
-            sorted(rollup.visitors),
-        )
-        for day, views in rollup.totals.items():
+        if self.postgres:
+            keys = list(rollup.counts)
             execute(
-                f"INSERT INTO {totals} (day, views, visitors) VALUES (%s, %s, 0) "  # noqa: S608  (table names from model meta)  # nosec B608
-                f"ON CONFLICT (day) DO UPDATE SET views = {totals}.views + excluded.views",
-                [day, views],
+                add_counts,
+                [[k[0] for k in keys], [str(k[1]) for k in keys], [k[2] for k in keys], list(rollup.counts.values())],
             )
-        # Only days still counting visitors: a closed day's visitor keys are gone with its salt.
-        for day in sorted({day for day, _visitor in rollup.visitors}):
-            execute(
-                f"UPDATE {totals} SET visitors = (SELECT COUNT(*) FROM {visitors} WHERE day = %s) WHERE day = %s",  # noqa: S608  (table names from model meta)  # nosec B608
-                [day, day],
+            execute(add_totals, [list(rollup.totals), list(rollup.totals.values())])
+        else:
+            executemany(
+                add_counts,
+                [(day, str(dimension), key, views) for (day, dimension, key), views in rollup.counts.items()],
             )
+            executemany(add_totals, list(rollup.totals.items()))
+        for day, keys_of_day in by_day.items():
+            if self.postgres:
+                execute(add_visitors, [day, keys_of_day])
+            else:
+                executemany(add_visitors, [(day, key) for key in keys_of_day])
+            # Only the keys not yet counted that day (the rows just inserted) add to its visitors.
+            execute(count_new_visitors, [cursor.rowcount, day])  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -366,7 +428,8 @@ def _ingest_file(loader: Loader, path: Path, *, sealed: bool, batch_size: int, r
                 if sequence <= last_sequence:
                     continue
                 last_sequence = sequence
-                batch.append([spool.unescape(value) for value in fields[1:]])
+                # Escapes are rare (a tab or backslash in an address or browser string): most lines need no unescaping.
+                batch.append([spool.unescape(value) for value in fields[1:]] if b"\\" in raw else fields[1:])
                 if len(batch) >= batch_size:
                     _flush(loader, batch, source, last_sequence, offset, report)
                     batch = []
@@ -382,6 +445,4 @@ def _ingest_file(loader: Loader, path: Path, *, sealed: bool, batch_size: int, r
 def _flush(
     loader: Loader, batch: list[list[str]], source: str, last_sequence: int, offset: int, report: IngestReport
 ) -> None:
-    rows, rollup = loader.rows(batch)
-    loader.write(rows, rollup, source=source, last_sequence=last_sequence, offset=offset)
-    report.records += len(rows)
+    report.records += loader.store(batch, source=source, last_sequence=last_sequence, offset=offset)
