@@ -9,7 +9,10 @@ Each database runs in a child process against scratch databases made for it (mai
 apart, as in production; the run writes audit entries, which can never be deleted). The rows are
 bulk-loaded once (COPY on PostgreSQL, executemany on SQLite), each with two sealed-looking values, a
 blind index and, per person, a live data key, so the engine does all its work: it empties the
-values, deletes the indexes and notes, and destroys the keys. The baseline, measured in the same
+values, deletes the indexes and notes, and destroys the keys. The cases closed one after another
+over CLOSING_DAYS, in the order the rows are written (a row sits where its case's closing put it).
+Every statement's time is added to its step (the Raksa function that sent it), and the figure names
+the steps that took most of the run. The baseline, measured in the same
 run on the same rows once the engine is done, is one bare `DELETE FROM services_registration WHERE
 service_id = …`. A second process asks for the public services list without pause, idle first and
 then during the run; its p95s are reported, with the longest batch transaction (the longest any
@@ -18,11 +21,15 @@ row lock was held).
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from contextlib import ExitStack
 from pathlib import Path
+from types import FrameType
 
 import psycopg
 
@@ -36,6 +43,9 @@ P95_GOAL_MS = 200.0
 PAGE = "/th/services/"
 # Registrations per person: people come back for several services.
 PER_PERSON = 4
+# The registrations' cases closed over this many days, in the order they sit in the table: rows are
+# written where a case's last change (its closing) put them, as in a database that has lived a while.
+CLOSING_DAYS = 300
 
 
 def run(*, small: bool) -> list[Figure]:
@@ -101,7 +111,9 @@ def _figures(database: str, found: dict) -> list[Figure]:
             detail=f"{found['engine_s']:.1f} s, {found['keys_destroyed']:,} keys destroyed, "
             f"{found['batches']} batches; "
             f"longest batch transaction {found['longest_batch_s'] * 1000:.0f} ms; baseline: one bare DELETE "
-            f"{baseline_rate:,.0f} rows/s (engine at {found['bare_delete_s'] / found['engine_s']:.2f} times its speed)",
+            f"{baseline_rate:,.0f} rows/s (engine at {found['bare_delete_s'] / found['engine_s']:.2f} times its "
+            "speed); "
+            f"time by step: {_shares(found['steps'], found['engine_s'])}",
         ),
         Figure(
             f"public page p95 during the purge, {database}",
@@ -114,6 +126,11 @@ def _figures(database: str, found: dict) -> list[Figure]:
     ]
 
 
+def _shares(steps: dict[str, float], total: float, shown: int = 6) -> str:
+    """The steps that took most of the run, as shares of it (the rest is Python and commits)."""
+    return ", ".join(f"{step} {seconds / total:.0%}" for step, seconds in list(steps.items())[:shown])
+
+
 # The child process ---------------------------------------------------------------------------------
 def _main(rows: int, scratch: Path) -> None:
     import django
@@ -122,6 +139,7 @@ def _main(rows: int, scratch: Path) -> None:
     import datetime
 
     from django.core.management import call_command
+    from django.db import connections
     from django.utils import timezone
 
     from raksa.retention.actions import run_retention
@@ -130,7 +148,8 @@ def _main(rows: int, scratch: Path) -> None:
     call_command("migrate", verbosity=0)
     call_command("migrate", database="keystore", verbosity=0)
     service, notice = _service()
-    closed = timezone.now() - datetime.timedelta(days=400)
+    # Cases closed one after another over CLOSING_DAYS, the last of them long enough ago to be due.
+    closed = timezone.now() - datetime.timedelta(days=100 + CLOSING_DAYS)
 
     _load(rows, service, notice, closed)
     probe_log, stop = scratch / f"probe-{os.getpid()}.json", scratch / f"stop-{os.getpid()}"
@@ -145,7 +164,11 @@ def _main(rows: int, scratch: Path) -> None:
     time.sleep(3)  # idle samples first
     run_started = time.time()
     started = time.perf_counter()
-    (outcome,) = run_retention(only=["services.registration"])
+    steps: defaultdict[str, float] = defaultdict(float)
+    with ExitStack() as timing:
+        for alias in connections:
+            timing.enter_context(connections[alias].execute_wrapper(_timed(steps)))
+        (outcome,) = run_retention(only=["services.registration"])
     engine_s = time.perf_counter() - started
     run_ended = time.time()
     stop.touch()
@@ -172,9 +195,33 @@ def _main(rows: int, scratch: Path) -> None:
                 "p95_during_ms": _p95(during),
                 "samples_idle": len(idle),
                 "samples_during": len(during),
+                "steps": dict(sorted(steps.items(), key=lambda step: -step[1])),
             }
         )
     )
+
+
+def _timed(steps: defaultdict[str, float]):
+    """A database wrapper that adds each statement's time to its step (see `_step`)."""
+
+    def wrapper(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            steps[_step(sql)] += time.perf_counter() - started
+
+    return wrapper
+
+
+def _step(sql: str) -> str:
+    """A statement's step: the Raksa function that sent it, its verb and the first table it names."""
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None and not frame.f_code.co_filename.startswith(str(ROOT / "raksa")):
+        frame = frame.f_back
+    sender = f"{Path(frame.f_code.co_filename).stem}.{frame.f_code.co_name}" if frame is not None else "?"
+    table = re.search(r'(?:FROM|UPDATE|INTO|JOIN)\s+"?([a-z]+_[a-z_]+)', sql)
+    return f"{sender}: {sql.split(None, 1)[0].upper()} {table.group(1) if table else ''}".strip()
 
 
 def _p95(samples: list[float]) -> float:
@@ -206,7 +253,10 @@ def _service():
 
 
 def _load(rows: int, service, notice, closed) -> None:
-    """Bulk-loads `rows` closed registrations of PER_PERSON each, with their people, keys and phone indexes."""
+    """Bulk-loads `rows` registrations of PER_PERSON each, closed from `closed` on in the order they are
+    written, with their people, keys and phone indexes."""
+    import datetime
+
     from django.db import connections
 
     from raksa.vault.routers import KEYSTORE
@@ -222,11 +272,14 @@ def _load(rows: int, service, notice, closed) -> None:
     main, keystore = connections["default"], connections[KEYSTORE]
     controller_id = service.agency.controller_id
 
+    step = datetime.timedelta(days=CLOSING_DAYS) / rows
+
     def registrations():
         for index, registration_id in enumerate(registration_ids):
+            at = closed + step * index
             yield (
                 registration_id, people[index // PER_PERSON], controller_id, service.pk, notice.pk, "completed",
-                registration_id, "[]", "th", closed, closed, closed, sealed, sealed,
+                registration_id, "[]", "th", at, at, at, sealed, sealed,
             )  # fmt: skip
 
     columns = (

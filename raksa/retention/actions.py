@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import router, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from raksa.audit.actions import record
@@ -140,19 +140,19 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
     model = rule.due(now).model
     indexed = vault.indexed_store(model) is not None
     shredding = rule.shred and rule.retention is not None and rule.subject is not None
-    last_pk = None
+    last: tuple | None = None
     while True:
-        pending = engine.ending(rule, now, holds).order_by("pk")
-        if last_pk is not None:
+        pending = engine.ending(rule, now, holds).order_by(*rule.order)
+        if last is not None:
             # Past the last batch: a rule that leaves rows in place never sees one twice.
-            pending = pending.filter(pk__gt=last_pk)
+            pending = pending.filter(_keyset(rule.order, last, after=True))
         started = time.perf_counter()
         with transaction.atomic(using=router.db_for_write(model)):
-            bound = _batch_end(pending, batch_size)
+            bound = _batch_end(pending, rule.order, batch_size)
             if bound is None:
                 break
-            # The batch is the ending rows up to its last key: the same query, bounded, not a list of keys.
-            batch = pending.filter(pk__lte=bound).order_by()
+            # The batch is the ending rows up to its last row: the same query, bounded, not a list of keys.
+            batch = pending.filter(_keyset(rule.order, bound, after=False)).order_by()
             counts = engine.by_agency(batch, rule)
             ids = list(batch.annotate(_id=bulk.hex_text("pk")).values_list("_id", flat=True)) if indexed else []
             scopes = _scopes(batch, rule) if shredding else set()
@@ -168,18 +168,28 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
                 outcome.keys_destroyed += destroyed
         outcome.longest_batch = max(outcome.longest_batch, time.perf_counter() - started)
         outcome.batches += 1
-        last_pk = bound
+        last = bound
         outcome.by_agency.update(counts)
     return outcome
 
 
-def _batch_end(pending: QuerySet, batch_size: int) -> object | None:
-    """The primary key that closes the next batch: the batch_size-th ending row's, or the last one's."""
-    keys = pending.values_list("pk", flat=True)
-    found = list(keys[batch_size - 1 : batch_size])
+def _batch_end(pending: QuerySet, order: tuple[str, ...], batch_size: int) -> tuple | None:
+    """The order's values at the row that closes the next batch: the batch_size-th ending row's, or the last one's."""
+    values = pending.values_list(*order)
+    found = list(values[batch_size - 1 : batch_size])
     if found:
         return found[0]
-    return keys.order_by("-pk").first()
+    return values.order_by(*(f"-{lookup}" for lookup in order)).first()
+
+
+def _keyset(order: tuple[str, ...], values: tuple, *, after: bool) -> Q:
+    """The rows after `values` in `order` (or up to and with them): a row comparison spelt out, with its
+    first column alone as well, so that an index on the order bounds its scan."""
+    strict = "gt" if after else "lt"
+    bound = Q(**{f"{order[-1]}__{strict if after else 'lte'}": values[-1]})
+    for lookup, value in zip(order[-2::-1], values[-2::-1], strict=True):
+        bound = Q(**{f"{lookup}__{strict}": value}) | (Q(**{lookup: value}) & bound)
+    return bound & Q(**{f"{order[0]}__{strict}e": values[0]}) if len(order) > 1 else bound
 
 
 def _scopes(batch: QuerySet, rule: Rule) -> set[tuple[str, int | None]]:

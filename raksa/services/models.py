@@ -166,8 +166,16 @@ class Registration(VaultModel):
 
     vault_store = "services.registration"
 
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="registrations")
-    notice = models.ForeignKey(NoticeVersion, on_delete=models.PROTECT, related_name="registrations")
+    # Every index of the table is written again for each row retention empties (an UPDATE rewrites
+    # the row), so the foreign keys have none of their own: service and subject lead the composite
+    # indexes below, and nothing looks registrations up by controller or notice (deleting one of
+    # those, which PROTECT refuses while registrations point to it, may scan the table).
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="registrations", db_index=False)
+    subject = models.ForeignKey("subjects.Subject", on_delete=models.PROTECT, related_name="+", db_index=False)
+    controller = models.ForeignKey(
+        "organisations.Controller", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    notice = models.ForeignKey(NoticeVersion, on_delete=models.PROTECT, related_name="registrations", db_index=False)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
     # The form's one-time token: a second submission of the same form finds the first registration.
     submission_key = models.UUIDField(unique=True)
@@ -203,8 +211,8 @@ class Registration(VaultModel):
         indexes = [
             models.Index(fields=["service", "status", "created_at"], name="services_reg_queue"),
             models.Index(fields=["subject", "created_at"], name="services_reg_subject"),
-            # The retention engine's look-up: closed cases whose values are still held.
-            models.Index(fields=["closed_at"], condition=Q(erased_at__isnull=True), name="services_reg_to_erase"),
+            # The retention engine's look-up and batch order: closed cases whose values are still held.
+            models.Index(fields=["closed_at", "id"], condition=Q(erased_at__isnull=True), name="services_reg_to_erase"),
         ]
 
     def __str__(self) -> str:

@@ -60,5 +60,6 @@ REGISTRATIONS = register(
         service="service_id",
         time="created_at",
         shred=True,
+        order=("closed_at", "pk"),
     )
 )

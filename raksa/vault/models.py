@@ -24,11 +24,14 @@ class DataKey(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    subject_id = models.UUIDField(db_index=True)
+    # No index of their own: every look-up by subject is of live keys (the unique constraint below
+    # serves it), rotation asks for the keys *not* under a master key (no index helps), and each index
+    # would be written again for every key destroyed (an UPDATE writes a new row version).
+    subject_id = models.UUIDField()
     controller_id = models.BigIntegerField()
     retention = models.CharField(max_length=40)
     wrapped = models.BinaryField(null=True)
-    master_key_id = models.CharField(max_length=64, db_index=True)
+    master_key_id = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     destroyed_at = models.DateTimeField(null=True, blank=True)
 

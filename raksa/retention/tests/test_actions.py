@@ -94,6 +94,24 @@ class RegistrationRetentionTests(EngineTestCase):
         keys = DataKey.objects.using(KEYSTORE).filter(subject_id=self.subject_id, retention=SERVICE_RECORD.code)
         self.assertTrue(keys.filter(destroyed_at__isnull=True).exists())
 
+    def test_it_ends_each_row_once_in_batches_in_closing_order_even_when_closing_times_tie(self) -> None:
+        others = [builders.registration(self.service, self.person, phone="081 234 5678") for _ in range(4)]
+        for registration in others:
+            services.change_status(
+                registration=registration, staff=self.officer, status=RegistrationStatus.COMPLETED, reason=""
+            )
+        # Three cases closed at the same instant: a batch boundary falls between them.
+        tied = [self.registration.pk, others[0].pk, others[1].pk]
+        Registration.objects.filter(pk__in=tied).update(closed_at=self.closed)
+        after = self.closed + datetime.timedelta(days=31)
+        self.assertEqual(planned("services.registration", after), 5)
+        (outcome,) = run_retention(now=after, only=["services.registration"], batch_size=2)
+        self.assertEqual((outcome.total, outcome.batches, outcome.keys_destroyed), (5, 3, 1))
+        self.assertFalse(Registration.objects.filter(erased_at__isnull=True).exists())
+        self.assertFalse(Registration.objects.exclude(phone=None).exists())
+        ended = AuditEntry.objects.filter(action="retention.records_ended", object_type="services.registration")
+        self.assertEqual(sorted(int(entry.object_id) for entry in ended), [1, 2, 2])
+
     def test_it_records_the_run_in_aggregate_never_a_person(self) -> None:
         ran("services.registration", self.closed + datetime.timedelta(days=31))
         entry = AuditEntry.objects.get(action="retention.records_ended", object_type="services.registration")
