@@ -71,7 +71,10 @@ _ROLLUP_VALUES = {
     ),
     False: ("VALUES (%s, %s, %s, %s)", "VALUES (%s, %s, 0)", "VALUES (%s, %s)"),
 }
-# How many quarters of an hour, referrers and clients a Loader remembers before it starts afresh (memory bound).
+# "MM:SS" of each second of an hour, and the fraction Django writes for each millisecond (none for 0).
+_CLOCK_FACES = [f"{second // 60:02d}:{second % 60:02d}" for second in range(3600)]
+_FRACTIONS = ["", *(f".{ms:03d}000" for ms in range(1, 1000))]
+# How many quarters of an hour, browser strings and clients a Loader remembers before it starts afresh (memory bound).
 _REMEMBERED = 100_000
 
 
@@ -124,23 +127,11 @@ def referring_site(referrer: str) -> str:
 
 @dataclass
 class Rollup:
+    """What one batch adds to the roll-ups: views by (day, dimension, key), by day, and the visitor keys."""
+
     counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     totals: Counter[str] = field(default_factory=Counter)
     visitors: set[tuple[str, str]] = field(default_factory=set)
-
-    def add(self, combos: Counter[tuple[str, ...]]) -> None:
-        counts = self.counts
-        for (day, page, browser, os_family, device, referrer, hour, network), views in combos.items():
-            self.totals[day] += views
-            counts[day, Dimension.PAGE, page] += views
-            counts[day, Dimension.BROWSER, browser] += views
-            counts[day, Dimension.OS, os_family] += views
-            counts[day, Dimension.DEVICE, device] += views
-            counts[day, Dimension.HOUR, hour] += views
-            if referrer:
-                counts[day, Dimension.REFERRER, referrer] += views
-            if network:
-                counts[day, Dimension.NETWORK, network] += views
 
 
 class Loader:
@@ -159,7 +150,6 @@ class Loader:
         self._writers: dict[str, DayWriter] = {}
         self._quarters: dict[int, tuple[str, str, str, int]] = {}
         self._browsers: dict[str, tuple[str, str, str, str]] = {}
-        self._sites: dict[str, str] = {}
         self._clients: dict[tuple[str, str, str], tuple[bytes, bytes, str, str, str]] = {}
         self.salt_missing = 0
         self._known_days: set[str] = set()
@@ -186,9 +176,13 @@ class Loader:
 
     def _rows(self, records: Iterable[Record], rollup: Rollup) -> Iterator[tuple]:
         """Each record's row, in order; the batch's roll-up is added to `rollup` once all are made."""
-        combos: Counter[tuple[str, ...]] = Counter()
-        visitors = rollup.visitors
-        quarters, browsers, sites, clients = self._quarters, self._browsers, self._sites, self._clients
+        quarters, browsers, clients = self._quarters, self._browsers, self._clients
+        # Page views are tallied per record by what the dimensions follow from (the client, the
+        # quarter of an hour, the address, the referrer), then spread over the dimensions per batch.
+        by_client: dict[tuple[str, str, str], list] = {}
+        by_quarter: dict[int, int] = {}
+        by_address: dict[tuple[str, str], int] = {}
+        by_referrer: dict[tuple[str, str], int] = {}
         # Exactly as Django writes datetimes (str() of naive UTC on SQLite: no fraction when zero),
         # so that its lookups compare like with like.
         zone = "+00" if self.postgres else ""
@@ -198,23 +192,19 @@ class Loader:
             clock = quarters.get(quarter)
             if clock is None:
                 clock = self._quarter(quarter)
-            day, local_hour, utc_hour, first_minute = clock
-            within = ms - quarter * 900_000
-            seconds = within // 1000 % 60
-            if ms % 1000:
-                stamp = f"{utc_hour}{first_minute + within // 60_000:02d}:{seconds:02d}.{ms % 1000:03d}000{zone}"
-            else:
-                stamp = f"{utc_hour}{first_minute + within // 60_000:02d}:{seconds:02d}{zone}"
+            day, _local_hour, utc_hour, first_second = clock
+            face = _CLOCK_FACES[first_second + (ms - quarter * 900_000) // 1000]
+            stamp = f"{utc_hour}{face}{_FRACTIONS[ms % 1000]}{zone}"
             browser = browsers.get(agent)
             if browser is None:
                 if len(browsers) > _REMEMBERED:
                     browsers.clear()
                 browser = browsers[agent] = browser_of(agent)
-            family, version, os_family, device = browser
-            client = clients.get((day, ip, agent))
+            key = (day, ip, agent)
+            client = clients.get(key)
             if client is None:
                 client = self._client(day, ip, agent)
-            ip_sealed, agent_sealed, ip_index, visitor, network = client
+            ip_sealed, agent_sealed, ip_index, visitor, _network = client
             code = int(status)
             yield (
                 day,
@@ -232,40 +222,50 @@ class Loader:
                 agent_sealed,
                 ip_index,
                 visitor,
-                family,
-                version,
-                os_family,
-                device,
+                *browser,
             )
-            if code < 400 and method in _COUNTED_METHODS and device != "bot":
-                site = sites.get(referrer)
-                if site is None:
-                    site = sites[referrer] = referring_site(referrer)
-                    if len(sites) > _REMEMBERED:
-                        sites.clear()
-                combos[
-                    day,
-                    (path.partition("?")[0] if "?" in path else path)[:500],
-                    family,
-                    os_family,
-                    device,
-                    site,
-                    local_hour,
-                    network,
-                ] += 1
-                if visitor:
-                    visitors.add((day, visitor))
-        rollup.add(combos)
+            if code < 400 and method in _COUNTED_METHODS and browser[3] != "bot":
+                seen = by_client.get(key)
+                if seen is None:
+                    by_client[key] = [1, client, browser]
+                else:
+                    seen[0] += 1
+                by_quarter[quarter] = by_quarter.get(quarter, 0) + 1
+                address = (day, path)
+                by_address[address] = by_address.get(address, 0) + 1
+                if referrer:
+                    came_from = (day, referrer)
+                    by_referrer[came_from] = by_referrer.get(came_from, 0) + 1
+        counts, totals, visitors = rollup.counts, rollup.totals, rollup.visitors
+        for (day, _ip, _agent), (views, client, browser) in by_client.items():
+            family, _version, os_family, device = browser
+            counts[day, Dimension.BROWSER, family] += views
+            counts[day, Dimension.OS, os_family] += views
+            counts[day, Dimension.DEVICE, device] += views
+            if client[4]:
+                counts[day, Dimension.NETWORK, client[4]] += views
+            if client[3]:
+                visitors.add((day, client[3]))
+        for quarter, views in by_quarter.items():
+            day, local_hour, _utc_hour, _first_second = quarters.get(quarter) or self._quarter(quarter)
+            totals[day] += views
+            counts[day, Dimension.HOUR, local_hour] += views
+        for (day, path), views in by_address.items():
+            counts[day, Dimension.PAGE, path.partition("?")[0][:500]] += views
+        for (day, referrer), views in by_referrer.items():
+            site = referring_site(referrer)
+            if site:
+                counts[day, Dimension.REFERRER, site] += views
 
     def _quarter(self, quarter: int) -> tuple[str, str, str, int]:
-        """(local day, local hour, UTC "YYYY-MM-DD HH:", UTC minute it starts at) of one quarter of an
-        hour since the epoch: every time zone's offset is a whole number of quarters."""
+        """(local day, local hour, UTC "YYYY-MM-DD HH:", the second of the UTC hour it starts at) of one
+        quarter of an hour since the epoch: every time zone's offset is a whole number of quarters."""
         if len(self._quarters) > _REMEMBERED:
             self._quarters.clear()
         second = quarter * 900
         local = datetime.datetime.fromtimestamp(second, self.zone)
         utc = time.gmtime(second)
-        clock = (local.date().isoformat(), f"{local.hour:02d}", time.strftime("%Y-%m-%d %H:", utc), utc.tm_min)
+        clock = (local.date().isoformat(), f"{local.hour:02d}", time.strftime("%Y-%m-%d %H:", utc), utc.tm_min * 60)
         self._quarters[quarter] = clock
         return clock
 
