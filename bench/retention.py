@@ -220,7 +220,7 @@ def _step(sql: str) -> str:
     while frame is not None and not frame.f_code.co_filename.startswith(str(ROOT / "raksa")):
         frame = frame.f_back
     sender = f"{Path(frame.f_code.co_filename).stem}.{frame.f_code.co_name}" if frame is not None else "?"
-    table = re.search(r'(?:FROM|UPDATE|INTO|JOIN)\s+"?([a-z]+_[a-z_]+)', sql)
+    table = re.search(r'(?:FROM|UPDATE|INTO|JOIN)\s+"?(?!json_each)([a-z]+_[a-z_]+)', sql)
     return f"{sender}: {sql.split(None, 1)[0].upper()} {table.group(1) if table else ''}".strip()
 
 
