@@ -8,7 +8,7 @@ runs on the other core.
   way in the same run.
 - Journeys: locust with `make load`'s journeys (raksa/chaos/locustfile.py): citizens browsing,
   logging in, registering for a service (or cancelling), filing a request, giving or withdrawing
-  consent and opening their data, each on an account of their own among the data set's people: 50
+  consent and opening their data, each on an account of their own made for the run: 50
   of them for 5 minutes (10 for 5 s with --small). Error rate 0 and page p95 under 300 ms.
 """
 
@@ -114,10 +114,12 @@ def _raksa(environment: dict[str, str]) -> Iterator[serving.Server]:
 
 def _journeys(environment: dict[str, str], scratch: Path, *, users: int, seconds: int) -> list[Figure]:
     report = scratch / "locust"
-    # The journeys' accounts (kept in the data set: made once, found on later runs).
+    # The journeys' accounts, fresh for each run: the requests, consents and registrations earlier
+    # runs left in theirs would make each run's pages longer than the last's.
+    prefix = {"RAKSA_CHAOS_ACCOUNT_PREFIX": f"journeys{time.strftime('%Y%m%d%H%M%S')}-"}
     accounts = citizens.CREATE_ACCOUNTS.format(count=users, password=citizens.PASSWORD)
     made = [str(BIN / "raksa"), "shell", "--verbosity", "0", "-c", accounts]
-    subprocess.run(made, env=environment, cwd=serving.ROOT, check=True)
+    subprocess.run(made, env={**environment, **prefix}, cwd=serving.ROOT, check=True)
     with _raksa(environment) as server:
         locust = subprocess.Popen(
             serving.pinned(
@@ -128,7 +130,7 @@ def _journeys(environment: dict[str, str], scratch: Path, *, users: int, seconds
                     *("--csv", str(report), "--only-summary", "--loglevel", "WARNING"),
                 ],
             ),
-            env={**os.environ, "PYTHONPATH": str(serving.ROOT), "RAKSA_CHAOS_ACCOUNTS": str(users)},
+            env={**os.environ, **prefix, "PYTHONPATH": str(serving.ROOT), "RAKSA_CHAOS_ACCOUNTS": str(users)},
             cwd=serving.ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

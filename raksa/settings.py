@@ -153,6 +153,15 @@ RAKSA_KEYSTORE_BACKUP_DAYS = env_int("RAKSA_KEYSTORE_BACKUP_DAYS", 7, minimum=1)
 for _alias, _database in DATABASES.items():
     if _database["ENGINE"].endswith("sqlite3") and not Path(_database["NAME"]).is_absolute():
         _database["NAME"] = str(BASE_DIR / _database["NAME"])
+# In production each server thread keeps its PostgreSQL connections between requests (checked before
+# reuse, so a restarted server is reconnected to by the next request): opening one costs PostgreSQL
+# ≈6 ms of CPU and the worker ≈1 ms, twice per request with the key store (`raksa bench load`).
+# Workers x threads x 2 connections must fit PostgreSQL's max_connections (docs/DEPLOY.md).
+RAKSA_DB_CONNECTION_SECONDS = env_int("RAKSA_DB_CONNECTION_SECONDS", 300 if PRODUCTION else 0, minimum=0)
+for _database in DATABASES.values():
+    if _database["ENGINE"].endswith("postgresql"):
+        _database["CONN_MAX_AGE"] = RAKSA_DB_CONNECTION_SECONDS
+        _database["CONN_HEALTH_CHECKS"] = True
 DATABASE_ROUTERS = ["raksa.core.replica.ReplicaRouter", "raksa.vault.routers.KeystoreRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

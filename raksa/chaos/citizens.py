@@ -1,6 +1,7 @@
 """Citizens writing through a real server, each write numbered and remembered with the server's
 answer, so that a test can hold the database to exactly what was acknowledged."""
 
+import os
 import re
 import threading
 import time
@@ -15,12 +16,16 @@ SERVICE = "minburi-residence-certificate"
 PASSWORD = "chaos-citizen-password"  # noqa: S105  (throwaway accounts on a throwaway cluster)
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
+# The accounts are PREFIX0, PREFIX1…: a run on a shared data set names its own (bench/load.py), so
+# that it starts from fresh accounts rather than from what earlier runs wrote into them.
+ACCOUNT_PREFIX = os.environ.get("RAKSA_CHAOS_ACCOUNT_PREFIX", "chaos")
 # Creates the citizens' accounts (run with `raksa shell -c`, in the server's environment).
 CREATE_ACCOUNTS = """
+import os
 from raksa.accounts.models import User
 from raksa.subjects.models import Subject
 for number in range({count}):
-    username = f"chaos{{number}}"
+    username = os.environ.get("RAKSA_CHAOS_ACCOUNT_PREFIX", "chaos") + str(number)
     if not User.objects.filter(username=username).exists():
         User.objects.create_user(username, {password!r}, subject=Subject.objects.create())
 """
@@ -55,7 +60,7 @@ class Citizen:
 
     @property
     def username(self) -> str:
-        return f"chaos{self.index}"
+        return f"{ACCOUNT_PREFIX}{self.index}"
 
     def run(self) -> None:
         while not self.stop.is_set():

@@ -2,11 +2,12 @@
 and of the benchmarks' journeys (`raksa bench load`, bench/load.py).
 
 Each simulated citizen has an account of its own (chaosN, made by raksa.chaos.citizens.CREATE_ACCOUNTS;
-RAKSA_CHAOS_ACCOUNTS says how many) and, in turn, browses the public pages, writes (logging in first:
-registers for a service or cancels, files a request, gives or withdraws consent; raksa.chaos.citizens)
-and opens their own data. It talks to Raksa as deployed, behind a TLS proxy whose part the client
-plays (raksa.testing.webclient). Every request is also appended to RAKSA_CHAOS_REQUEST_LOG when set
-(start time, page, status, milliseconds, error), so that a run can be cut into time windows.
+RAKSA_CHAOS_ACCOUNTS says how many, RAKSA_CHAOS_ACCOUNT_PREFIX names them otherwise) and, in turn,
+browses the public pages, writes (logging in first: registers for a service or cancels, files a
+request, gives or withdraws consent; raksa.chaos.citizens) and opens their own data. It talks to
+Raksa as deployed, behind a TLS proxy whose part the client plays (raksa.testing.webclient). Every
+request is also appended to RAKSA_CHAOS_REQUEST_LOG when set (start time, page, status,
+milliseconds, error), so that a run can be cut into time windows.
 
     locust -f raksa/chaos/locustfile.py --headless --users 50 --spawn-rate 10 --host http://127.0.0.1:PORT
 """
