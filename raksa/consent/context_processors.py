@@ -3,6 +3,7 @@ from django.http import HttpRequest
 from raksa.consent import policies
 from raksa.consent.cookies import POLICY_SEEN_COOKIE
 from raksa.consent.models import PolicyAcceptance, PolicyVersion
+from raksa.core.caching import published
 
 
 def _last_seen_number(request: HttpRequest) -> int | None:
@@ -20,17 +21,23 @@ def _last_seen_number(request: HttpRequest) -> int | None:
     return int(seen) if seen.isdigit() else None
 
 
+def _current_platform_number() -> int | None:
+    current = policies.current_platform_policy()
+    return current.number if current is not None else None
+
+
 def consent(request: HttpRequest) -> dict:
     """The cookie banner's state, and the summary of policy changes for people who accepted an older one."""
     choice = getattr(request, "cookie_choice", None)
     context: dict = {"show_cookie_banner": bool(choice and choice.needs_asking), "policy_changes": []}
     seen = _last_seen_number(request)
     if seen is not None:
-        current = policies.current_platform_policy()
-        if current is not None and current.number is not None and current.number > seen:
+        # The same for everyone: read once per public-page lifetime, not on every page.
+        current = published("consent:platform-policy-number", _current_platform_number)
+        if current is not None and current > seen:
             context["policy_changes"] = list(
                 PolicyVersion.objects.filter(
-                    agency__isnull=True, status="published", number__gt=seen, number__lte=current.number
+                    agency__isnull=True, status="published", number__gt=seen, number__lte=current
                 ).order_by("number")
             )
     return context

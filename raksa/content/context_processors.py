@@ -1,8 +1,7 @@
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
 from raksa.content.models import SiteAppearance
+from raksa.core.caching import published
 
 
 def appearance(request: HttpRequest) -> dict:
@@ -11,7 +10,4 @@ def appearance(request: HttpRequest) -> dict:
     Kept in memory as long as public pages are (RAKSA_PUBLIC_PAGE_SECONDS): a switch shows on every
     page at the same moment.
     """
-    seconds = settings.RAKSA_PUBLIC_PAGE_SECONDS
-    if not seconds:
-        return {"appearance": SiteAppearance.current()}
-    return {"appearance": cache.get_or_set("content:appearance", SiteAppearance.current, seconds)}
+    return {"appearance": published("content:appearance", SiteAppearance.current)}

@@ -7,6 +7,7 @@ anything about one person. Published changes show within RAKSA_PUBLIC_PAGE_SECON
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -37,3 +38,10 @@ def public_page(view: View) -> View:
         return response
 
     return serve
+
+
+def published(key: str, make: Callable[[], Any]) -> Any:
+    """A value the same for every visitor (published settings and content, never anything about one
+    person), kept in memory as long as public pages are, so that it changes on every page at once."""
+    seconds = settings.RAKSA_PUBLIC_PAGE_SECONDS
+    return cache.get_or_set(key, make, seconds) if seconds else make()

@@ -3,6 +3,7 @@ from django.urls import NoReverseMatch, reverse, translate_url
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from raksa.core.caching import published
 from raksa.organisations.models import Controller
 
 # The site's navigation. An entry shows once the capability behind it exists (its URL reverses).
@@ -32,13 +33,17 @@ def _links(entries: list, current_path: str) -> list[dict]:
     return links
 
 
+def _platform() -> Controller | None:
+    return Controller.objects.filter(is_platform_operator=True).first()
+
+
 def site(request: HttpRequest) -> dict:
     language = get_language()
     other = "en" if language == "th" else "th"
     return {
         "navigation": _links(NAVIGATION, request.path),
         "footer_policies": _links(FOOTER_POLICIES, request.path),
-        "platform": Controller.objects.filter(is_platform_operator=True).first(),
+        "platform": published("core:platform", _platform),
         "other_language": {
             "code": other,
             # The switch keeps the page: the same URL under the other language prefix.

@@ -3,9 +3,11 @@ from unittest import mock
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.storage.fallback import FallbackStorage
-from django.db import OperationalError
+from django.core.cache import cache
+from django.db import OperationalError, connection
 from django.shortcuts import render
-from django.test import Client, RequestFactory, TestCase
+from django.test import Client, RequestFactory, TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from raksa.core import demo
 
@@ -36,6 +38,19 @@ class ShellTests(TestCase):
         response = self.client.get("/en/")
         self.assertEqual(response.cookies, {})
         self.assertEqual(self.client.cookies, {})
+
+    @override_settings(RAKSA_PUBLIC_PAGE_SECONDS=30)
+    def test_it_reads_the_operator_for_the_footer_once_per_public_page_lifetime(self) -> None:
+        cache.clear()
+        # A visitor with a cookie gets each page freshly rendered; the footer's operator is shared.
+        self.client.cookies["__Host-sessionid"] = "none"
+        with CaptureQueriesContext(connection) as first:
+            self.client.get("/th/about/")
+        with CaptureQueriesContext(connection) as second:
+            self.assertContains(self.client.get("/th/about/"), "กระทรวงวิทยาศาสตร์และเทคโนโลยี")
+        read = [query for query in first.captured_queries if "is_platform_operator" in query["sql"]]
+        self.assertEqual(len(read), 1)
+        self.assertFalse([query for query in second.captured_queries if "is_platform_operator" in query["sql"]])
 
     def test_it_shows_the_operator_contacts_in_the_footer(self) -> None:
         response = self.client.get("/th/")
