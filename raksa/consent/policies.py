@@ -7,7 +7,7 @@ text and the list (`coverage`). Whatever the software does that the policy in fo
 is a pending change (`pending_changes`); apps that can add processing at run time ask `covers`
 before they start it, so the service keeps working as published until a covering version is out.
 
-Public API: `current_policy(agency)`, `current_platform_policy()`, `processing_for(agency)`,
+Public API: `current_policy(agency)`, `current_platform_policy()`, `processing_for(agency)`, `reported(agency)`,
 `covers(agency, processing)`, `covering(agency)`, `pending_changes(agency)`, `register_source(source)`, `Processing`,
 `retention_text(processing, language)` (the period the retention engine enforces; the RoPA prints it too).
 """
@@ -107,10 +107,14 @@ def processing_for(agency: Agency | None) -> list[Processing]:
             )
             for purpose in declaration.purposes
         ]
-    for source in _sources:
-        found += list(source(agency))
+    found += reported(agency)
     unique = {item.key: item for item in found}
     return sorted(unique.values(), key=lambda item: item.key)
+
+
+def reported(agency: Agency | None) -> list[Processing]:
+    """What the apps report they configured (a service's fields, a recipient), without the registry's part."""
+    return [item for source in _sources for item in source(agency)]
 
 
 def _days(item: Processing) -> int | None:

@@ -41,7 +41,8 @@ def consent_purposes(agency: Agency | None = None) -> list[Purpose]:
     for declaration in registry.declarations():
         if declaration.legal_basis.is_consent:
             found.update({purpose.code: purpose for purpose in declaration.purposes})
-    for item in policies.processing_for(agency):
+    # The registry's part of the agency's processing is the declarations above; the rest is reported.
+    for item in policies.reported(agency):
         if registry.legal_basis(item.legal_basis).is_consent:
             found.setdefault(item.purpose, registry.purpose(item.purpose))
     return [purpose for purpose in found.values() if not purpose.refused]
