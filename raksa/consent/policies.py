@@ -139,9 +139,16 @@ def _covered_by(item: Processing, covered: dict[tuple[str, str, str, str], Proce
     )
 
 
-def _coverage(version: PolicyVersion | None) -> dict[tuple[str, str, str, str], Processing]:
-    items = [Processing.from_json(data) for data in version.coverage] if version else []
+def _coverage(coverage: list[dict] | None) -> dict[tuple[str, str, str, str], Processing]:
+    items = [Processing.from_json(data) for data in coverage or []]
     return {item.key: item for item in items}
+
+
+def _coverage_in_force(agency: Agency | None) -> dict[tuple[str, str, str, str], Processing]:
+    # The list alone: the version's texts (the whole policy in two languages, as Markdown and HTML)
+    # are not needed to answer what it covers, and reading them cost most of the answer.
+    in_force = published_versions(agency).filter(effective_date__lte=timezone.localdate())
+    return _coverage(in_force.values_list("coverage", flat=True).first())
 
 
 def covers(agency: Agency | None, processing: Processing) -> bool:
@@ -151,13 +158,13 @@ def covers(agency: Agency | None, processing: Processing) -> bool:
 
 def covering(agency: Agency | None) -> Callable[[Processing], bool]:
     """`covers` for many questions about one agency: the policy in force is read once, not per question."""
-    covered = _coverage(current_policy(agency))
+    covered = _coverage_in_force(agency)
     return lambda processing: _covered_by(processing, covered)
 
 
 def pending_changes(agency: Agency | None) -> list[Processing]:
     """What the software does, or is configured to do, that the policy in force does not cover yet."""
-    covered = _coverage(current_policy(agency))
+    covered = _coverage_in_force(agency)
     return [item for item in processing_for(agency) if not _covered_by(item, covered)]
 
 

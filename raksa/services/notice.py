@@ -71,12 +71,9 @@ def policy_in_force(service: Service) -> dict[str, Any]:
     policy_version = apps.get_model("consent", "PolicyVersion")
     published = policy_version.objects.filter(status="published")
     for agency, scope in ((service.agency, service.agency.slug), (None, "platform")):
-        version = published.filter(agency=agency).order_by("-number").first()
-        if version is not None:
-            return {
-                "number": version.number,
-                "path": _reverse("consent:policy_version", scope=scope, number=version.number),
-            }
+        number = published.filter(agency=agency).order_by("-number").values_list("number", flat=True).first()
+        if number is not None:
+            return {"number": number, "path": _reverse("consent:policy_version", scope=scope, number=number)}
     return {"number": None, "path": _reverse("consent:privacy_policy")}
 
 
