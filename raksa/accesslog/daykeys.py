@@ -210,3 +210,14 @@ def destroy_day_key(day: datetime.date) -> bool:
 
 def days_with_keys() -> list[datetime.date]:
     return list(DayKey.objects.using(KEYSTORE).order_by("day").values_list("day", flat=True))
+
+
+def days_not_closed(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    """The days in this range whose visitor salt still lives: today, and a past day until the follower
+    closes it (`actions.destroy_past_salts`), whose roll-up lists are not compacted yet."""
+    return list(
+        DayKey.objects.using(KEYSTORE)
+        .filter(day__gte=start, day__lte=end, wrapped_salt__isnull=False)
+        .order_by("day")
+        .values_list("day", flat=True)
+    )

@@ -9,8 +9,10 @@ import datetime
 import io
 from dataclasses import dataclass, field
 
-from django.db.models import Sum
+from django.db import connection
 
+from raksa.accesslog.actions import COMPACT_KEEP
+from raksa.accesslog.daykeys import days_not_closed
 from raksa.accesslog.models import DailyCount, DailyTotal, Dimension
 
 TOP = 10
@@ -89,22 +91,45 @@ def statistics(start: datetime.date, end: datetime.date) -> Statistics:
         days.append(Day(day, total.views if total else 0, total.visitors if total else 0))
         day += datetime.timedelta(days=1)
     result = Statistics(start=start, end=end, days=days)
+    still_open = days_not_closed(start, end)
     for dimension in Dimension:
-        limit = 24 if dimension == Dimension.HOUR else TOP
-        rows = list(
-            DailyCount.objects.filter(dimension=dimension, day__gte=start, day__lte=end)
-            .values("key")
-            .annotate(total=Sum("views"))
-            .order_by("-total", "key")[:limit]
-        )
+        tops = _top(dimension, start, end, still_open, 24 if dimension == Dimension.HOUR else TOP)
         if dimension == Dimension.HOUR:
-            by_hour = {row["key"]: row["total"] for row in rows}
-            rows = [{"key": f"{hour:02d}", "total": by_hour.get(f"{hour:02d}", 0)} for hour in range(24)]
-        peak = max((row["total"] for row in rows), default=0) or 1
+            by_hour = dict(tops)
+            tops = [(f"{hour:02d}", by_hour.get(f"{hour:02d}", 0)) for hour in range(24)]
+        peak = max((total for _key, total in tops), default=0) or 1
         result.tops[dimension] = [
-            Bar(label=row["key"], views=row["total"], width=round(row["total"] * BAR_WIDTH / peak)) for row in rows
+            Bar(label=key, views=total, width=round(total * BAR_WIDTH / peak)) for key, total in tops
         ]
     return result
+
+
+def _top(
+    dimension: str, start: datetime.date, end: datetime.date, still_open: list[datetime.date], limit: int
+) -> list[tuple[str, int]]:
+    """The dimension's `limit` keys with the most views over the range.
+
+    A closed day holds at most COMPACT_KEEP values and "(other)" (`actions.compact_day`); a day still
+    open (today; yesterday until the follower closes it) can hold a value per visitor, so only its
+    COMPACT_KEEP + 1 largest count here too: every day adds at most that many rows, however busy.
+    """
+    table = DailyCount._meta.db_table
+    closed = f"SELECT key, views FROM {table} WHERE dimension = %s AND day >= %s AND day <= %s"  # noqa: S608  (table name from model meta)  # nosec B608
+    parameters: list[str | int | datetime.date] = [dimension, start, end]
+    if still_open:
+        marks = ", ".join(["%s"] * len(still_open))
+        closed += (
+            f" AND day NOT IN ({marks}) UNION ALL SELECT key, views FROM ("  # noqa: S608  (table name from model meta, placeholders)  # nosec B608
+            f"SELECT key, views, ROW_NUMBER() OVER (PARTITION BY day ORDER BY views DESC) AS place "
+            f"FROM {table} WHERE dimension = %s AND day IN ({marks})) AS open_day WHERE place <= %s"
+        )
+        parameters += [*still_open, dimension, *still_open, COMPACT_KEEP + 1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT key, SUM(views) AS total FROM ({closed}) AS kept GROUP BY key ORDER BY total DESC, key LIMIT %s",  # noqa: S608  (built above from the table name)  # nosec B608
+            [*parameters, limit],
+        )
+        return [(key, int(total)) for key, total in cursor.fetchall()]
 
 
 def as_csv(stats: Statistics) -> str:

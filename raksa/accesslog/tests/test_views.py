@@ -3,6 +3,10 @@ import datetime
 from django.test import TestCase
 from django.utils import timezone
 
+from raksa.accesslog import stats
+from raksa.accesslog.actions import COMPACT_KEEP
+from raksa.accesslog.daykeys import days_not_closed
+from raksa.accesslog.models import DailyCount, Dimension
 from raksa.accesslog.tests.helpers import IPHONE, SpoolDirectory, record, spool_and_ingest, staff
 from raksa.audit.models import AuditEntry
 from raksa.testing import accounts as personas
@@ -30,6 +34,20 @@ class DashboardTests(TestCase):
         self.assertContains(english, "Mobile Safari")
         self.assertNotContains(english, "192.0.2.9")
         self.assertNotIn("style=", english.content.decode())  # the CSP allows no inline style
+
+    def test_it_counts_only_the_largest_values_of_a_day_still_open_p1(self) -> None:
+        # Today holds a network per visitor until it is closed and compacted; the dashboard reads at most
+        # as many of its values as a closed day keeps, so a busy day costs it no more than a quiet one.
+        today = timezone.localdate()
+        DailyCount.objects.bulk_create(
+            DailyCount(day=today, dimension=Dimension.NETWORK, key=f"10.0.{n}.0/24", views=1_000 - n)
+            for n in range(COMPACT_KEEP + 50)
+        )
+        self.assertEqual(days_not_closed(today, today), [today])
+        kept = stats._top(Dimension.NETWORK, today, today, [today], limit=1_000)
+        self.assertEqual(len(kept), COMPACT_KEEP + 1)
+        self.assertEqual(kept[0], ("10.0.0.0/24", 1_000))
+        self.assertEqual(stats.statistics(today, today).tops[Dimension.NETWORK][0].label, "10.0.0.0/24")
 
     def test_it_downloads_the_statistics_as_csv_p1(self) -> None:
         personas.sign_in_with_second_factor(self.client, staff("auditor.stats", "auditor"))
