@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -280,8 +280,7 @@ def _register(
     actor: object,
     language: str,
 ) -> Registration:
-    # The service row is the lock that orders registrations for its seats.
-    service = Service.objects.select_for_update().select_related("agency").get(pk=service.pk)
+    service = _held(service)
     if not service.is_open:
         raise ServiceClosedError("this service is not taking registrations")
     declared = {field.category: field for field in fields_in_force(list(service.fields.all()))}
@@ -328,6 +327,22 @@ def _register(
     return registration
 
 
+def _held(service: Service) -> Service:
+    """The service, read again and held until the transaction ends. An activity's row is held alone:
+    it orders registrations and cancellations for its seats. Any other service's row is held shared,
+    so that its registrations run side by side (one at a time, a popular service queued every
+    registrant behind the one before) while a change to the service, closing it, still waits for them.
+    """
+    held = Service.objects.select_related("agency")
+    if not service.is_activity and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM services_service WHERE id = %s FOR SHARE", [service.pk])
+        service = held.get(pk=service.pk)
+        if not service.is_activity:
+            return service
+    return held.select_for_update(of=("self",)).get(pk=service.pk)
+
+
 def _bases(declared: Iterable[ServiceField], values: Iterable[str]) -> str:
     given = set(values)
     return "/".join(sorted({field.legal_basis for field in declared if field.category in given}))
@@ -336,7 +351,7 @@ def _bases(declared: Iterable[ServiceField], values: Iterable[str]) -> str:
 @transaction.atomic
 def cancel_registration(*, registration: Registration, actor: object) -> Registration:
     """The person cancels; an activity's freed seat goes to the first on its waiting list."""
-    service = Service.objects.select_for_update().get(pk=registration.service_id)
+    service = _held(registration.service)
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if registration.is_closed:
         return registration

@@ -1,8 +1,13 @@
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from unittest import skipUnless
 
+import psycopg
 from django.contrib.admin import site
 from django.core.exceptions import ImproperlyConfigured
-from django.test import RequestFactory, TestCase, override_settings
+from django.db import OperationalError, connection
+from django.test import RequestFactory, TestCase, TransactionTestCase, override_settings
 from django.utils import translation
 
 from raksa.accounts.models import User
@@ -304,3 +309,41 @@ class AdministeringTests(TestCase):
         form = self._form(officers=[stranger.pk])
         self.assertFalse(form.is_valid())
         self.assertIn("officers", form.errors)
+
+
+@skipUnless(connection.vendor == "postgresql", "row locks are PostgreSQL's")
+class RegistrationLockTests(TransactionTestCase):
+    databases = "__all__"
+
+    @contextmanager
+    def registration_in_flight(self, service: Service) -> Iterator[None]:
+        """Another server thread's registration for a service without seats, holding its row shared."""
+        database = connection.settings_dict
+        with psycopg.connect(
+            dbname=database["NAME"], user=database["USER"], host=database["HOST"], port=database["PORT"] or None
+        ) as other:
+            other.execute("SELECT 1 FROM services_service WHERE id = %s FOR SHARE", [service.pk])
+            yield
+
+    @contextmanager
+    def waiting_at_most_a_second(self) -> Iterator[None]:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '1s'")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = DEFAULT")
+
+    def test_it_registers_for_a_service_without_seats_beside_another_registration(self) -> None:
+        service = builders.certificate(builders.agency(), fields=("name", "email"))
+        with self.registration_in_flight(service), self.waiting_at_most_a_second():
+            builders.registration(service, builders.citizen())
+        self.assertEqual(Registration.objects.filter(service=service).count(), 1)
+
+    def test_it_closes_a_service_only_once_the_registrations_in_flight_are_done(self) -> None:
+        service = builders.certificate(builders.agency())
+        in_flight = self.registration_in_flight(service)
+        with in_flight, self.waiting_at_most_a_second(), self.assertRaises(OperationalError):
+            actions.change_service(service=service, actor=None, is_open=False)
+        actions.change_service(service=service, actor=None, is_open=False)
