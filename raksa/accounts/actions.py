@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from raksa.accounts import addresses, apptokens, throttle, tokens
 from raksa.accounts.devices import describe
+from raksa.accounts.hashers import spend_a_verification
 from raksa.accounts.mfa import MFA_VERIFIED, PENDING_LOGIN, confirmed_device
 from raksa.accounts.middleware import idle_seconds
 from raksa.accounts.models import (
@@ -236,24 +237,27 @@ def check_login(request: HttpRequest, *, identifier: str, password: str) -> Logi
     """Check a user ID (or e-mail) and password, slowing and locking repeated failures.
 
     Whether the account exists changes neither the answer nor the work done: an unknown account
-    costs a password hash too, and is throttled the same way. The hash runs outside any
+    costs a password verification too, and is throttled the same way. The hash runs outside any
     transaction: on SQLite a transaction holds the one write lock, and twenty logins at once
     would queue behind each other's Argon2id.
     """
     user = find_account(identifier)
     pair = throttle.pair_for(request, user=user, identifier=identifier)
     subject_id = user.subject_id if user else None
-    retry_at = throttle.blocked_until(pair)
+    failures = throttle.failures_of(pair)
+    retry_at = throttle.blocked_until(failures)
     if retry_at is not None:
         record(action="accounts.login", subject_id=subject_id, outcome="denied")
         return LoginAttempt(user=None, retry_at=retry_at)
     if user is None:
-        make_password(password)
+        spend_a_verification(password)
         correct = False
     else:
         correct = user.check_password(password) and user.is_active
     if correct:
-        throttle.clear(pair)
+        # Most log-ins have no failures to forget: no write for them (on SQLite, the one write lock).
+        if failures is not None:
+            throttle.clear(pair)
         return LoginAttempt(user=user)
     with transaction.atomic():
         row = throttle.record_failure(pair)
@@ -456,12 +460,14 @@ def _second_factor_matches(user: User, code: str) -> bool:
 def check_second_factor(request: HttpRequest, *, user: User, code: str) -> LoginAttempt:
     """The second step of logging in, throttled with the password under the same (account, address)."""
     pair = throttle.pair_for(request, user=user, identifier="")
-    retry_at = throttle.blocked_until(pair)
+    failures = throttle.failures_of(pair)
+    retry_at = throttle.blocked_until(failures)
     if retry_at is not None:
         _event("accounts.mfa_failed", user, actor=None, outcome="denied")
         return LoginAttempt(user=None, retry_at=retry_at)
     if _second_factor_matches(user, code):
-        throttle.clear(pair)
+        if failures is not None:
+            throttle.clear(pair)
         return LoginAttempt(user=user)
     row = throttle.record_failure(pair)
     _event("accounts.mfa_failed", user, actor=None, outcome="failed")

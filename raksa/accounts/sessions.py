@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
+from django.utils.crypto import get_random_string
 
 # Keys inside the session data (Django's own start with "_auth"; these are Raksa's).
 STARTED = "_raksa_started"
@@ -41,3 +43,22 @@ class SessionStore(DatabaseStore):
         session.started_at = _moment(data, STARTED)
         session.last_seen = _moment(data, SEEN)
         return session
+
+    def cycle_key(self) -> None:
+        """A new key for the same data (at log-in), written once, by the response's save.
+
+        Django's own writes a row at once and the same row again when the response is saved: a
+        log-in would pay a second write (on SQLite, a second turn at the one write lock).
+        """
+        data = dict(self.items())
+        key = self.session_key
+        self._session_key = None
+        self._session_cache = data
+        self.modified = True
+        if key:
+            self.delete(key)
+
+    def _get_new_session_key(self) -> str:
+        # 165 random bits: not worth a query to ask whether the key is taken. If it were, the
+        # INSERT would fail and create() would draw another.
+        return get_random_string(32, VALID_KEY_CHARS)

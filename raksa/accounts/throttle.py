@@ -39,9 +39,13 @@ def pair_for(request: HttpRequest, *, user: User | None, identifier: str) -> Pai
     return Pair(account_key=_keyed("account", account), address_key=_keyed("address", client_address(request.META)))
 
 
-def blocked_until(pair: Pair) -> datetime | None:
-    """When the pair may try again, or None if it may try now."""
-    row = LoginThrottle.objects.filter(account_key=pair.account_key, address_key=pair.address_key).first()
+def failures_of(pair: Pair) -> LoginThrottle | None:
+    """The pair's count of recent failures, if it has one."""
+    return LoginThrottle.objects.filter(account_key=pair.account_key, address_key=pair.address_key).first()
+
+
+def blocked_until(row: LoginThrottle | None) -> datetime | None:
+    """When the pair with these failures may try again, or None if it may try now."""
     if row is None or row.blocked_until is None or row.blocked_until <= timezone.now():
         return None
     return row.blocked_until

@@ -5,7 +5,8 @@ from django.core.management import call_command
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from raksa.accounts.checks import check_accounts
+from raksa.accounts.checks import at_an_owasp_minimum, check_accounts
+from raksa.accounts.hashers import OWASP_ARGON2ID_MINIMUMS, Argon2idHasher
 from raksa.accounts.models import AccountToken, LoginThrottle, TokenPurpose
 from raksa.accounts.tokens import issue
 from raksa.testing import accounts as personas
@@ -49,6 +50,17 @@ class DeploymentCheckTests(TestCase):
     def test_it_refuses_a_weak_hasher_a2(self) -> None:
         with self.settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
             self.assertEqual([error.id for error in check_accounts()], ["accounts.E001"])
+
+    def test_it_accepts_each_of_owasps_argon2id_minimums_and_nothing_below_a2(self) -> None:
+        for (memory, passes), accepted in [
+            *[(minimum, True) for minimum in OWASP_ARGON2ID_MINIMUMS],
+            ((7 * 1024, 4), False),
+            ((19 * 1024, 1), False),
+            ((46 * 1024 - 1, 1), False),
+        ]:
+            hasher = type("Tried", (Argon2idHasher,), {"memory_cost": memory, "time_cost": passes})()
+            with self.subTest(memory=memory, passes=passes):
+                self.assertEqual(at_an_owasp_minimum(hasher), accepted)
 
     def test_it_refuses_a_reset_link_longer_than_an_hour_a3(self) -> None:
         with self.settings(PASSWORD_HASHERS=["raksa.accounts.hashers.Argon2idHasher"], RAKSA_RESET_LINK_MINUTES=61):

@@ -4,16 +4,18 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import nacl.pwhash
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
 from django.test import Client, RequestFactory, TestCase, override_settings
 from django.utils import timezone
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse
 
-from raksa.accounts.models import LoginThrottle, Session
+from raksa.accounts.hashers import Argon2idHasher
+from raksa.accounts.models import LoginThrottle, Session, User
 from raksa.accounts.sessions import STARTED
 from raksa.testing import accounts as personas
 
@@ -191,6 +193,45 @@ class AdminLoginTests(TestCase):
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
         self.assertFalse(admin.site.is_registered(TOTPDevice))
+
+
+class FormerArgon2id(Argon2PasswordHasher):
+    """The parameters Raksa hashed with before (OWASP's m=19 MiB, t=2, p=1), made by Django's code."""
+
+    memory_cost = 19 * 1024
+    time_cost = 2
+    parallelism = 1
+
+
+@override_settings(PASSWORD_HASHERS=ARGON2)
+class PasswordHashTests(TestCase):
+    databases = "__all__"
+
+    def test_it_verifies_the_standard_argon2id_strings_of_either_library_a2(self) -> None:
+        hasher = Argon2idHasher()
+        by_django = hasher.encode(personas.PASSWORD, hasher.salt())
+        by_libsodium = (
+            "argon2"
+            + nacl.pwhash.argon2id.str(
+                personas.PASSWORD.encode(), opslimit=hasher.time_cost, memlimit=hasher.memory_cost * 1024
+            ).decode()
+        )
+        for encoded in (by_django, by_libsodium):
+            self.assertTrue(encoded.startswith("argon2$argon2id$v=19$m=7168,t=5,p=1$"), encoded)
+            self.assertTrue(hasher.verify(personas.PASSWORD, encoded))
+            self.assertFalse(hasher.verify("correct horse battery stapler", encoded))
+
+    def test_it_makes_a_hash_of_the_former_parameters_again_at_log_in_a2(self) -> None:
+        user = personas.citizen()
+        former = FormerArgon2id()
+        user.password = former.encode(personas.PASSWORD, former.salt())
+        user.save()
+        self.assertTrue(user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$"))
+        self.assertEqual(log_in(Client(), "somchai", "wrong password").status_code, 200)
+        self.assertEqual(User.objects.get().password, user.password)
+        self.assertEqual(log_in(Client(), "somchai").status_code, 302)
+        self.assertTrue(User.objects.get().password.startswith("argon2$argon2id$v=19$m=7168,t=5,p=1$"))
+        self.assertEqual(log_in(Client(), "somchai").status_code, 302)
 
 
 class EnumerationTests(TestCase):
