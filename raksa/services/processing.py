@@ -14,17 +14,37 @@ from raksa.services.models import ServiceField
 
 def processing(field: ServiceField) -> Processing:
     service = field.service
+    return _processing(
+        service.slug,
+        service.title_th,
+        service.title_en,
+        service.retention_days,
+        field.category,
+        field.purpose,
+        field.legal_basis,
+    )
+
+
+def _processing(
+    slug: str,
+    title_th: str,
+    title_en: str,
+    retention_days: int,
+    category: str,
+    purpose: str,
+    legal_basis: str,
+) -> Processing:
     return Processing(
-        activity=f"services.service:{service.slug}",
-        activity_th=service.title_th,
-        activity_en=service.title_en,
-        category=field.category,
-        purpose=field.purpose,
-        legal_basis=field.legal_basis,
+        activity=f"services.service:{slug}",
+        activity_th=title_th,
+        activity_en=title_en,
+        category=category,
+        purpose=purpose,
+        legal_basis=legal_basis,
         # Every service keeps values at most as long as this class (a database constraint), and
         # exactly its own days, which the retention engine enforces (raksa/services/retention.py).
         retention=SERVICE_RECORD.code,
-        retention_days=service.retention_days,
+        retention_days=retention_days,
     )
 
 
@@ -32,9 +52,17 @@ def reported(agency: Agency | None) -> list[Processing]:
     """The fields the agency's services ask for, for its policy (the platform's lists the registry's bound)."""
     if agency is None:
         return []
-    return [
-        processing(field) for field in ServiceField.objects.filter(service__agency=agency).select_related("service")
-    ]
+    # Plain rows, not models: every page listing the purposes a person may consent to asks this per agency.
+    rows = ServiceField.objects.filter(service__agency=agency).values_list(
+        "service__slug",
+        "service__title_th",
+        "service__title_en",
+        "service__retention_days",
+        "category",
+        "purpose",
+        "legal_basis",
+    )
+    return [_processing(*row) for row in rows]
 
 
 def fields_in_force(fields: list[ServiceField]) -> list[ServiceField]:
