@@ -263,6 +263,10 @@ SESSION_COOKIE_AGE = RAKSA_SESSION_IDLE_MINUTES * 60
 RAKSA_LOGIN_SLOW_AFTER = env_int("RAKSA_LOGIN_SLOW_AFTER", 3, minimum=1)
 RAKSA_LOGIN_LOCK_AFTER = env_int("RAKSA_LOGIN_LOCK_AFTER", 10, minimum=2)
 RAKSA_LOGIN_LOCK_MINUTES = env_int("RAKSA_LOGIN_LOCK_MINUTES", 15, minimum=1)
+# A failed log-in answers no sooner than this: verifying an older, dearer hash (made before the
+# parameters changed, kept until its owner's next log-in) would otherwise take longer than the
+# stand-in verification spent for an unknown account, and tell that the account exists.
+RAKSA_LOGIN_FAILURE_MS = env_int("RAKSA_LOGIN_FAILURE_MS", 100, minimum=0)
 RAKSA_RESET_LINK_MINUTES = env_int("RAKSA_RESET_LINK_MINUTES", 60, minimum=5)
 RAKSA_CONFIRM_LINK_HOURS = env_int("RAKSA_CONFIRM_LINK_HOURS", 48, minimum=1)
 RAKSA_INVITATION_LINK_HOURS = env_int("RAKSA_INVITATION_LINK_HOURS", 72, minimum=1)

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -236,11 +237,13 @@ class LoginAttempt:
 def check_login(request: HttpRequest, *, identifier: str, password: str) -> LoginAttempt:
     """Check a user ID (or e-mail) and password, slowing and locking repeated failures.
 
-    Whether the account exists changes neither the answer nor the work done: an unknown account
-    costs a password verification too, and is throttled the same way. The hash runs outside any
+    Whether the account exists changes neither the answer nor its timing: an unknown account costs
+    a password verification too, is throttled the same way, and a failure answers no sooner than
+    RAKSA_LOGIN_FAILURE_MS whatever the stored hash's parameters. The hash runs outside any
     transaction: on SQLite a transaction holds the one write lock, and twenty logins at once
     would queue behind each other's Argon2id.
     """
+    started = time.monotonic()
     user = find_account(identifier)
     pair = throttle.pair_for(request, user=user, identifier=identifier)
     subject_id = user.subject_id if user else None
@@ -264,6 +267,8 @@ def check_login(request: HttpRequest, *, identifier: str, password: str) -> Logi
         record(action="accounts.login", subject_id=subject_id, outcome="failed")
         if throttle.is_lockout(row):
             record(action="accounts.login_locked", subject_id=subject_id, outcome="denied")
+    # Sleeping holds the thread but spends no CPU: failures cannot be used to starve the site.
+    time.sleep(max(0.0, started + settings.RAKSA_LOGIN_FAILURE_MS / 1000 - time.monotonic()))
     return LoginAttempt(user=None, retry_at=row.blocked_until)
 
 

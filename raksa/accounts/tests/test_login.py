@@ -221,6 +221,14 @@ class PasswordHashTests(TestCase):
             self.assertTrue(hasher.verify(personas.PASSWORD, encoded))
             self.assertFalse(hasher.verify("correct horse battery stapler", encoded))
 
+    def test_it_verifies_an_encoded_hash_longer_than_libsodium_reads_a2(self) -> None:
+        """An imported hash with a long salt (over libsodium's 127 bytes) is checked, not a 500."""
+        hasher = Argon2idHasher()
+        encoded = hasher.encode(personas.PASSWORD, "s" * 80)
+        self.assertGreater(len(encoded), 127)
+        self.assertTrue(hasher.verify(personas.PASSWORD, encoded))
+        self.assertFalse(hasher.verify("correct horse battery stapler", encoded))
+
     def test_it_makes_a_hash_of_the_former_parameters_again_at_log_in_a2(self) -> None:
         user = personas.citizen()
         former = FormerArgon2id()
@@ -246,6 +254,20 @@ class EnumerationTests(TestCase):
             without_csrf(known.content).replace("somchai", "USER"),
             without_csrf(unknown.content).replace("nobody-here", "USER"),
         )
+
+    @override_settings(PASSWORD_HASHERS=ARGON2, RAKSA_LOGIN_FAILURE_MS=150)
+    def test_it_refuses_an_older_dearer_hash_no_later_than_an_unknown_account_a2(self) -> None:
+        """A hash of the former parameters costs more to verify than the stand-in an unknown account
+        is checked against: every failure waits out the same floor, so neither is told apart."""
+        user = personas.citizen()
+        former = FormerArgon2id()
+        user.password = former.encode(personas.PASSWORD, former.salt())
+        user.save()
+        for identifier in ("somchai", "nobody-here"):
+            LoginThrottle.objects.all().delete()
+            start = time.perf_counter()
+            log_in(Client(), identifier, "wrong password")
+            self.assertGreaterEqual(time.perf_counter() - start, 0.150, identifier)
 
     @override_settings(PASSWORD_HASHERS=ARGON2)
     def test_it_takes_as_long_for_an_unknown_account(self) -> None:
