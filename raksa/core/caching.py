@@ -2,7 +2,8 @@
 
 Pages carry no per-response nonce (no inline scripts or styles), so a rendering can be reused as is.
 Anyone with a cookie (a session, a consent choice) gets a fresh rendering: a copy never holds
-anything about one person. Published changes show within RAKSA_PUBLIC_PAGE_SECONDS.
+anything about one person. Published changes, and the counts such pages show (an activity's seats
+left), show within RAKSA_PUBLIC_PAGE_SECONDS.
 """
 
 from collections.abc import Callable

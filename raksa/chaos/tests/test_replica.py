@@ -41,6 +41,11 @@ class ReplicaTests(SimpleTestCase):
         with psycopg.connect(self.standby.url("raksa"), autocommit=True) as standby:
             standby.execute(statement)
 
+    def replay_paused(self) -> bool:
+        with psycopg.connect(self.standby.url("raksa"), autocommit=True) as standby:
+            row = standby.execute("SELECT pg_get_wal_replay_pause_state()").fetchone()
+        return row is not None and row[0] == "paused"
+
     def publish_news(self, title: str) -> None:
         with psycopg.connect(self.stack.cluster.url("raksa"), autocommit=True) as primary:
             primary.execute(
@@ -59,6 +64,8 @@ class ReplicaTests(SimpleTestCase):
 
         self.on_standby("SELECT pg_wal_replay_pause()")
         self.addCleanup(self.on_standby, "SELECT pg_wal_replay_resume()")
+        # The call only asks for the pause: replay stops a moment later.
+        self.assertTrue(self.eventually(self.replay_paused), "the standby did not pause its replay")
         title = f"Published while the replica lags {uuid.uuid4().hex[:8]}"
         self.publish_news(title)
         self.assertNotIn(title, visitor.get("/en/news/").body, "the anonymous news page read the lagging replica")
