@@ -104,6 +104,10 @@ def clean_address(path: str, query: str) -> str:
     return path
 
 
+# A DNS name's longest (253) with a port: anything longer in a Referer is no site's address.
+_LONGEST_HOST = 253 + len(":65535")
+
+
 @lru_cache(maxsize=4096)
 def clean_referrer(referrer: str, own_host: str) -> str:
     """Another site's address shrinks to its origin; our own pages are cleaned like request paths."""
@@ -114,6 +118,8 @@ def clean_referrer(referrer: str, own_host: str) -> str:
     if not sep or scheme not in {"http", "https"}:
         return ""
     host, slash, path_and_query = rest.partition("/")
+    if len(host) > _LONGEST_HOST:
+        return ""
     if host != own_host:
         return f"{scheme}://{host}/"
     path, _, query = path_and_query.partition("?")

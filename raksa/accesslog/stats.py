@@ -120,7 +120,7 @@ def _top(
         marks = ", ".join(["%s"] * len(still_open))
         closed += (
             f" AND day NOT IN ({marks}) UNION ALL SELECT key, views FROM ("  # noqa: S608  (table name from model meta, placeholders)  # nosec B608
-            f"SELECT key, views, ROW_NUMBER() OVER (PARTITION BY day ORDER BY views DESC) AS place "
+            f"SELECT key, views, ROW_NUMBER() OVER (PARTITION BY day ORDER BY views DESC, key) AS place "
             f"FROM {table} WHERE dimension = %s AND day IN ({marks})) AS open_day WHERE place <= %s"
         )
         parameters += [*still_open, dimension, *still_open, COMPACT_KEEP + 1]

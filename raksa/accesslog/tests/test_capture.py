@@ -119,6 +119,15 @@ class CaptureTests(TestCase):
         )
         self.assertEqual(clean_referrer("android-app://com.example", "raksa.example"), "")
 
+    def test_it_keeps_a_referring_host_no_name_could_have_out_of_the_statistics(self) -> None:
+        """A Referer is anyone's to write: a host longer than any DNS name would not fit the roll-up's
+        key, and one batch refused would stop the ingest for good."""
+        self.client.get("/th/", HTTP_REFERER=f"https://{'a' * 600}.example/page")
+        ingest_spool(directory=self.spool.path)
+        [stored] = AccessRecord.objects.all()
+        self.assertEqual(stored.referrer, "")
+        self.assertFalse(DailyCount.objects.filter(dimension="referrer").exists())
+
 
 class UnwritableSpoolTests(TestCase):
     databases = "__all__"
