@@ -107,10 +107,10 @@ class Sequencer:
     open (chained once it commits) or rolled back (never to appear). The sequencer looks up only
     the holes and the ids above the highest, never the chained rows again. A hole is *settled*
     (dropped) once every transaction that could hold it has ended: the sequencer notes the last id
-    handed out, then a snapshot's xmax; when a later snapshot's xmin reaches that xmax, all those
+    handed out, then takes its own transaction ID; when a snapshot's xmin reaches that ID, all those
     transactions are over. (A statement trigger gives each inserting transaction its transaction
     ID before it takes an entry id, so an id handed out before the note belongs to a transaction
-    below the xmax.) What is settled is kept in SequencerState for the next start.
+    below the sequencer's.) What is settled is kept in SequencerState for the next start.
     """
 
     def __init__(self) -> None:
@@ -118,7 +118,7 @@ class Sequencer:
         self._last_id = 0  # the highest entry id chained
         self._holes: set[int] = set()
         self._settled = 0
-        self._unsettled: list[tuple[int, int]] = []  # (last entry id handed out, snapshot xmax)
+        self._unsettled: list[tuple[int, int]] = []  # (last entry id handed out, sequencer transaction ID)
 
     def chain_pending(self, *, batch_size: int = 10_000, wait: bool = True) -> int:
         """Chain every committed, unchained entry; return how many. With wait=False it returns 0
@@ -227,12 +227,18 @@ class Sequencer:
         """The highest entry id below which every transaction has ended (PostgreSQL)."""
         cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {_id_sequence(cursor)}")  # noqa: S608  # nosec B608
         (handed_out,) = cursor.fetchone()
-        # A statement after the one above, so a snapshot taken after that id was handed out.
-        cursor.execute(
-            "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint FROM pg_current_snapshot() s"
-        )
-        xmin, xmax = cursor.fetchone()
-        self._unsettled.append((handed_out, xmax))
+        # The bound is this round's own transaction ID, assigned by the statement after the one above
+        # (nothing in the round has written yet), so above every ID handed out before: those of all
+        # transactions holding an entry id up to `handed_out`. Not the snapshot's xmax: that is only
+        # the newest *ended* transaction + 1, and a snapshot leaves out running transactions at or
+        # above it, so its xmin could pass a transaction still open with an entry id (which then
+        # committed unchained, for good).
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+        (bound,) = cursor.fetchone()
+        # A statement after the one above, so a snapshot that sees every transaction below the bound.
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        (xmin,) = cursor.fetchone()
+        self._unsettled.append((handed_out, bound))
         settled = max((last for last, below in self._unsettled if below <= xmin), default=0)
         self._unsettled = [(last, below) for last, below in self._unsettled if below > xmin]
         return settled
