@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 # Modules of bench/ that serve the benchmarks rather than being one.
-SUPPORT = frozenset({"harness", "child", "dataset", "scratch", "serving", "bare_django"})
+SUPPORT = frozenset({"harness", "child", "dataset", "scratch", "serving", "bare_django", "report"})
 
 
 class Command(BaseCommand):
