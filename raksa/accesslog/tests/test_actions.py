@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -144,6 +145,12 @@ class SearchTests(TestCase):
         self.assertEqual((entry.purpose, entry.object_id, entry.role), ("security_incident", "INC-7", "investigator"))
         self.assertIn("ip", entry.fields)
         self.assertNotIn("198.51.100.4", repr(entry.__dict__))
+
+    def test_it_stops_an_ip_search_at_its_limit_with_the_earliest_records_p2(self) -> None:
+        # The IP is searched a day at a time: the limit must keep the earliest, not one per day.
+        with mock.patch.object(actions, "SEARCH_LIMIT", 2):
+            found = self.search(ip="198.51.100.4", path_prefix="/th/")
+        self.assertEqual([f.path for f in found], ["/th/services/", "/th/news/"])
 
     def test_it_finds_records_by_path_prefix_and_refuses_an_unknown_purpose_p2(self) -> None:
         self.assertEqual(len(self.search(path_prefix="/th/services/")), 2)
