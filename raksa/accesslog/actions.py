@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,11 +18,14 @@ from raksa.accesslog.checks import MINIMUM_RAW_DAYS
 from raksa.accesslog.models import (
     AccessRecord,
     DailyCount,
+    DailyTotal,
     DayVisitor,
     Dimension,
     LegalHold,
     ReverseName,
     SpoolCursor,
+    WeeklyCount,
+    WeeklyTotal,
 )
 from raksa.audit.actions import record, record_committed
 
@@ -151,35 +153,91 @@ def destroy_past_salts(*, now: datetime.datetime | None = None) -> list[datetime
     """Once a day is over its visitor salt goes: nobody can recompute who visited on which days.
 
     The closed day's long lists (pages, referring sites, networks) are compacted to their top
-    COMPACT_KEEP values and one "(other)": the dashboard's cost then follows days, not visits.
+    COMPACT_KEEP values and one "(other)", and each finished week is rolled up into lists compacted
+    the same way (`roll_up_weeks`): the dashboard's cost then follows weeks and days, not visits.
     """
     today = local_today(now)
     days = daykeys.destroy_salts_before(today)
     DayVisitor.objects.filter(day__lt=today).delete()
     for day in days:
         compact_day(day)
+    roll_up_weeks(before=today)
     return days
 
 
 COMPACT_KEEP = 100
 OTHER = "(other)"
+# The lists that grow with visits; the others (browsers, systems, devices, hours) stay short.
+LONG_DIMENSIONS = (Dimension.PAGE, Dimension.REFERRER, Dimension.NETWORK)
 
 
 def compact_day(day: datetime.date) -> None:
-    for dimension in (Dimension.PAGE, Dimension.REFERRER, Dimension.NETWORK):
-        tail = list(
-            DailyCount.objects.filter(day=day, dimension=dimension)
-            .exclude(key=OTHER)
-            .order_by("-views", "key")
-            .values_list("id", "views")[COMPACT_KEEP:]
+    _compact(DailyCount, "day", day)
+
+
+def _compact(model: type[DailyCount | WeeklyCount], period: str, start: datetime.date) -> None:
+    """Folds each long list of one period beyond its COMPACT_KEEP largest values (ties by key) into OTHER.
+
+    One DELETE … RETURNING takes the tail whatever its length (a busy day's networks are thousands of
+    rows): what it returns is exactly what went, so a record ingested meanwhile is never lost.
+    """
+    table = model._meta.db_table
+    dimensions = ", ".join(["%s"] * len(LONG_DIMENSIONS))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            # The outer period condition lets PostgreSQL find the rows by index, not scan the table.
+            f"DELETE FROM {table} WHERE {period} = %s AND id IN (SELECT id FROM ("  # noqa: S608  (table name from model meta)  # nosec B608
+            f"SELECT id, ROW_NUMBER() OVER (PARTITION BY dimension ORDER BY views DESC, key) AS place FROM {table} "
+            f"WHERE {period} = %s AND dimension IN ({dimensions}) AND key <> %s) AS ranked WHERE place > %s) "
+            "RETURNING dimension, views",
+            [start, start, *LONG_DIMENSIONS, OTHER, COMPACT_KEEP],
         )
-        if not tail:
-            continue
-        with transaction.atomic():
-            for start in range(0, len(tail), 500):
-                DailyCount.objects.filter(id__in=[row_id for row_id, _views in tail[start : start + 500]]).delete()
-            other, _created = DailyCount.objects.get_or_create(day=day, dimension=dimension, key=OTHER)
-            DailyCount.objects.filter(pk=other.pk).update(views=F("views") + sum(views for _id, views in tail))
+        folded: dict[str, int] = {}
+        for dimension, views in cursor.fetchall():
+            folded[dimension] = folded.get(dimension, 0) + views
+        if folded:
+            cursor.executemany(
+                f"INSERT INTO {table} ({period}, dimension, key, views) VALUES (%s, %s, %s, %s) "  # noqa: S608  (table name from model meta)  # nosec B608
+                f"ON CONFLICT ({period}, dimension, key) DO UPDATE SET views = {table}.views + excluded.views",
+                [(start, dimension, OTHER, views) for dimension, views in folded.items()],
+            )
+
+
+def roll_up_weeks(*, before: datetime.date) -> list[datetime.date]:
+    """Rolls up each week (Monday to Sunday) ended before `before` whose lists are missing or stale.
+
+    A week's lists are the sums of its days' lists, compacted like a day's: a value outside a day's
+    kept ones already counted under "(other)" that day, and one outside the week's kept ones now does
+    for the week. `WeeklyTotal` keeps the views of the week's days at that moment; a late record of
+    one of them (a spool left behind, an imported log) makes them differ, and the week is made again
+    here, while the dashboard reads it day by day meanwhile. Returns the weeks (Mondays) made.
+    """
+    this_monday = before - datetime.timedelta(days=before.weekday())
+    views: dict[datetime.date, int] = {}
+    for day, day_views in DailyTotal.objects.filter(day__lt=this_monday).values_list("day", "views"):
+        monday = day - datetime.timedelta(days=day.weekday())
+        views[monday] = views.get(monday, 0) + day_views
+    made = dict(WeeklyTotal.objects.values_list("week", "views"))
+    stale = sorted(monday for monday, week_views in views.items() if made.get(monday) != week_views)
+    for monday in stale:
+        _roll_up_week(monday, views[monday])
+    return stale
+
+
+def _roll_up_week(monday: datetime.date, views: int) -> None:
+    # `views` was read before the lists are summed: a record added in between leaves the week stale
+    # (made again next time), never marked current while its lists miss something.
+    weekly = WeeklyCount._meta.db_table
+    with transaction.atomic():
+        WeeklyCount.objects.filter(week=monday).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {weekly} (week, dimension, key, views) SELECT %s, dimension, key, SUM(views) "  # noqa: S608  (table names from model meta)  # nosec B608
+                f"FROM {DailyCount._meta.db_table} WHERE day >= %s AND day <= %s GROUP BY dimension, key",
+                [monday, monday, monday + datetime.timedelta(days=6)],
+            )
+        _compact(WeeklyCount, "week", monday)
+        WeeklyTotal.objects.update_or_create(week=monday, defaults={"views": views})
 
 
 # Investigation (P2) ----------------------------------------------------------------------------------

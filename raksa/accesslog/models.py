@@ -188,3 +188,30 @@ class DayVisitor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.visitor}"
+
+
+class WeeklyCount(models.Model):
+    """Page views of one week (Monday to Sunday) by one value of a dimension: the sum of its days'
+    `DailyCount`, each long list compacted as a closed day's is, so a range reads a week as one list."""
+
+    week = models.DateField()
+    dimension = models.CharField(max_length=10, choices=Dimension.choices)
+    key = models.CharField(max_length=500)
+    views = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["week", "dimension", "key"], name="accesslog_one_week_count")]
+
+    def __str__(self) -> str:
+        return f"week of {self.week} {self.dimension}={self.key}: {self.views}"
+
+
+class WeeklyTotal(models.Model):
+    """The page views of a week's days when its `WeeklyCount` lists were made. A late record changes
+    the days' views: the lists then no longer match and are read day by day until made again."""
+
+    week = models.DateField(unique=True)
+    views = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"week of {self.week}: {self.views} views"

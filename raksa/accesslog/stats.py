@@ -13,7 +13,7 @@ from django.db import connection
 
 from raksa.accesslog.actions import COMPACT_KEEP
 from raksa.accesslog.daykeys import days_not_closed
-from raksa.accesslog.models import DailyCount, DailyTotal, Dimension
+from raksa.accesslog.models import DailyCount, DailyTotal, Dimension, WeeklyCount, WeeklyTotal
 
 TOP = 10
 CHART_WIDTH = 720
@@ -82,18 +82,21 @@ class Statistics:
 
 def statistics(start: datetime.date, end: datetime.date) -> Statistics:
     totals = {
-        row.day: row for row in DailyTotal.objects.filter(day__gte=start, day__lte=end).only("day", "views", "visitors")
+        day: (views, visitors)
+        for day, views, visitors in DailyTotal.objects.filter(day__gte=start, day__lte=end).values_list(
+            "day", "views", "visitors"
+        )
     }
     days = []
     day = start
     while day <= end:
-        total = totals.get(day)
-        days.append(Day(day, total.views if total else 0, total.visitors if total else 0))
+        views, visitors = totals.get(day, (0, 0))
+        days.append(Day(day, views, visitors))
         day += datetime.timedelta(days=1)
     result = Statistics(start=start, end=end, days=days)
-    still_open = days_not_closed(start, end)
+    parts = _parts(days, days_not_closed(start, end))
     for dimension in Dimension:
-        tops = _top(dimension, start, end, still_open, 24 if dimension == Dimension.HOUR else TOP)
+        tops = _top(dimension, parts, 24 if dimension == Dimension.HOUR else TOP)
         if dimension == Dimension.HOUR:
             by_hour = dict(tops)
             tops = [(f"{hour:02d}", by_hour.get(f"{hour:02d}", 0)) for hour in range(24)]
@@ -104,29 +107,68 @@ def statistics(start: datetime.date, end: datetime.date) -> Statistics:
     return result
 
 
-def _top(
-    dimension: str, start: datetime.date, end: datetime.date, still_open: list[datetime.date], limit: int
-) -> list[tuple[str, int]]:
-    """The dimension's `limit` keys with the most views over the range.
+@dataclass(frozen=True)
+class Parts:
+    """Where a range's top lists are read: whole weeks, closed days outside them, days still open."""
 
-    A closed day holds at most COMPACT_KEEP values and "(other)" (`actions.compact_day`); a day still
-    open (today; yesterday until the follower closes it) can hold a value per visitor, so only its
-    COMPACT_KEEP + 1 largest count here too: every day adds at most that many rows, however busy.
+    weeks: list[datetime.date]
+    closed: list[datetime.date]
+    still_open: list[datetime.date]
+
+
+def _parts(days: list[Day], still_open: list[datetime.date]) -> Parts:
+    """A week wholly inside the range, all its days closed, is read from its weekly lists when they
+    are current (`WeeklyTotal` equals its days' views now; `actions.roll_up_weeks`); other days alone."""
+    views = {day.day: day.views for day in days}
+    open_days = set(still_open)
+    mondays = [
+        day.day
+        for day in days
+        if day.day.weekday() == 0
+        and day.day + datetime.timedelta(days=6) in views
+        and not any(day.day + datetime.timedelta(days=n) in open_days for n in range(7))
+    ]
+    made = dict(WeeklyTotal.objects.filter(week__in=mondays).values_list("week", "views")) if mondays else {}
+    weeks = [
+        monday
+        for monday in mondays
+        if made.get(monday) == sum(views[monday + datetime.timedelta(days=n)] for n in range(7))
+    ]
+    in_weeks = {monday + datetime.timedelta(days=n) for monday in weeks for n in range(7)}
+    closed = [day.day for day in days if day.day not in in_weeks and day.day not in open_days]
+    return Parts(weeks=weeks, closed=closed, still_open=sorted(open_days))
+
+
+def _top(dimension: str, parts: Parts, limit: int) -> list[tuple[str, int]]:
+    """The dimension's `limit` keys with the most views over the range's parts.
+
+    A closed day holds at most COMPACT_KEEP values and "(other)" (`actions.compact_day`), a rolled-up
+    week as many (`actions.roll_up_weeks`); a day still open (today; yesterday until the follower
+    closes it) can hold a value per visitor, so only its COMPACT_KEEP + 1 largest count here too, read
+    by a bounded sort: every week or day adds at most that many rows, however busy.
     """
-    table = DailyCount._meta.db_table
-    closed = f"SELECT key, views FROM {table} WHERE dimension = %s AND day >= %s AND day <= %s"  # noqa: S608  (table name from model meta)  # nosec B608
-    parameters: list[str | int | datetime.date] = [dimension, start, end]
-    if still_open:
-        marks = ", ".join(["%s"] * len(still_open))
-        closed += (
-            f" AND day NOT IN ({marks}) UNION ALL SELECT key, views FROM ("  # noqa: S608  (table name from model meta, placeholders)  # nosec B608
-            f"SELECT key, views, ROW_NUMBER() OVER (PARTITION BY day ORDER BY views DESC, key) AS place "
-            f"FROM {table} WHERE dimension = %s AND day IN ({marks})) AS open_day WHERE place <= %s"
+    selects: list[str] = []
+    parameters: list[str | int | datetime.date] = []
+    for table, column, periods in (
+        (WeeklyCount._meta.db_table, "week", parts.weeks),
+        (DailyCount._meta.db_table, "day", parts.closed),
+    ):
+        if periods:
+            marks = ", ".join(["%s"] * len(periods))
+            selects.append(f"SELECT key, views FROM {table} WHERE dimension = %s AND {column} IN ({marks})")  # noqa: S608  (table name from model meta)  # nosec B608
+            parameters += [dimension, *periods]
+    for day in parts.still_open:
+        selects.append(
+            f"SELECT key, views FROM (SELECT key, views FROM {DailyCount._meta.db_table} "  # noqa: S608  (table name from model meta)  # nosec B608
+            "WHERE dimension = %s AND day = %s ORDER BY views DESC, key LIMIT %s) AS open_day"
         )
-        parameters += [*still_open, dimension, *still_open, COMPACT_KEEP + 1]
+        parameters += [dimension, day, COMPACT_KEEP + 1]
+    if not selects:
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT key, SUM(views) AS total FROM ({closed}) AS kept GROUP BY key ORDER BY total DESC, key LIMIT %s",  # noqa: S608  (built above from the table name)  # nosec B608
+            f"SELECT key, SUM(views) AS total FROM ({' UNION ALL '.join(selects)}) AS kept "  # noqa: S608  (built above from table names)  # nosec B608
+            "GROUP BY key ORDER BY total DESC, key LIMIT %s",
             [*parameters, limit],
         )
         return [(key, int(total)) for key, total in cursor.fetchall()]

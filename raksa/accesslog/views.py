@@ -48,7 +48,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accesslog/dashboard.html",
-        {"form": form, "stats": result, "chart_width": stats.CHART_WIDTH, "chart_height": stats.CHART_HEIGHT},
+        {
+            "form": form,
+            "stats": result,
+            "chart_width": stats.CHART_WIDTH,
+            "chart_height": stats.CHART_HEIGHT,
+            "keep": actions.COMPACT_KEEP,
+        },
     )
 
 

@@ -11,7 +11,15 @@ from django.utils import timezone
 from raksa.accesslog import actions, spool
 from raksa.accesslog.daykeys import DayKeys, KeyedHash, SaltDestroyedError
 from raksa.accesslog.ingest import ingest_spool, truncate_ip
-from raksa.accesslog.models import AccessRecord, DailyCount, DailyTotal, DayVisitor, SpoolCursor
+from raksa.accesslog.models import (
+    AccessRecord,
+    DailyCount,
+    DailyTotal,
+    DayVisitor,
+    SpoolCursor,
+    WeeklyCount,
+    WeeklyTotal,
+)
 from raksa.accesslog.tests.helpers import CHROME, IPHONE, SpoolDirectory, record, spool_and_ingest
 
 BANGKOK = datetime.timezone(datetime.timedelta(hours=7))
@@ -101,6 +109,40 @@ class IngestTests(TestCase):
         self.assertEqual(pages["/th/p0/"], 4)
         self.assertEqual(pages[actions.OTHER], 20)
         self.assertEqual(sum(pages.values()), DailyTotal.objects.get().views)
+
+    def test_it_rolls_up_a_finished_week_compacted_like_a_day_p1(self) -> None:
+        monday = datetime.datetime(2026, 11, 16, 12, 0, tzinfo=BANGKOK)
+        # Each day of the week its own 30 pages, and /th/p0/ every day: 210 values in the week.
+        lines = [
+            record(when=monday + datetime.timedelta(days=day), path=f"/th/d{day}p{i}/")
+            for day in range(7)
+            for i in range(30)
+        ]
+        lines += [record(when=monday + datetime.timedelta(days=day), path="/th/p0/") for day in range(7)]
+        spool_and_ingest(self.spool.path, lines)
+        actions.destroy_past_salts(now=monday + datetime.timedelta(days=6))  # Sunday: the week is not over
+        self.assertFalse(WeeklyCount.objects.exists())
+
+        actions.destroy_past_salts(now=monday + datetime.timedelta(days=7))
+        pages = dict(WeeklyCount.objects.filter(week=monday.date(), dimension="page").values_list("key", "views"))
+        self.assertEqual(len(pages), actions.COMPACT_KEEP + 1)
+        self.assertEqual(pages["/th/p0/"], 7)
+        self.assertEqual(sum(pages.values()), 217)
+        self.assertEqual(pages[actions.OTHER], 217 - 7 - (actions.COMPACT_KEEP - 1))
+        self.assertEqual(WeeklyTotal.objects.get(week=monday.date()).views, 217)
+        hours = dict(WeeklyCount.objects.filter(dimension="hour").values_list("key", "views"))
+        self.assertEqual(hours, {"12": 217})
+        self.assertEqual(actions.roll_up_weeks(before=monday.date() + datetime.timedelta(days=7)), [])
+
+    def test_it_rolls_up_a_week_again_after_a_late_record_p1(self) -> None:
+        monday = datetime.datetime(2026, 11, 16, 12, 0, tzinfo=BANGKOK)
+        spool_and_ingest(self.spool.path, [record(when=monday, path="/th/a/")])
+        actions.destroy_past_salts(now=monday + datetime.timedelta(days=7))
+        spool_and_ingest(self.spool.path, [record(when=monday + datetime.timedelta(days=2), path="/th/b/")])
+        self.assertEqual(actions.roll_up_weeks(before=monday.date() + datetime.timedelta(days=8)), [monday.date()])
+        pages = dict(WeeklyCount.objects.filter(dimension="page").values_list("key", "views"))
+        self.assertEqual(pages, {"/th/a/": 1, "/th/b/": 1})
+        self.assertEqual(WeeklyTotal.objects.get().views, 2)
 
     def test_it_truncates_ips_kept_for_statistics_p1(self) -> None:
         self.assertEqual(truncate_ip("192.0.2.201"), "192.0.2.0/24")

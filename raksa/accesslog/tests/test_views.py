@@ -3,7 +3,7 @@ import datetime
 from django.test import TestCase
 from django.utils import timezone
 
-from raksa.accesslog import stats
+from raksa.accesslog import actions, stats
 from raksa.accesslog.actions import COMPACT_KEEP
 from raksa.accesslog.daykeys import days_not_closed
 from raksa.accesslog.models import DailyCount, Dimension
@@ -28,10 +28,12 @@ class DashboardTests(TestCase):
         thai = self.client.get("/th/staff/statistics/")
         self.assertContains(thai, "สถิติการใช้งาน")
         self.assertContains(thai, '<polyline class="views"')
+        self.assertContains(thai, "เก็บไว้เฉพาะ 100 รายการ")  # what is approximate, said on the page
         self.assertContains(thai, "/th/news/")
         english = self.client.get("/en/staff/statistics/")
         self.assertContains(english, "Usage statistics")
         self.assertContains(english, "Mobile Safari")
+        self.assertContains(english, "keep only the 100 most viewed of each day and each week")
         self.assertNotContains(english, "192.0.2.9")
         self.assertNotIn("style=", english.content.decode())  # the CSP allows no inline style
 
@@ -44,10 +46,35 @@ class DashboardTests(TestCase):
             for n in range(COMPACT_KEEP + 50)
         )
         self.assertEqual(days_not_closed(today, today), [today])
-        kept = stats._top(Dimension.NETWORK, today, today, [today], limit=1_000)
+        kept = stats._top(Dimension.NETWORK, stats.Parts(weeks=[], closed=[], still_open=[today]), limit=1_000)
         self.assertEqual(len(kept), COMPACT_KEEP + 1)
         self.assertEqual(kept[0], ("10.0.0.0/24", 1_000))
         self.assertEqual(stats.statistics(today, today).tops[Dimension.NETWORK][0].label, "10.0.0.0/24")
+
+    def test_it_reads_finished_weeks_from_their_roll_up_and_stale_ones_day_by_day_p1(self) -> None:
+        today = timezone.localdate()
+        monday = today - datetime.timedelta(days=today.weekday() + 14)  # two weeks back, both over
+        moments = [
+            timezone.make_aware(datetime.datetime.combine(monday + datetime.timedelta(days=n), datetime.time(9)))
+            for n in range(14)
+        ]
+        spool_and_ingest(
+            self.spool.path, [record(when=moment, path=f"/th/day{n % 3}/") for n, moment in enumerate(moments)]
+        )
+        actions.destroy_past_salts()
+        start, end = monday - datetime.timedelta(days=2), today
+        parts = stats._parts(stats.statistics(start, end).days, days_not_closed(start, end))
+        self.assertEqual(parts.weeks, [monday, monday + datetime.timedelta(days=7)])
+        self.assertEqual(len(parts.closed), 2 + today.weekday())
+        pages = {bar.label: bar.views for bar in stats.statistics(start, end).tops[Dimension.PAGE]}
+        self.assertEqual(pages, {"/th/day0/": 5, "/th/day1/": 5, "/th/day2/": 4, "/th/news/": 1, "=cmd()": 1})
+        # A late record of a rolled-up week: that week is read day by day until it is made again.
+        spool_and_ingest(self.spool.path, [record(when=moments[0], path="/th/late/")])
+        parts = stats._parts(stats.statistics(start, end).days, days_not_closed(start, end))
+        self.assertEqual(parts.weeks, [monday + datetime.timedelta(days=7)])
+        pages = {bar.label: bar.views for bar in stats.statistics(start, end).tops[Dimension.PAGE]}
+        self.assertEqual(pages["/th/late/"], 1)
+        self.assertEqual(sum(pages.values()), 17)
 
     def test_it_downloads_the_statistics_as_csv_p1(self) -> None:
         personas.sign_in_with_second_factor(self.client, staff("auditor.stats", "auditor"))
