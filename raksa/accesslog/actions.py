@@ -23,6 +23,7 @@ from raksa.accesslog.models import (
     Dimension,
     LegalHold,
     ReverseName,
+    RolledUpCount,
     SpoolCursor,
     WeeklyCount,
     WeeklyTotal,
@@ -175,7 +176,7 @@ def compact_day(day: datetime.date) -> None:
     _compact(DailyCount, "day", day)
 
 
-def _compact(model: type[DailyCount | WeeklyCount], period: str, start: datetime.date) -> None:
+def _compact(model: type[RolledUpCount], period: str, start: datetime.date) -> None:
     """Folds each long list of one period beyond its COMPACT_KEEP largest values (ties by key) into OTHER.
 
     One DELETE … RETURNING takes the tail whatever its length (a busy day's networks are thousands of

@@ -161,13 +161,21 @@ class Dimension(models.TextChoices):
     NETWORK = "network", _("Networks (IPv4 /24, IPv6 /48)")
 
 
-class DailyCount(models.Model):
-    """Page views of one day by one value of a dimension, updated incrementally at each ingest."""
+class RolledUpCount(models.Model):
+    """Page views by one value of a dimension over a period (a day, a week)."""
 
-    day = models.DateField()
     dimension = models.CharField(max_length=10, choices=Dimension.choices)
     key = models.CharField(max_length=500)
     views = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DailyCount(RolledUpCount):
+    """Page views of one day by one value of a dimension, updated incrementally at each ingest."""
+
+    day = models.DateField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "dimension", "key"], name="accesslog_one_count")]
@@ -190,14 +198,11 @@ class DayVisitor(models.Model):
         return f"{self.day} {self.visitor}"
 
 
-class WeeklyCount(models.Model):
+class WeeklyCount(RolledUpCount):
     """Page views of one week (Monday to Sunday) by one value of a dimension: the sum of its days'
     `DailyCount`, each long list compacted as a closed day's is, so a range reads a week as one list."""
 
     week = models.DateField()
-    dimension = models.CharField(max_length=10, choices=Dimension.choices)
-    key = models.CharField(max_length=500)
-    views = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["week", "dimension", "key"], name="accesslog_one_week_count")]
