@@ -1,6 +1,7 @@
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -74,6 +75,18 @@ class Service(models.Model):
     @property
     def is_activity(self) -> bool:
         return self.kind == Kind.ACTIVITY
+
+    # Kept for the instance's life (a query's): a list of registrations shares one Service, and its
+    # access policy asks both for every row.
+    @cached_property
+    def officer_ids(self) -> frozenset[int]:
+        """Served from a prefetch of `officers` when the query made one."""
+        return frozenset(officer.pk for officer in self.officers.all())
+
+    @cached_property
+    def legal_bases(self) -> dict[str, str]:
+        """Each collected category's legal basis; served from a prefetch of `fields` when made."""
+        return {field.category: field.legal_basis for field in self.fields.all()}
 
     @property
     def title(self) -> str:

@@ -13,15 +13,14 @@ from raksa.services.models import CaseNote, Registration, Service
 
 
 def _assigned(staff: StaffMembership, service: Service) -> bool:
-    # Served from a prefetch (officers) when the caller made one, so a list costs no query per row.
-    return staff.role == StaffRole.OFFICER and any(officer.pk == staff.pk for officer in service.officers.all())
+    return staff.role == StaffRole.OFFICER and staff.pk in service.officer_ids
 
 
 def registration_policy(staff: StaffMembership, record: Registration, purpose: str) -> Grant | None:
     service = record.service
     if service.agency_id != staff.agency_id or not _assigned(staff, service):
         return None
-    declared = {field.category: field.legal_basis for field in service.fields.all()}
+    declared = service.legal_bases
     if purpose == SERVICE_DELIVERY.code:
         fields = set(declared)
     elif purpose == CONTACT.code:
