@@ -56,6 +56,7 @@ from raksa.consent.purposes import BY_EMAIL, consent_purposes
 from raksa.consent.purposes import description as describe_purpose
 from raksa.consent.recipients import ConsentRecipient
 from raksa.consent.rendering import diff_lines, render_markdown
+from raksa.core.caching import published
 from raksa.organisations.models import Agency, Controller
 from raksa.registry import RIGHTS_REQUESTS, Purpose
 from raksa.subjects.models import Subject
@@ -283,6 +284,17 @@ def _consent_row(
     }
 
 
+def _offers(agency: Agency) -> tuple[list[Purpose], list[ConsentRecipient]]:
+    """What the page offers a person at this agency: its configuration, the same for everyone (each
+    agency's services and recipients cost queries of their own), so kept as long as public pages are
+    and changed on every page at once. What a posted choice names is checked live (`_chosen`)."""
+    codes, offered = published(
+        f"consent:offers:{agency.pk}",
+        lambda: ([purpose.code for purpose in consent_purposes(agency)], recipients.recipients_for(agency)),
+    )
+    return [registry.purpose(code) for code in codes], offered
+
+
 def _consent_blocks(subject: Subject, forms_by_anchor: dict[str, ConsentGrantForm] | None = None) -> list:
     """Per agency: its own consent purposes, then each recipient a person may consent to, per purpose."""
     forms_by_anchor = forms_by_anchor or {}
@@ -293,14 +305,15 @@ def _consent_blocks(subject: Subject, forms_by_anchor: dict[str, ConsentGrantFor
         history.setdefault((event.consent.agency_id, event.consent.purpose, event.consent.recipient), []).append(event)
     blocks = []
     for agency in Agency.objects.select_related("controller"):
+        purposes, offered = _offers(agency)
         rows = [
             _consent_row(agency, purpose, states.get(key), history.get(key, []), forms_by_anchor)
-            for purpose in consent_purposes(agency)
+            for purpose in purposes
             for key in [(agency.pk, purpose.code, "")]
         ]
         disclosures = [
             _consent_row(agency, purpose, states.get(key), history.get(key, []), forms_by_anchor, recipient)
-            for recipient in recipients.recipients_for(agency)
+            for recipient in offered
             for purpose in map(registry.purpose, recipient.purposes)
             for key in [(agency.pk, purpose.code, recipient.key)]
         ]

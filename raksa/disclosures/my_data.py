@@ -15,7 +15,9 @@ from raksa.subjects.models import Subject
 
 
 def ledger_section(request: HttpRequest, subject: Subject) -> SafeString:
-    html = render_to_string("disclosures/_ledger.html", {"disclosure_ledger": ledger_for(subject)}, request)
+    # Without the request: the section needs none of it, and with it every context processor (the
+    # footer's, the policy banner's: a few queries) would run a second time for the one page.
+    html = render_to_string("disclosures/_ledger.html", {"disclosure_ledger": ledger_for(subject)})
     return mark_safe(html)  # noqa: S308 (rendered by our own autoescaping template)  # nosec B308, B703
 
 

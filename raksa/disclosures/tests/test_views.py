@@ -9,8 +9,11 @@ from shutil import which
 from typing import Any
 from unittest import skipUnless
 
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import TestCase
+from django.db import connection
+from django.test import TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -173,6 +176,24 @@ class LedgerPageTests(TestCase):
         self.client.logout()
         self.assertEqual(self.client.get("/th/me/disclosures/").status_code, 404)
 
+    def test_it_writes_the_stores_escaped_and_runs_the_pages_context_processors_once(self) -> None:
+        minburi = demo.load_organisations()[1]
+        citizen = personas.citizen()
+        assert citizen.subject is not None
+        inquiry(minburi, citizen.subject, name="<b>มาลี</b> & co")
+        self.client.force_login(citizen)
+        with CaptureQueriesContext(connection) as read:
+            page = self.client.get("/th/me/data/")
+        self.assertContains(page, "&lt;b&gt;มาลี&lt;/b&gt; &amp; co")
+        self.assertNotContains(page, "<b>มาลี</b>")
+        self.assertContains(page, '<section data-store="consent.inquiry">')
+        self.assertContains(page, "ไม่มีข้อมูล")  # "Nothing held." for a store without rows, in Thai
+        self.assertContains(page, "ใครได้รับข้อมูลของท่าน")
+        # The ledger section is rendered without the request: the footer's and the policy banner's
+        # reads happen once for the page, not again for the section.
+        appearance = [query for query in read.captured_queries if "content_siteappearance" in query["sql"]]
+        self.assertEqual(len(appearance), 1)
+
 
 class RecipientConsentPageTests(TestCase):
     """A person consents to one recipient for one purpose on their consents page, and withdraws it there."""
@@ -224,6 +245,39 @@ class RecipientConsentPageTests(TestCase):
         self.assertContains(self.client.get("/en/consents/"), "withdrawn")
         marketing = {**chosen, "purpose": "marketing", "minburi-marketing-disclosuresrecipient1-age_group": "adult"}
         self.assertEqual(self.client.post("/th/consents/grant/", marketing).status_code, 404)
+
+    @override_settings(RAKSA_PUBLIC_PAGE_SECONDS=30)
+    def test_it_reads_each_agencys_offers_once_per_public_page_lifetime_and_checks_a_choice_live_d1(self) -> None:
+        cache.clear()
+        self.addCleanup(cache.clear)
+        minburi = demo.load_organisations()[1]
+        citizen = personas.citizen()
+        health = Recipient.objects.create(
+            agency=minburi,
+            slug="health-centre",
+            name_th="ศูนย์บริการสาธารณสุข",
+            name_en="Public health centre",
+            kind=RecipientKind.AGENCY,
+            purposes=["opinion_surveys"],
+            fields=["consent.inquiry.name"],
+        )
+        publish_policy(minburi)
+        self.client.force_login(citizen)
+        self.client.get("/en/consents/")
+        with CaptureQueriesContext(connection) as second:
+            page = self.client.get("/en/consents/")
+        self.assertContains(page, "Disclose to Public health centre for opinion surveys")
+        read = [q["sql"] for q in second.captured_queries]
+        self.assertFalse([sql for sql in read if "disclosures_recipient" in sql or "services_servicefield" in sql])
+        # The page may show an offer for up to RAKSA_PUBLIC_PAGE_SECONDS after it ended; a choice
+        # posted from it is checked against the configuration as it is now.
+        health.purposes = ["marketing"]
+        health.save()
+        key = processing.consent_key(health)
+        anchor = f"minburi-opinion_surveys-{slugify(key)}"
+        chosen = {"agency": "minburi", "purpose": "opinion_surveys", "recipient": key, f"{anchor}-age_group": "adult"}
+        self.assertContains(self.client.get("/en/consents/"), "Disclose to Public health centre for opinion surveys")
+        self.assertEqual(self.client.post("/en/consents/grant/", chosen).status_code, 404)
 
 
 class DiscloseScreenTests(TestCase):
