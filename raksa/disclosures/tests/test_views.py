@@ -200,20 +200,23 @@ class RecipientConsentPageTests(TestCase):
 
     databases = "__all__"
 
+    def health_centre(self, agency: Agency, purposes: tuple[str, ...] = ("opinion_surveys", "marketing")) -> Recipient:
+        return Recipient.objects.create(
+            agency=agency,
+            slug="health-centre",
+            name_th="ศูนย์บริการสาธารณสุข",
+            name_en="Public health centre",
+            kind=RecipientKind.AGENCY,
+            purposes=list(purposes),
+            fields=["consent.inquiry.name", "consent.inquiry.email"],
+        )
+
     def test_it_offers_each_recipient_and_purpose_separately_and_withdraws_at_once_d1(self) -> None:
         minburi = demo.load_organisations()[1]
         citizen = personas.citizen()
         subject = citizen.subject
         assert subject is not None
-        health = Recipient.objects.create(
-            agency=minburi,
-            slug="health-centre",
-            name_th="ศูนย์บริการสาธารณสุข",
-            name_en="Public health centre",
-            kind=RecipientKind.AGENCY,
-            purposes=["opinion_surveys", "marketing"],
-            fields=["consent.inquiry.name", "consent.inquiry.email"],
-        )
+        health = self.health_centre(minburi)
         thai_post(minburi)  # a processor: it works for the agency and is never a consent choice
         publish_policy(minburi)
         key = processing.consent_key(health)
@@ -252,15 +255,7 @@ class RecipientConsentPageTests(TestCase):
         self.addCleanup(cache.clear)
         minburi = demo.load_organisations()[1]
         citizen = personas.citizen()
-        health = Recipient.objects.create(
-            agency=minburi,
-            slug="health-centre",
-            name_th="ศูนย์บริการสาธารณสุข",
-            name_en="Public health centre",
-            kind=RecipientKind.AGENCY,
-            purposes=["opinion_surveys"],
-            fields=["consent.inquiry.name"],
-        )
+        health = self.health_centre(minburi, purposes=("opinion_surveys",))
         publish_policy(minburi)
         self.client.force_login(citizen)
         self.client.get("/en/consents/")
