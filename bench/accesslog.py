@@ -330,7 +330,7 @@ def dashboard_figures(*, small: bool) -> list[Figure]:
             100,
             "ms",
             "max",
-            "read from daily roll-ups, PostgreSQL",
+            "read from weekly and daily roll-ups, PostgreSQL",
         ),
         Figure(
             "accesslog dashboard cost growth",

@@ -23,7 +23,6 @@ from raksa.accesslog.models import (
     Dimension,
     LegalHold,
     ReverseName,
-    RolledUpCount,
     SpoolCursor,
     WeeklyCount,
     WeeklyTotal,
@@ -173,34 +172,30 @@ LONG_DIMENSIONS = (Dimension.PAGE, Dimension.REFERRER, Dimension.NETWORK)
 
 
 def compact_day(day: datetime.date) -> None:
-    _compact(DailyCount, "day", day)
-
-
-def _compact(model: type[RolledUpCount], period: str, start: datetime.date) -> None:
-    """Folds each long list of one period beyond its COMPACT_KEEP largest values (ties by key) into OTHER.
+    """Folds each long list of a closed day beyond its COMPACT_KEEP largest values (ties by key) into OTHER.
 
     One DELETE … RETURNING takes the tail whatever its length (a busy day's networks are thousands of
     rows): what it returns is exactly what went, so a record ingested meanwhile is never lost.
     """
-    table = model._meta.db_table
+    table = DailyCount._meta.db_table
     dimensions = ", ".join(["%s"] * len(LONG_DIMENSIONS))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            # The outer period condition lets PostgreSQL find the rows by index, not scan the table.
-            f"DELETE FROM {table} WHERE {period} = %s AND id IN (SELECT id FROM ("  # noqa: S608  (table name from model meta)  # nosec B608
+            # The outer day condition lets PostgreSQL find the rows by index, not scan the table.
+            f"DELETE FROM {table} WHERE day = %s AND id IN (SELECT id FROM ("  # noqa: S608  (table name from model meta)  # nosec B608
             f"SELECT id, ROW_NUMBER() OVER (PARTITION BY dimension ORDER BY views DESC, key) AS place FROM {table} "
-            f"WHERE {period} = %s AND dimension IN ({dimensions}) AND key <> %s) AS ranked WHERE place > %s) "
+            f"WHERE day = %s AND dimension IN ({dimensions}) AND key <> %s) AS ranked WHERE place > %s) "
             "RETURNING dimension, views",
-            [start, start, *LONG_DIMENSIONS, OTHER, COMPACT_KEEP],
+            [day, day, *LONG_DIMENSIONS, OTHER, COMPACT_KEEP],
         )
         folded: dict[str, int] = {}
         for dimension, views in cursor.fetchall():
             folded[dimension] = folded.get(dimension, 0) + views
         if folded:
             cursor.executemany(
-                f"INSERT INTO {table} ({period}, dimension, key, views) VALUES (%s, %s, %s, %s) "  # noqa: S608  (table name from model meta)  # nosec B608
-                f"ON CONFLICT ({period}, dimension, key) DO UPDATE SET views = {table}.views + excluded.views",
-                [(start, dimension, OTHER, views) for dimension, views in folded.items()],
+                f"INSERT INTO {table} (day, dimension, key, views) VALUES (%s, %s, %s, %s) "  # noqa: S608  (table name from model meta)  # nosec B608
+                f"ON CONFLICT (day, dimension, key) DO UPDATE SET views = {table}.views + excluded.views",
+                [(day, dimension, OTHER, views) for dimension, views in folded.items()],
             )
 
 
@@ -226,18 +221,34 @@ def roll_up_weeks(*, before: datetime.date) -> list[datetime.date]:
 
 
 def _roll_up_week(monday: datetime.date, views: int) -> None:
+    """The week's lists in one statement: its days' counts summed, each long list's values beyond its
+    COMPACT_KEEP largest (ties by key) summed into OTHER with what the days had there already."""
     # `views` was read before the lists are summed: a record added in between leaves the week stale
     # (made again next time), never marked current while its lists miss something.
-    weekly = WeeklyCount._meta.db_table
-    with transaction.atomic():
+    long = ", ".join(["%s"] * len(LONG_DIMENSIONS))
+    rank = (
+        f"CASE WHEN dimension IN ({long}) AND key <> %s "
+        "THEN ROW_NUMBER() OVER (PARTITION BY dimension, key = %s ORDER BY views DESC, key) ELSE 0 END"
+    )
+    kept = "CASE WHEN place > %s THEN %s ELSE key END"
+    with transaction.atomic(), connection.cursor() as cursor:
         WeeklyCount.objects.filter(week=monday).delete()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {weekly} (week, dimension, key, views) SELECT %s, dimension, key, SUM(views) "  # noqa: S608  (table names from model meta)  # nosec B608
-                f"FROM {DailyCount._meta.db_table} WHERE day >= %s AND day <= %s GROUP BY dimension, key",
-                [monday, monday, monday + datetime.timedelta(days=6)],
-            )
-        _compact(WeeklyCount, "week", monday)
+        cursor.execute(
+            f"INSERT INTO {WeeklyCount._meta.db_table} (week, dimension, key, views) "  # noqa: S608  (table names from model meta)  # nosec B608
+            f"SELECT %s, dimension, {kept}, SUM(views) FROM (SELECT dimension, key, views, {rank} AS place FROM ("
+            f"SELECT dimension, key, SUM(views) AS views FROM {DailyCount._meta.db_table} "
+            f"WHERE day >= %s AND day <= %s GROUP BY dimension, key) AS summed) AS ranked GROUP BY 2, 3",
+            [
+                monday,
+                COMPACT_KEEP,
+                OTHER,
+                *LONG_DIMENSIONS,
+                OTHER,
+                OTHER,
+                monday,
+                monday + datetime.timedelta(days=6),
+            ],
+        )
         WeeklyTotal.objects.update_or_create(week=monday, defaults={"views": views})
 
 
