@@ -10,8 +10,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-# Modules of bench/ that serve the benchmarks rather than being one.
-SUPPORT = frozenset({"harness", "child", "dataset", "scratch", "serving", "bare_django", "report"})
+# Modules of bench/ that serve the benchmarks rather than being one (retention_shapes: a measurement run by hand).
+SUPPORT = frozenset({"harness", "child", "dataset", "scratch", "serving", "bare_django", "report", "retention_shapes"})
 
 
 class Command(BaseCommand):
