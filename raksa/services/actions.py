@@ -191,9 +191,10 @@ def assign_officer(*, service: Service, staff: StaffMembership, actor: object) -
     )
 
 
-def current_notice(service: Service) -> NoticeVersion:
-    """The notice generated from the service's declaration now, stored once per distinct content."""
-    content = notices.build(service)
+def current_notice(service: Service, in_force: list[ServiceField] | None = None) -> NoticeVersion:
+    """The notice generated from the service's declaration now, stored once per distinct content
+    (`in_force`: the service's fields in force, if the caller worked them out already)."""
+    content = notices.build(service, in_force)
     digest = notices.digest(content)
     existing = NoticeVersion.objects.filter(service=service, digest=digest).first()
     if existing is not None:
@@ -283,7 +284,8 @@ def _register(
     service = _held(service)
     if not service.is_open:
         raise ServiceClosedError("this service is not taking registrations")
-    declared = {field.category: field for field in fields_in_force(list(service.fields.all()))}
+    in_force = fields_in_force(list(service.fields.all()))
+    declared = {field.category: field for field in in_force}
     undeclared = sorted(set(values) - set(declared))
     if undeclared:
         raise UndeclaredFieldError(f"not declared by this service: {', '.join(undeclared)}")
@@ -293,7 +295,7 @@ def _register(
     sensitive = {code for code in values if declared[code].registry_category.sensitive}
     if not sensitive <= set(explicit_consents):
         raise RegistrationRefusedError("sensitive data needs the person's explicit consent")
-    notice = current_notice(service)
+    notice = current_notice(service, in_force)
     if notice.number != notice_number:
         raise NoticeChangedError("the notice at collection changed; it must be read again")
     status = Status.RECEIVED

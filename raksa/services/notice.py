@@ -15,15 +15,17 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from raksa.registry import registry
-from raksa.services.models import Service
+from raksa.services.models import Service, ServiceField
 from raksa.services.processing import fields_in_force
 
 
-def build(service: Service) -> dict[str, Any]:
+def build(service: Service, in_force: list[ServiceField] | None = None) -> dict[str, Any]:
+    """The notice's content; `in_force` is the service's fields in force when the caller has them
+    already (reading them again costs the policy's coverage a second time)."""
     agency = service.agency
     controller = agency.controller
     fields = []
-    for field in fields_in_force(list(service.fields.all())):
+    for field in fields_in_force(list(service.fields.all())) if in_force is None else in_force:
         category = registry.category(field.category)
         purpose = registry.purpose(field.purpose)
         basis = registry.legal_basis(field.legal_basis)

@@ -60,9 +60,9 @@ def _seats_left(service: Service) -> int | None:
 def _render_service(
     request: HttpRequest, service: Service, form: RegistrationForm | None = None, status: int = 200
 ) -> HttpResponse:
-    notice = actions.current_notice(service)
-    language = get_language() or "th"
     declared = fields_in_force(list(service.fields.all()))
+    notice = actions.current_notice(service, declared)
+    language = get_language() or "th"
     if form is None and request.user.is_authenticated and service.is_open:
         form = RegistrationForm(
             declared=declared,

@@ -4,7 +4,9 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from raksa.audit.models import AuditEntry, Outcome
 from raksa.consent import policies
@@ -102,6 +104,19 @@ class RegistrationFormTests(TestCase):
         self.assertContains(page, builders.NATIONAL_ID)
         self.assertContains(page, "081 234 5678")
         self.assertContains(page, "แขวงมีนบุรี เขตมีนบุรี")
+
+    def test_it_reads_the_policys_coverage_once_for_the_page_and_once_more_under_the_lock_c1(self) -> None:
+        coverage = 'consent_policyversion"."coverage"'
+        with CaptureQueriesContext(connection) as reading:
+            page = self.client.get(self.url).content.decode()
+        self.assertEqual(sum(coverage in query["sql"] for query in reading.captured_queries), 1)
+        data = {**form_values(page), "name": "สมชาย", "national_id": builders.NATIONAL_ID, "phone": builders.PHONE}
+        data.update({**builders.ADDRESS, "email": "s@example.org"})
+        # The form is checked against the fields in force, and registering checks them again while
+        # it holds the service: the notice it records is built from that second reading.
+        with CaptureQueriesContext(connection) as registering:
+            self.assertEqual(self.client.post(f"{self.url}register/", data).status_code, 302)
+        self.assertEqual(sum(coverage in query["sql"] for query in registering.captured_queries), 2)
 
     def test_it_creates_one_registration_for_a_double_submit(self) -> None:
         page = self.client.get(self.url).content.decode()
