@@ -72,7 +72,7 @@ def _served(environment: dict[str, str], small: bool) -> list[Figure]:
     if shutil.which("wrk") is None or not serving.pinning_available():
         print("bench content: `wrk` or `taskset` missing (apt-get install -y wrk): throughput NOT measured")
         return []
-    seconds = 3 if small else 10
+    seconds = 1 if small else 10
     with serving.gunicorn("bench.content:hello", environment, threads=THREADS) as baseline:
         bare = serving.wrk(baseline.base + "/", seconds, baseline.pid)
     with serving.gunicorn("raksa.wsgi:application", environment, threads=THREADS, ready="/healthz") as server:

@@ -49,7 +49,7 @@ def run(*, small: bool) -> list[Figure]:
             RAKSA_SMTP_HOST="127.0.0.1",
         )
         serving.link_static(scratch, environment)
-        figures = _throughput(environment, scratch, seconds=2 if small else 15)
+        figures = _throughput(environment, scratch, seconds=1 if small else 15)
         users, seconds = (10, 5) if small else (50, 300)
         figures += _journeys(environment, scratch, users=users, seconds=seconds)
     return figures

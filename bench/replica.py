@@ -1,13 +1,14 @@
 """Replica lag (issue 13; docs/DEPLOY.md, "PostgreSQL with read replicas"): how long after a commit on
 the primary a streaming replica shows it, while Raksa writes through the primary.
 
-Raksa as deployed on a PostgreSQL cluster of its own (raksa.chaos.stack: migrated, the demo
-organisations and services, numbered citizens' accounts) and a hot standby made from it with
-pg_basebackup (raksa.testing.pgcluster), on this machine. gunicorn serves Raksa in production settings
-with DATABASE_REPLICA_URL at the standby, so anonymous public pages read the replica; citizens register,
-cancel, file requests and give or withdraw consents through it (raksa.chaos.citizens) while a probe
-commits a numbered row on the primary every 20 ms and times how long until the standby shows it. The
-same probe with nobody writing is the baseline. No issue names a goal: the figures are for DEPLOY.md.
+Raksa as deployed on a PostgreSQL cluster of its own (raksa.chaos.stack: a copy of the tiny bench data
+set, which holds the demo organisations and services, and numbered citizens' accounts) and a hot
+standby made from it with pg_basebackup (raksa.testing.pgcluster), on this machine. gunicorn serves
+Raksa in production settings with DATABASE_REPLICA_URL at the standby, so anonymous public pages read
+the replica; citizens register, cancel, file requests and give or withdraw consents through it
+(raksa.chaos.citizens) while a probe commits a numbered row on the primary every 20 ms and times how
+long until the standby shows it. The same probe with nobody writing is the baseline. No issue names a
+goal: the figures are for DEPLOY.md.
 """
 
 import shutil
@@ -18,9 +19,8 @@ from pathlib import Path
 
 import psycopg
 
-from bench import serving
+from bench import dataset, serving
 from bench.harness import Figure, Timing
-from raksa import devkeys
 from raksa.chaos import stack
 from raksa.testing import pgcluster, production
 from raksa.testing.webclient import WebClient
@@ -38,12 +38,17 @@ def run(*, small: bool) -> list[Figure]:
     people, seconds = (3, 3.0) if small else (12, 60.0)
     static = Path(tempfile.mkdtemp(prefix="raksa-bench-replica-"))
     unused = f"sqlite:///{static / 'unused.sqlite3'}"
-    keys = devkeys.generate_keys()
     serving.link_static(
         static,
-        production.environment(database_url=unused, keystore_url=unused, var=static, keys=keys, static_var=static),
+        production.environment(
+            database_url=unused, keystore_url=unused, var=static, keys=dataset.KEYS, static_var=static
+        ),
     )
-    deployed = stack.Stack(accounts=people, static_var=static)
+    # The primary starts as a copy of the tiny data set (migrated, the demo's world, a hundred people),
+    # not migrated from nothing: the lag is replay's, whatever the database holds.
+    data = dataset.ensure("tiny")
+    source = stack.Source(data.url, f"{data.url}_keys", dataset.KEYS)
+    deployed = stack.Stack(accounts=people, static_var=static, source=source)
     standby = None
     try:
         deployed.cluster.create_database("lag_probe")

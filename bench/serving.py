@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.harness import smoke
 from bench.scratch import CACHE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,11 +151,13 @@ class Throughput:
 
 
 def wrk(url: str, seconds: int, master: int, *, connections: int = 8, script: Path | None = None) -> Throughput:
-    """Drive `url` with wrk on the client's core after a warm-up; refuses a run that saw errors."""
+    """Drive `url` with wrk on the client's core after a warm-up (none in the smoke run, bench/harness.py,
+    as for every measurement there); refuses a run that saw errors."""
     lua = ["-s", str(script)] if script else []
-    subprocess.run(
-        pinned(CLIENT_CORE, ["wrk", "-t1", "-c4", "-d1s", *lua, url]), capture_output=True, check=True, cwd=ROOT
-    )
+    if not smoke():
+        subprocess.run(
+            pinned(CLIENT_CORE, ["wrk", "-t1", "-c4", "-d1s", *lua, url]), capture_output=True, check=True, cwd=ROOT
+        )
     before = cpu_seconds(master)
     done = subprocess.run(
         pinned(CLIENT_CORE, ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", *lua, url]),

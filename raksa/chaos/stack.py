@@ -1,11 +1,13 @@
 """Raksa as deployed, on a PostgreSQL cluster of its own: migrated, with the demo organisations and
-services, numbered citizens' accounts, and gunicorn in front. One is built per test run and shared."""
+services (or a copy of databases that have them), numbered citizens' accounts, and gunicorn in front.
+One is built per test run and shared."""
 
 import atexit
 import shutil
 import tempfile
 import threading
 import unittest
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -14,23 +16,42 @@ from raksa.chaos import citizens
 from raksa.testing import pgcluster, production
 
 
+@dataclass(frozen=True)
+class Source:
+    """Databases (on another server) holding a migrated Raksa with the demo's organisations and
+    services, and the keys they were sealed with: a stack copies them instead of building its own."""
+
+    database_url: str
+    keystore_url: str
+    keys: dict[str, str]
+
+
 class Stack:
-    def __init__(self, *, accounts: int, static_var: Path | None = None) -> None:
+    def __init__(self, *, accounts: int, static_var: Path | None = None, source: Source | None = None) -> None:
         self.var = Path(tempfile.mkdtemp(prefix="raksa-chaos-"))
         self.static_var = static_var
         self.cluster = pgcluster.Cluster()
         self.servers: list[production.Gunicorn] = []
         self._accounts = iter(range(accounts))
         self.cluster.start()
-        for database in ("raksa", "raksa_keys"):
-            self.cluster.create_database(database)
-        self.keys = devkeys.generate_keys()
-        self.env = self.environment(spool=self.var / "spool")
-        self.raksa("migrate", "--noinput")
-        self.raksa("migrate", "--database", "keystore", "--noinput")
-        # The demo data is refused in production; the same databases and keys, in development mode.
-        self.raksa("demo", env={**self.env, "RAKSA_ENV": "development", "RAKSA_VAR_DIR": str(self.var)})
-        self.raksa("shell", "-c", citizens.CREATE_ACCOUNTS.format(count=accounts, password=citizens.PASSWORD))
+        try:
+            self.keys = source.keys if source else devkeys.generate_keys()
+            self.env = self.environment(spool=self.var / "spool")
+            if source:
+                self.cluster.copy_database("raksa", source.database_url)
+                self.cluster.copy_database("raksa_keys", source.keystore_url)
+            else:
+                for database in ("raksa", "raksa_keys"):
+                    self.cluster.create_database(database)
+                self.raksa("migrate", "--noinput")
+                self.raksa("migrate", "--database", "keystore", "--noinput")
+                # The demo data is refused in production; the same databases and keys, in development mode.
+                self.raksa("demo", env={**self.env, "RAKSA_ENV": "development", "RAKSA_VAR_DIR": str(self.var)})
+            self.raksa("shell", "-c", citizens.CREATE_ACCOUNTS.format(count=accounts, password=citizens.PASSWORD))
+        except BaseException:
+            # Nobody else holds the cluster yet to stop it.
+            self.destroy()
+            raise
 
     def environment(self, *, spool: Path, **extra: str) -> dict[str, str]:
         return production.environment(
