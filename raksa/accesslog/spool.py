@@ -101,6 +101,9 @@ class SpoolWriter:
         self._dirty = False
         self._backlog: deque[str] = deque()
         self._syncer: threading.Thread | None = None
+        # Set to end the fsync thread (close()); each thread has its own, so a new file after close()
+        # starts a new thread while the old one winds down.
+        self._stop_syncing = threading.Event()
         # A forked worker (gunicorn's pre-fork model) must not share its parent's file or sequence.
         os.register_at_fork(after_in_child=self._reset_after_fork)
 
@@ -130,8 +133,13 @@ class SpoolWriter:
             return not self._backlog and self.counters.last_failure <= self.counters.last_success
 
     def close(self) -> None:
+        """Seals the file and ends the fsync thread; a later write opens a new file (and thread)."""
         with self._lock:
             self._seal()
+            syncer, self._syncer = self._syncer, None
+            self._stop_syncing.set()
+        if syncer is not None and syncer is not threading.current_thread():
+            syncer.join()
 
     # Inside the lock --------------------------------------------------------------------------------
     def _reset_after_fork(self) -> None:
@@ -140,6 +148,7 @@ class SpoolWriter:
         self._path = None
         self._backlog.clear()
         self._syncer = None
+        self._stop_syncing = threading.Event()
 
     def _append(self, line: str) -> None:
         self._sequence += 1
@@ -166,7 +175,10 @@ class SpoolWriter:
         self._size = 0
         self._opened_at = time.monotonic()
         if self._syncer is None:
-            self._syncer = threading.Thread(target=self._sync_forever, name="accesslog-fsync", daemon=True)
+            self._stop_syncing = threading.Event()
+            self._syncer = threading.Thread(
+                target=self._sync_until, args=(self._stop_syncing,), name="accesslog-fsync", daemon=True
+            )
             self._syncer.start()
 
     def _seal(self) -> None:
@@ -203,9 +215,8 @@ class SpoolWriter:
             self._fd, self._path = -1, None
 
     # The fsync thread -------------------------------------------------------------------------------
-    def _sync_forever(self) -> None:
-        while True:
-            time.sleep(FSYNC_SECONDS)
+    def _sync_until(self, stop: threading.Event) -> None:
+        while not stop.wait(FSYNC_SECONDS):
             with self._lock:
                 if not self._dirty or self._fd < 0:
                     continue
@@ -232,6 +243,8 @@ def writer() -> SpoolWriter:
     directory = Path(settings.RAKSA_ACCESSLOG_SPOOL_DIR)
     with _writer_lock:
         if _writer is None or _writer.directory != directory:
+            if _writer is not None:
+                _writer.close()  # its file sealed, its thread ended: nothing writes there any more
             _writer = SpoolWriter(directory)
         return _writer
 

@@ -4,7 +4,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from django.test import Client, TestCase, override_settings
+from django.test import Client, SimpleTestCase, TestCase, override_settings
 
 from raksa.accesslog import spool
 from raksa.accesslog.daykeys import DayKeys
@@ -127,6 +127,45 @@ class CaptureTests(TestCase):
         [stored] = AccessRecord.objects.all()
         self.assertEqual(stored.referrer, "")
         self.assertFalse(DailyCount.objects.filter(dimension="referrer").exists())
+
+
+def _fsync_threads() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name == "accesslog-fsync"}
+
+
+class SpoolWriterThreadTests(SimpleTestCase):
+    """Each writer's fsync thread lives as long as its writer: a test run (or a process that changes its
+    spool directory) no longer gathers threads that wake every second for ever."""
+
+    def test_it_ends_its_fsync_thread_when_closed_and_starts_one_when_written_again(self) -> None:
+        directory = Path(tempfile.mkdtemp(prefix="raksa-spool-"))
+        self.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+        writer = spool.SpoolWriter(directory)
+        self.addCleanup(writer.close)
+        before = _fsync_threads()
+        writer.write("first")
+        [first] = _fsync_threads() - before
+        writer.close()
+        self.assertFalse(first.is_alive())
+        writer.write("second")
+        [second] = _fsync_threads() - before
+        self.assertIsNot(second, first)
+        writer.close()
+        self.assertFalse(second.is_alive())
+        self.assertEqual(len(spool.spool_files(directory)), 2)  # both files sealed and kept
+
+    def test_it_closes_the_writer_of_a_spool_directory_it_no_longer_uses(self) -> None:
+        first, second = (Path(tempfile.mkdtemp(prefix="raksa-spool-")) for _ in range(2))
+        for directory in (first, second):
+            self.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+        before = _fsync_threads()
+        with override_settings(RAKSA_ACCESSLOG_SPOOL_DIR=first):
+            spool.writer().write("to the first directory")
+        [syncing] = _fsync_threads() - before
+        with override_settings(RAKSA_ACCESSLOG_SPOOL_DIR=second):
+            self.addCleanup(spool.writer().close)
+        self.assertFalse(syncing.is_alive())
+        self.assertEqual([path.suffix for path in spool.spool_files(first)], [spool.SEALED_SUFFIX])
 
 
 class UnwritableSpoolTests(TestCase):
