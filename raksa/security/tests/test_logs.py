@@ -6,6 +6,9 @@ import logging.config
 import os
 import secrets
 import traceback
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,12 +17,28 @@ from django.core.signals import got_request_exception
 from django.db import connections
 from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLWrapper
 from django.http import HttpResponseBase
-from django.test import Client, SimpleTestCase
+from django.test import Client, SimpleTestCase, override_settings
 
 from raksa.core.logformat import OneLineFormatter
 from raksa.testing import pgcheck
 
 FORGED = "2026-11-22 10:00:00,000 INFO raksa.accounts login ok for admin"
+
+
+@contextmanager
+def configured_database(configuration: dict[str, Any]) -> Iterator[None]:
+    """settings.DATABASES with one more database, "canary", while it lasts: what the log formatter reads
+    to know which hosts, users and passwords to withhold. The connection handler keeps its own copy of
+    the databases it was configured with (no connection to "canary" can be opened), which is what
+    Django's warning about overriding DATABASES is about: it does not apply here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Overriding setting DATABASES", UserWarning)
+        overridden = override_settings(DATABASES={**settings.DATABASES, "canary": configuration})
+        overridden.enable()
+    try:
+        yield
+    finally:
+        overridden.disable()
 
 
 class LogLineTests(SimpleTestCase):
@@ -57,8 +76,7 @@ class LogLineTests(SimpleTestCase):
         self.assertIn("Traceback", stream.getvalue())
 
     def test_it_withholds_a_database_user_but_not_names_that_start_with_it_s1(self) -> None:
-        settings.DATABASES["canary"] = {"USER": "raksa"}  # as production's account might be called
-        self.addCleanup(settings.DATABASES.pop, "canary")
+        self.enterContext(configured_database({"USER": "raksa"}))  # as production's account might be called
         log, stream = self.site_handler()
         log.warning("raksa.audit: login for user raksa failed at raksa.")
         self.assertIn("raksa.audit: login for user [withheld] failed at [withheld].", stream.getvalue())
@@ -99,8 +117,7 @@ class DatabaseDetailTests(SimpleTestCase):
         configured.update(ENGINE="django.db.backends.postgresql", OPTIONS={"connect_timeout": 3})
         canary = PostgreSQLWrapper(configured, alias="default")
         original = connections["default"]
-        settings.DATABASES["canary"] = configured  # the configuration the formatter knows, as in production
-        self.addCleanup(settings.DATABASES.pop, "canary")
+        self.enterContext(configured_database(configured))  # the configuration the formatter knows, as in production
         connections["default"] = canary
         try:
             return Client(raise_request_exception=False).get("/th/services/", secure=True)
