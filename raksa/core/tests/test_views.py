@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from unittest import mock
 
 from django.contrib import messages
@@ -76,6 +78,21 @@ class ShellTests(TestCase):
         self.assertIn("object-src 'none'", policy)
         self.assertIn("frame-ancestors 'none'", policy)
         self.assertNotIn("unsafe-inline", policy)
+
+
+class ServerStartTests(TestCase):
+    def test_it_imports_every_view_before_the_server_takes_a_request(self) -> None:
+        # A fresh process, as each server worker is: importing the WSGI application builds the URL
+        # resolver, so no visitor's request pays for importing the views.
+        script = (
+            "import sys, django; django.setup(); "
+            "views = lambda: {m for m in sys.modules if m.startswith('raksa.') and m.endswith('.views')}; "
+            "before = views(); import raksa.wsgi; print(sorted(before), 'raksa.services.views' in views())"
+        )
+        found = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+        ).stdout.split()
+        self.assertEqual(found, ["[]", "True"])
 
 
 class HealthTests(TestCase):
