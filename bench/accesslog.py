@@ -33,7 +33,7 @@ from bench.harness import Figure, measure, run_child
 from raksa.accesslog import spool, stats
 from raksa.accesslog.actions import local_today
 from raksa.accesslog.importer import import_logs
-from raksa.accesslog.ingest import COLUMNS, Loader, ingest_spool
+from raksa.accesslog.ingest import COLUMNS, Loader, copy_rows, ingest_spool
 from raksa.accesslog.middleware import AccessLogMiddleware
 from raksa.accesslog.models import AccessRecord
 
@@ -254,9 +254,7 @@ def bare_insert_seconds(rows: list[tuple]) -> float:
     began = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            copy_rows(cursor.cursor, rows)  # the ingester's own COPY (binary)
         else:
             marks = ", ".join(["%s"] * len(COLUMNS))
             cursor.executemany(f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})", rows)
