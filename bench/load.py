@@ -146,6 +146,10 @@ def _journeys(environment: dict[str, str], scratch: Path, *, users: int, seconds
         locust.wait(timeout=120)
     total = _aggregated(report)
     exceptions = _rows(Path(f"{report}_exceptions.csv"))
+    # What each failed request was (a 4xx/5xx, or no answer within the client's 15 s), so that a run
+    # says whether its failures were errors or a saturated core's timeouts.
+    failures = sorted(_rows(Path(f"{report}_failures.csv")), key=lambda row: -int(row["Occurrences"]))
+    failed = [f"{row['Occurrences']}x {row['Method']} {row['Name']}: {row['Error'][:60]}" for row in failures[:3]]
     errors = int(total["Failure Count"]) + sum(int(row["Count"]) for row in exceptions)
     requests = int(total["Request Count"])
     worst = max(_rows(Path(f"{report}_stats.csv"))[:-1], key=lambda row: float(row["95%"] or 0))
@@ -164,7 +168,7 @@ def _journeys(environment: dict[str, str], scratch: Path, *, users: int, seconds
             0,
             "%",
             detail=f"{errors} failed requests or broken journeys; "
-            + ("; ".join(f"{row['Count']}x {row['Message'][:80]}" for row in exceptions[:3]) or "none"),
+            + ("; ".join(failed + [f"{row['Count']}x {row['Message'][:80]}" for row in exceptions[:3]]) or "none"),
         ),
     ]
 
