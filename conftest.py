@@ -66,6 +66,17 @@ def mailbox(request: pytest.FixtureRequest) -> Mailbox:
 
 
 @pytest.fixture(autouse=True)
+def _no_audit_connection_kept() -> Iterator[None]:
+    """The audit log keeps a connection per thread for entries committed apart from a transaction
+    (raksa.audit.actions): closed after each test, so none outlives it (an open one would keep the
+    test database from being dropped at the end)."""
+    from raksa.audit.actions import close_apart_connection  # a model module: only once Django is set up
+
+    yield
+    close_apart_connection()
+
+
+@pytest.fixture(autouse=True)
 def _no_language_left_active() -> Iterator[None]:
     """A request to /en/… activates English in the test's own thread (LocaleMiddleware never resets
     it); without this, a later test would run in English depending on the order tests ran in."""

@@ -10,7 +10,9 @@ executemany on SQLite): no model instance is built to write them, so an entry co
 bare INSERT of the same row costs (bench/audit.py measures both).
 """
 
+import os
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
@@ -18,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper
@@ -143,12 +146,56 @@ def _committed[T](write: Callable[[BaseDatabaseWrapper], T]) -> T:
             "On SQLite an audit entry cannot be committed apart from an open transaction "
             "(one writer at a time); call this outside transaction.atomic()."
         )
-    own = load_backend(connection.settings_dict["ENGINE"]).DatabaseWrapper(dict(connection.settings_dict), DATABASE)
+    own = _apart(connection)
     try:
         # Autocommit: the statement is committed when it returns.
         return write(own)
-    finally:
+    except BaseException:
+        # Whatever state a failed write left it in, the next entry starts on a new connection.
         own.close()
+        raise
+
+
+# The connection entries are committed on apart from the caller's transaction, one per thread (and
+# process): opening one per entry cost PostgreSQL a new backend each time (staff reads, disclosures).
+# It lives as Django's own connections do: checked before each use (a connection the server dropped
+# is replaced, not written to), closed at the start and end of each request once obsolete
+# (CONN_MAX_AGE), closed after a failed write, and closed by close_apart_connection().
+_kept = threading.local()
+
+
+def _apart(connection: BaseDatabaseWrapper) -> BaseDatabaseWrapper:
+    own: BaseDatabaseWrapper | None = getattr(_kept, "connection", None)
+    if own is not None and (_kept.pid != os.getpid() or own.settings_dict != connection.settings_dict):
+        # A forked child's copy shares its parent's socket: dropped, never closed (which would end the
+        # parent's session). Another configuration (tests switch databases): closed.
+        if _kept.pid == os.getpid():
+            own.close()
+        own = None
+    if own is not None and own.connection is not None and not own.is_usable():
+        own.close()
+    if own is None:
+        own = load_backend(connection.settings_dict["ENGINE"]).DatabaseWrapper(dict(connection.settings_dict), DATABASE)
+        _kept.connection, _kept.pid = own, os.getpid()
+    return own
+
+
+def close_apart_connection(**_signal: object) -> None:
+    """Closes this thread's connection for entries committed apart, if it has one open."""
+    own: BaseDatabaseWrapper | None = getattr(_kept, "connection", None)
+    if own is not None and _kept.pid == os.getpid():
+        own.close()
+    _kept.connection = None
+
+
+def _close_apart_if_obsolete(**_signal: object) -> None:
+    own: BaseDatabaseWrapper | None = getattr(_kept, "connection", None)
+    if own is not None and _kept.pid == os.getpid():
+        own.close_if_unusable_or_obsolete()
+
+
+request_started.connect(_close_apart_if_obsolete)
+request_finished.connect(_close_apart_if_obsolete)
 
 
 def _in_transaction(connection: BaseDatabaseWrapper) -> bool:

@@ -2,6 +2,8 @@ import uuid
 from datetime import timedelta
 
 from django.db import connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 from django.test import TestCase, TransactionTestCase
 
 from raksa.audit.actions import AuditNotDurableError, record, record_committed
@@ -101,6 +103,54 @@ class RecordCommittedTests(TransactionTestCase):
                     self.assertEqual(cursor.fetchone(), ("vault.read",))
         finally:
             observer.close()
+
+    def opened_apart(self) -> list[BaseDatabaseWrapper]:
+        """The connections opened from here on other than the test's own (record_committed's)."""
+        opened: list[BaseDatabaseWrapper] = []
+
+        def created(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
+            if connection is not connections["default"] and connection is not connections["keystore"]:
+                opened.append(connection)
+
+        connection_created.connect(created)
+        self.addCleanup(connection_created.disconnect, created)
+        return opened
+
+    def one_entry_apart(self) -> tuple[list[BaseDatabaseWrapper], BaseDatabaseWrapper]:
+        """One entry committed inside a transaction; the connections opened, and the one it kept."""
+        opened = self.opened_apart()
+        with transaction.atomic():
+            record_committed(action="vault.read")
+        [kept] = opened
+        return opened, kept
+
+    def test_it_commits_entries_apart_on_one_kept_connection_not_one_each(self) -> None:
+        if connection.vendor == "sqlite":
+            self.skipTest("SQLite has one writer: inside a transaction record_committed refuses (tested below)")
+        opened = self.opened_apart()
+        with transaction.atomic():
+            entries = [record_committed(action="vault.read") for _ in range(3)]
+        self.assertEqual(len(opened), 1)
+        self.assertEqual(AuditEntry.objects.filter(pk__in=[entry.pk for entry in entries]).count(), 3)
+
+    def test_it_replaces_a_kept_connection_the_server_ended(self) -> None:
+        if connection.vendor == "sqlite":
+            self.skipTest("SQLite has one writer: inside a transaction record_committed refuses (tested below)")
+        opened, kept = self.one_entry_apart()
+        with connection.cursor() as cursor:  # as a restarted server or an idle timeout would
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [kept.connection.info.backend_pid])
+        with transaction.atomic():
+            entry = record_committed(action="vault.read")
+        self.assertEqual(len(opened), 2)
+        self.assertTrue(AuditEntry.objects.filter(pk=entry.pk).exists())
+
+    def test_it_closes_the_kept_connection_at_the_end_of_a_request_once_obsolete(self) -> None:
+        if connection.vendor == "sqlite":
+            self.skipTest("SQLite has one writer: inside a transaction record_committed refuses (tested below)")
+        _opened, kept = self.one_entry_apart()
+        self.assertEqual(kept.settings_dict["CONN_MAX_AGE"], 0)  # the tests' setting: obsolete at once
+        self.client.get("/healthz")
+        self.assertIsNone(kept.connection)
 
     def test_it_refuses_inside_a_transaction_on_sqlite_and_writes_nothing(self) -> None:
         if connection.vendor != "sqlite":
