@@ -3,11 +3,8 @@
 A hold covers a row when each scope it sets matches the row; a scope the rule's store cannot name
 (a service hold and the log-in tokens) means the hold does not cover that store at all. A hold is
 its agency's: it keeps only rows of that agency, and none of the stores that belong to no agency
-(accounts, sessions, downloads) — except a store whose rule is `kept_for_agencies` (the person's
-rights requests, evidence of what they asked about every agency's records), which a hold naming the
-person or the case keeps: a hold placed because of a case keeps what the case needs. A hold placed
-by the platform operator's DPO (the agency of the controller that runs the shared accounts) is the
-platform's: it reaches every agency and every store.
+(accounts, data-subject requests). A hold placed by the platform operator's DPO (the agency of the
+controller that runs the shared accounts) is the platform's: it reaches every agency and those stores.
 """
 
 import datetime
@@ -35,9 +32,7 @@ def covering(hold: LegalHold, rule: Rule) -> Q | None:
     """The rows of the rule's store this hold keeps, or None if it keeps none of them."""
     platform = is_platform_hold(hold)
     if not platform and rule.agency is None:
-        names_person_or_case = hold.subject_id is not None or hold.case_id is not None
-        if not (rule.kept_for_agencies and names_person_or_case):
-            return None
+        return None
     conditions: list[Q] = []
     for value, lookup in (
         (hold.subject_id, rule.subject),

@@ -136,10 +136,6 @@ class Rule:
     service: str | None = None
     time: str | None = None
     shred: bool = False
-    # A store of no agency that an agency's case about a person may need as evidence (the person's
-    # rights requests): an agency's hold naming the person or the case keeps its rows too. Its other
-    # holds (a service, a time range alone) do not reach the store; the platform's reach everything.
-    kept_for_agencies: bool = False
     # The order batches are taken in, ending with the primary key (a unique tie-break). An index of
     # the store should serve it; the order rows were last written in (a case's closing time) keeps
     # each batch's rows on neighbouring pages, where random UUID keys scatter them over the table.

@@ -126,8 +126,5 @@ register(
         case="pk",
         time="received_at",
         shred=True,
-        # A request is the platform's, but it is the record of what the person asked about an
-        # agency's data: an agency's hold on the person or the request keeps it (raksa.retention.holds).
-        kept_for_agencies=True,
     )
 )

@@ -183,11 +183,10 @@ class RegistrationRetentionTests(EngineTestCase):
         hold = place_hold(staff=dpo, reason="คำสั่งศาล 789/2569", ends_on=after.date() + DAY, subject_id=self.subject_id)
         self.assertEqual(ran("services.registration", after), 0)
         self.assertIsNotNone(legal_holds.covering(hold, rule("rights.rightsrequest")))
-        self.assertIsNotNone(legal_holds.covering(hold, rule("accounts.inactive")))
         own = place_hold(
             staff=self.dpo(), reason="คดีแพ่ง 123/2569", ends_on=after.date() + DAY, subject_id=self.subject_id
         )
-        self.assertIsNone(legal_holds.covering(own, rule("accounts.inactive")))
+        self.assertIsNone(legal_holds.covering(own, rule("rights.rightsrequest")))
 
 
 class AccountRetentionTests(EngineTestCase):
@@ -357,27 +356,6 @@ class OtherStoresRetentionTests(EngineTestCase):
         start = timezone.now()
         period = rule("rights.rightsrequest").checked_period().length
         self.assert_leaves_the_day_after("rights.rightsrequest", start, period)
-        self.assertFalse(RightsRequest.objects.filter(pk=request.pk).exists())
-
-    def test_an_agencys_hold_on_the_person_or_the_request_keeps_their_request_files(self) -> None:
-        request = rights.file_request(subject=self.subject, type="erasure", details="ขอให้ลบข้อมูลของเขตมีนบุรี")
-        rights.set_status(request=request, status=Status.COMPLETED, actor=None)
-        after = timezone.now() + rule("rights.rightsrequest").checked_period().length + DAY
-        dpo = StaffMembership.objects.get(user=personas.staff("dpo.minburi", agency=self.agency, role=StaffRole.DPO))
-        ends_on = after.date() + DAY
-        on_the_service = place_hold(
-            staff=dpo, reason="การตรวจสอบของ สตง.", ends_on=ends_on, service_id=builders.certificate(self.agency).pk
-        )
-        self.assertIsNone(legal_holds.covering(on_the_service, rule("rights.rightsrequest")))
-        on_the_request = place_hold(staff=dpo, reason="เรื่องร้องเรียน สคส.", ends_on=ends_on, case_id=request.pk)
-        on_the_person = place_hold(staff=dpo, reason="คดีปกครอง 12/2569", ends_on=ends_on, subject_id=self.subject.pk)
-        (plan,) = engine.plan(now=after, only=["rights.rightsrequest"])
-        self.assertEqual([(held.hold, held.rows) for held in plan.held], [(on_the_request, 1), (on_the_person, 1)])
-        self.assertEqual(ran("rights.rightsrequest", after), 0)
-        end_hold(staff=dpo, hold=on_the_request)
-        self.assertEqual(ran("rights.rightsrequest", after), 0)
-        end_hold(staff=dpo, hold=on_the_person)
-        self.assertEqual(ran("rights.rightsrequest", after), 1)
         self.assertFalse(RightsRequest.objects.filter(pk=request.pk).exists())
 
     def test_disclosure_records_leave_after_their_case_file_period_and_the_key_is_destroyed(self) -> None:
