@@ -162,6 +162,7 @@ def declare_field(
         category=category,
         defaults={"purpose": purpose, "legal_basis": legal_basis, "required": required, "position": position},
     )
+    service.__dict__.pop("legal_bases", None)  # a grant through this instance records the new basis
     record(
         action="services.field_declared",
         actor=actor,
@@ -182,6 +183,7 @@ def assign_officer(*, service: Service, staff: StaffMembership, actor: object) -
     if staff.role != StaffRole.OFFICER:
         raise DeclarationError("only officers are assigned to services")
     service.officers.add(staff)
+    service.__dict__.pop("officer_ids", None)  # the instance's access policy sees the new officer at once
     record(
         action="services.officer_assigned",
         actor=actor,

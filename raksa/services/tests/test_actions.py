@@ -59,6 +59,17 @@ class DeclaringTests(TestCase):
         with self.assertRaises(actions.DeclarationError):
             actions.assign_officer(service=self.service, staff=other, actor=None)
 
+    def test_it_lets_a_service_seen_before_a_change_answer_with_the_change(self) -> None:
+        # A service's officers and legal bases are worked out once per instance (its access policy asks
+        # for every row of a queue): an instance read before an assignment or a declaration must not lag.
+        officer = builders.officer("officer.new", self.service.agency)
+        self.assertNotIn(officer.pk, self.service.officer_ids)
+        self.assertEqual(self.service.legal_bases, {})
+        actions.assign_officer(service=self.service, staff=officer, actor=None)
+        self.declare("name", basis="pdpa_24_3")
+        self.assertIn(officer.pk, self.service.officer_ids)
+        self.assertEqual(self.service.legal_bases, {"name": "pdpa_24_3"})
+
     def test_it_keeps_the_registry_declarations_valid(self) -> None:
         # Every column is declared with its own category, so the vault and the gateway know each value's kind.
         from raksa.registry import registry
