@@ -3,14 +3,6 @@
 from django.db import migrations, models
 
 
-def roll_up_past_weeks(apps, schema_editor):
-    # Existing installations (and the bench data sets) get their finished weeks now, not at the next
-    # closing of a day. The action reads only the roll-up tables this migration leaves in place.
-    from raksa.accesslog.actions import local_today, roll_up_weeks
-
-    roll_up_weeks(before=local_today())
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("accesslog", "0003_lean_indexes"),
@@ -54,5 +46,4 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(roll_up_past_weeks, migrations.RunPython.noop, elidable=True),
     ]
