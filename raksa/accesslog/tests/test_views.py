@@ -29,11 +29,13 @@ class DashboardTests(TestCase):
         self.assertContains(thai, "สถิติการใช้งาน")
         self.assertContains(thai, '<polyline class="views"')
         self.assertContains(thai, "เก็บไว้เฉพาะ 100 รายการ")  # what is approximate, said on the page
+        self.assertContains(thai, "วันที่ยังไม่ปิด (วันนี้) แสดงเฉพาะ 100 รายการ")
         self.assertContains(thai, "/th/news/")
         english = self.client.get("/en/staff/statistics/")
         self.assertContains(english, "Usage statistics")
         self.assertContains(english, "Mobile Safari")
         self.assertContains(english, "keep only the 100 most viewed of each day and each week")
+        self.assertContains(english, "A day not closed yet (today) shows only its 100 most viewed values")
         self.assertNotContains(english, "192.0.2.9")
         self.assertNotIn("style=", english.content.decode())  # the CSP allows no inline style
 
