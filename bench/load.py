@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,7 +92,7 @@ def _throughput(environment: dict[str, str], scratch: Path, *, seconds: int) -> 
 
 
 @contextmanager
-def _raksa(environment: dict[str, str]) -> Iterator[serving.Server]:
+def _raksa(environment: dict[str, str], application: str = "raksa.wsgi:application") -> Iterator[serving.Server]:
     """Raksa's server with its sequencer and ingester beside it, as `make run` and production run them."""
     helpers = [
         subprocess.Popen(
@@ -102,9 +103,7 @@ def _raksa(environment: dict[str, str]) -> Iterator[serving.Server]:
         for command in (("audit", "chain", "--follow"), ("accesslog", "ingest", "--follow"))
     ]
     try:
-        with serving.gunicorn(
-            "raksa.wsgi:application", environment, workers=WORKERS, threads=THREADS, ready="/th/"
-        ) as server:
+        with serving.gunicorn(application, environment, workers=WORKERS, threads=THREADS, ready="/th/") as server:
             yield server
     finally:
         for helper in helpers:
@@ -120,7 +119,12 @@ def _journeys(environment: dict[str, str], scratch: Path, *, users: int, seconds
     accounts = citizens.CREATE_ACCOUNTS.format(count=users, password=citizens.PASSWORD)
     made = [str(BIN / "raksa"), "shell", "--verbosity", "0", "-c", accounts]
     subprocess.run(made, env={**environment, **prefix}, cwd=serving.ROOT, check=True)
-    with _raksa(environment) as server:
+    cpu_log = scratch / "request-cpu"
+    served = {**environment, "RAKSA_BENCH_REQUEST_CPU": str(cpu_log)}
+    with _raksa(served, "bench.request_cpu:application") as server:
+        # Only the journeys' requests: not the readiness check's.
+        for written in scratch.glob(f"{cpu_log.name}.*"):
+            written.unlink()
         locust = subprocess.Popen(
             serving.pinned(
                 serving.CLIENT_CORE,
@@ -154,6 +158,9 @@ def _journeys(environment: dict[str, str], scratch: Path, *, users: int, seconds
     requests = int(total["Request Count"])
     worst = max(_rows(Path(f"{report}_stats.csv"))[:-1], key=lambda row: float(row["95%"] or 0))
     setup = f"{users} citizens for {seconds} s, {requests:,} requests ({float(total['Requests/s']):.1f}/s)"
+    pages = _cpu_per_page(cpu_log)
+    spent = [milliseconds for page in pages.values() for milliseconds in page]
+    dearest = sorted(pages.items(), key=lambda item: -sum(item[1]))[:4]
     return [
         Figure(
             f"journeys page p95, {users} citizens",
@@ -170,7 +177,27 @@ def _journeys(environment: dict[str, str], scratch: Path, *, users: int, seconds
             detail=f"{errors} failed requests or broken journeys; "
             + ("; ".join(failed + [f"{row['Count']}x {row['Message'][:80]}" for row in exceptions[:3]]) or "none"),
         ),
+        # The server's own cost, steadier than p95 on a shared machine: one core keeps p95 under
+        # 300 ms below about 75 % busy, i.e. about 16 ms a request at the journeys' 47 requests/s.
+        Figure(
+            f"journeys server CPU per request, {users} citizens",
+            sum(spent) / max(len(spent), 1),
+            None,
+            "ms",
+            detail="dearest pages (CPU in all, mean): "
+            + "; ".join(f"{page} {sum(ms) / len(ms):.1f} ms x{len(ms)}" for page, ms in dearest),
+        ),
     ]
+
+
+def _cpu_per_page(log: Path) -> dict[str, list[float]]:
+    """Each page's requests' CPU in ms ("GET /th/me/data/": [...]), as bench/request_cpu.py wrote them."""
+    pages: dict[str, list[float]] = defaultdict(list)
+    for written in log.parent.glob(f"{log.name}.*"):
+        for line in written.read_text().splitlines():
+            method, page, milliseconds = line.split(" ")
+            pages[f"{method} {page}"].append(float(milliseconds))
+    return pages
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
