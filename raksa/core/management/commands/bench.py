@@ -10,8 +10,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-# Modules of bench/ that serve the benchmarks rather than being one (retention_shapes: a measurement run by hand).
-SUPPORT = frozenset({"harness", "child", "dataset", "scratch", "serving", "bare_django", "report", "retention_shapes"})
+# Modules of bench/ that serve the benchmarks rather than being one (retention_shapes: a measurement run by hand;
+# request_cpu: the WSGI wrapper the load benchmark serves the journeys through).
+SUPPORT = frozenset(
+    {"harness", "child", "dataset", "scratch", "serving", "bare_django", "report", "retention_shapes", "request_cpu"}
+)
 
 
 class Command(BaseCommand):
