@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import os
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -68,28 +69,34 @@ class _Day:
 class DayKeys:
     def __init__(self) -> None:
         self._days: dict[datetime.date, _Day] = {}
+        self._shredded: set[datetime.date] = set()
+
+    def load(self, days: Iterable[datetime.date]) -> None:
+        """Unwraps the keys of these days for reading in one key-store query (a search over 90 days
+        opens up to 90); a day without a key is remembered as shredded, so `for_reading` says so
+        without asking the key store again."""
+        wanted = set(days) - self._days.keys() - self._shredded
+        if not wanted:
+            return
+        rows = {row.day: row for row in DayKey.objects.using(KEYSTORE).filter(day__in=wanted)}
+        for day in wanted:
+            if day in rows:
+                self._days[day] = _unwrap(rows[day])
+            else:
+                self._shredded.add(day)
 
     def _get(self, day: datetime.date, *, create: bool) -> _Day:
         cached = self._days.get(day)
         if cached is not None:
             return cached
+        if day in self._shredded and not create:
+            raise DayShreddedError(f"no key for {day}")
         row = DayKey.objects.using(KEYSTORE).filter(day=day).first()
         if row is None:
             if not create:
                 raise DayShreddedError(f"no key for {day}")
             row = _create(day)
-        masters = crypto.master_keys()
-        if row.master_key_id not in masters:
-            raise crypto.VaultError(f"the day key of {day} is wrapped by an unknown master key {row.master_key_id}")
-        master = masters[row.master_key_id]
-        raw = crypto.unwrap(master, row.id, bytes(row.wrapped_key))
-        salt = crypto.unwrap(master, row.salt_id, bytes(row.wrapped_salt)) if row.wrapped_salt is not None else None
-        day_keys = _Day(
-            aead=AESGCM(hmac.digest(raw, b"seal", hashlib.sha256)),
-            header=crypto.header(row.id.bytes),
-            index=KeyedHash(hmac.digest(raw, b"ip-index", hashlib.sha256)),
-            salt=KeyedHash(salt) if salt is not None else None,
-        )
+        day_keys = _unwrap(row)
         self._days[day] = day_keys
         return day_keys
 
@@ -146,6 +153,21 @@ class DayWriter:
         # Bound to the day and the row's IP index: a sealed value moved to another day or another
         # client's row fails authentication.
         return self._day_ad + field.encode() + b"\x1f" + ip_index.encode()
+
+
+def _unwrap(row: DayKey) -> _Day:
+    masters = crypto.master_keys()
+    if row.master_key_id not in masters:
+        raise crypto.VaultError(f"the day key of {row.day} is wrapped by an unknown master key {row.master_key_id}")
+    master = masters[row.master_key_id]
+    raw = crypto.unwrap(master, row.id, bytes(row.wrapped_key))
+    salt = crypto.unwrap(master, row.salt_id, bytes(row.wrapped_salt)) if row.wrapped_salt is not None else None
+    return _Day(
+        aead=AESGCM(hmac.digest(raw, b"seal", hashlib.sha256)),
+        header=crypto.header(row.id.bytes),
+        index=KeyedHash(hmac.digest(raw, b"ip-index", hashlib.sha256)),
+        salt=KeyedHash(salt) if salt is not None else None,
+    )
 
 
 def _create(day: datetime.date) -> DayKey:

@@ -8,10 +8,12 @@ from unittest import mock
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.db import connections
 from django.test import TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from raksa.accesslog import actions
-from raksa.accesslog.daykeys import DayKeys, DayShreddedError, days_with_keys
+from raksa.accesslog.daykeys import KEYSTORE, DayKeys, DayShreddedError, days_with_keys, destroy_day_key
 from raksa.accesslog.models import AccessRecord, DailyTotal
 from raksa.accesslog.tests.helpers import SpoolDirectory, record, spool_and_ingest, staff
 from raksa.audit.models import AuditEntry
@@ -165,3 +167,61 @@ class SearchTests(TestCase):
                 ends_at=DAY_ONE + datetime.timedelta(days=1),
             )
         self.assertEqual(AuditEntry.objects.filter(action="accesslog.search").count(), 1)
+
+    def test_it_gives_each_record_its_visitors_next_page_that_day_a_strictly_later_one_p2(self) -> None:
+        # Two requests of the same millisecond: neither is the other's next page.
+        same_moment = DAY_ONE + datetime.timedelta(minutes=3)
+        spool_and_ingest(
+            self.spool.path,
+            [
+                record(when=same_moment, ip="198.51.100.4", path="/th/a/"),
+                record(when=same_moment, ip="198.51.100.4", path="/th/b/"),
+                record(when=same_moment + datetime.timedelta(seconds=1), ip="198.51.100.4", path="/th/c/"),
+            ],
+        )
+        found = self.search(ip="198.51.100.4")
+        paths = [(f.path, f.next_path) for f in found]
+        self.assertEqual(paths[0], ("/th/services/", "/th/news/"))
+        self.assertEqual(paths[1][0], "/th/news/")
+        self.assertIn(paths[1][1], {"/th/a/", "/th/b/"})  # which of two at once comes first is not known
+        self.assertEqual(paths[2:], [("/th/a/", "/th/c/"), ("/th/b/", "/th/c/"), ("/th/c/", ""), ("/th/", "")])
+        # Another visitor's later page, or the same IP's the next day, is not a next page.
+        self.assertEqual([f.next_path for f in self.search(ip="192.0.2.50")], [""])
+
+    def test_it_skips_the_records_of_a_shredded_day_p2(self) -> None:
+        destroy_day_key((DAY_ONE + datetime.timedelta(days=1)).date())
+        self.assertEqual(
+            [f.path for f in self.search(path_prefix="/th/")], ["/th/services/", "/th/news/", "/th/services/"]
+        )
+        self.assertEqual([f.path for f in self.search(ip="198.51.100.4")], ["/th/services/", "/th/news/"])
+
+    def test_it_searches_in_queries_that_do_not_grow_with_the_records_found_p2(self) -> None:
+        # The next pages in one query, every day key in one key-store query: searching more records
+        # over the same days costs no more queries.
+        def queries(**criteria: object) -> tuple[int, int, int]:
+            with (
+                CaptureQueriesContext(connections["default"]) as data,
+                CaptureQueriesContext(connections[KEYSTORE]) as keys,
+            ):
+                found = self.search(**criteria)
+            return len(found), len(data.captured_queries), len(keys.captured_queries)
+
+        few = {"path": queries(path_prefix="/th/"), "ip": queries(ip="198.51.100.4")}
+        spool_and_ingest(
+            self.spool.path,
+            [
+                record(
+                    when=DAY_ONE + datetime.timedelta(days=day, minutes=10 + n),
+                    ip=f"198.51.100.{4 + n % 2}",
+                    path="/th/x/",
+                )
+                for day in range(2)
+                for n in range(20)
+            ],
+        )
+        many = {"path": queries(path_prefix="/th/"), "ip": queries(ip="198.51.100.4")}
+        self.assertEqual((few["path"][0], many["path"][0]), (4, 44))
+        self.assertEqual((few["ip"][0], many["ip"][0]), (3, 23))
+        for kind in ("path", "ip"):
+            self.assertEqual(few[kind][1:], many[kind][1:], kind)
+            self.assertEqual(many[kind][2], 1, kind)  # every day key at once
