@@ -1,6 +1,7 @@
 """Writes of the consent app: each one transaction, each with its audit entry."""
 
 import secrets
+from collections.abc import Sequence
 
 from django.core import mail
 from django.core.mail import EmailMessage
@@ -44,6 +45,10 @@ class PolicyFrozenError(ValueError):
 
 class ConsentRefusedError(ValueError):
     """The consent cannot be recorded as asked (not a consent purpose; a minor without a guardian)."""
+
+
+class ConsentOutdatedError(ConsentRefusedError):
+    """The person was shown other categories than the recipient receives now: they must look again."""
 
 
 # Policy versions ------------------------------------------------------------------------------------
@@ -150,17 +155,25 @@ def grant_consent(
     guardian_consents: bool = False,
     email: str = "",
     recipient: str = "",
+    shown: Sequence[str] | None = None,
     actor: object = None,
 ) -> Consent:
     """Records a separate, explicit consent; a person under 20 needs a parent's or guardian's (PDPA s20).
 
     For a purpose delivered by e-mail, `email` is where to send it; it is sealed by the vault. With a
     `recipient` (a key from raksa.consent.recipients) the consent is to disclosure to that recipient
-    only, for that purpose.
+    only, for that purpose, and covers the categories it receives now (PDPA s19): `shown` are the
+    category codes the person was shown, refused (ConsentOutdatedError) unless they are exactly those;
+    None when the caller shows the register as it is now (the API lists it live).
     """
+    covers: list[str] = []
     if recipient:
-        if recipients.offered(agency, recipient, purpose) is None:
+        offer = recipients.offered(agency, recipient, purpose)
+        if offer is None:
             raise ConsentRefusedError("this recipient is not one a person may consent to for this purpose")
+        if shown is not None and set(shown) != set(offer.categories):
+            raise ConsentOutdatedError("the person was shown other categories than the recipient receives now")
+        covers = list(offer.categories)
     elif purpose not in {p.code for p in consent_purposes(agency)}:
         raise ConsentRefusedError(f"{purpose!r} is not processed on consent")
     registry.usable_purpose(purpose)  # a refused purpose (marketing, D2) raises
@@ -177,8 +190,10 @@ def grant_consent(
     )
     consent.granted = True
     consent.email = email or None
+    consent.categories = covers
     consent.save()
-    _event(consent, ConsentAction.GRANTED, channel, GivenBy.GUARDIAN if minor else GivenBy.SELF, actor)
+    given_by = GivenBy.GUARDIAN if minor else GivenBy.SELF
+    _event(consent, ConsentAction.GRANTED, channel, given_by, actor, categories=covers if recipient else None)
     return consent
 
 
@@ -194,17 +209,25 @@ def withdraw_consent(
         consent.granted = False
         # The address was given for this purpose only: it goes with the consent.
         consent.email = None
+        consent.categories = []
         consent.save()
         _event(consent, ConsentAction.WITHDRAWN, channel, GivenBy.SELF, actor)
     return consent
 
 
-def _event(consent: Consent, action: str, channel: str, given_by: str, actor: object) -> ConsentEvent:
+def _event(
+    consent: Consent, action: str, channel: str, given_by: str, actor: object, categories: list[str] | None = None
+) -> ConsentEvent:
     if channel not in Channel.values:
         raise ValueError(f"channel must be one of {Channel.values}")
     version = policies.current_policy(consent.agency) or policies.current_platform_policy()
     event = ConsentEvent.objects.create(
-        consent=consent, action=action, policy_version=version, channel=channel, given_by=given_by
+        consent=consent,
+        action=action,
+        policy_version=version,
+        channel=channel,
+        given_by=given_by,
+        categories=categories,
     )
     record(
         action=f"consent.{action}",
@@ -225,6 +248,14 @@ def has_live_consent(*, subject: Subject, agency: Agency, purpose: str, recipien
     With a `recipient`, only a consent to that recipient counts; the agency's own consent does not.
     """
     return _live_consents(subject=subject, agency=agency, purpose=purpose, recipient=recipient).exists()
+
+
+def consented_categories(*, subject: Subject, agency: Agency, purpose: str, recipient: str) -> frozenset[str] | None:
+    """The category codes a live consent to this recipient covers (what the person was shown), or None
+    without a live consent; asked right before a disclosure on consent."""
+    found = _live_consents(subject=subject, agency=agency, purpose=purpose, recipient=recipient)
+    covers = found.values_list("categories", flat=True).first()
+    return None if covers is None else frozenset(covers)
 
 
 def _live_consents(*, purpose: str, **scope: object) -> QuerySet[Consent]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from raksa import registry
 from raksa.vault.fields import EncryptedField
 from raksa.vault.models import VaultModel
 
@@ -148,6 +149,10 @@ class Consent(models.Model):
     # to for the purpose (raksa.consent.recipients), e.g. "disclosures.recipient:12".
     recipient = models.CharField(_("recipient"), max_length=100, blank=True, default="")
     granted = models.BooleanField(_("granted"), default=False)
+    # For a recipient: the registry category codes the person was shown it would receive when they
+    # granted (PDPA s19: informed, specific). A disclosure on this consent may send only these, even
+    # after the register widens the recipient's fields. Empty for the agency itself and once withdrawn.
+    categories = models.JSONField(_("categories it covers"), default=list, blank=True)
     email = EncryptedField(_("e-mail address for this purpose"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -168,6 +173,10 @@ class Consent(models.Model):
     def __str__(self) -> str:
         return f"{self.purpose} {'granted' if self.granted else 'not granted'}"
 
+    @property
+    def category_labels(self) -> list[str]:
+        return category_labels(self.categories)
+
 
 class ConsentEvent(models.Model):
     """One grant or withdrawal, kept as evidence (PDPA s19): who, what, under which policy, when, how."""
@@ -180,6 +189,9 @@ class ConsentEvent(models.Model):
     )
     channel = models.CharField(max_length=3, choices=Channel.choices)
     given_by = models.CharField(max_length=10, choices=GivenBy.choices, default=GivenBy.SELF)
+    # A grant to a recipient: the category codes the person was shown. Null otherwise, and for grants
+    # recorded before this was kept (their consent took the recipient's categories of then instead).
+    categories = models.JSONField(null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -189,6 +201,16 @@ class ConsentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.at:%Y-%m-%d}"
+
+    @property
+    def category_labels(self) -> list[str]:
+        return category_labels(self.categories or [])
+
+
+def category_labels(codes: list[str]) -> list[str]:
+    """Registry category codes as the person reads them; a code the registry no longer has, as it is."""
+    known = {category.code: category for category in registry.categories()}
+    return [known[code].label if code in known else code for code in codes]
 
 
 class Mailing(models.Model):

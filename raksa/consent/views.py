@@ -56,7 +56,7 @@ from raksa.consent.purposes import BY_EMAIL, consent_purposes
 from raksa.consent.purposes import description as describe_purpose
 from raksa.consent.recipients import ConsentRecipient
 from raksa.consent.rendering import diff_lines, render_markdown
-from raksa.core.caching import published
+from raksa.core.caching import forget, published
 from raksa.organisations.models import Agency, Controller
 from raksa.registry import RIGHTS_REQUESTS, Purpose
 from raksa.subjects.models import Subject
@@ -274,6 +274,12 @@ def _consent_row(
         "description": describe_purpose(purpose, language) if recipient is None else "",
         "categories": [registry.category(code).label for code in recipient.categories] if recipient else [],
         "granted": bool(state and state.granted),
+        # A consent to a recipient covers what the person was shown then; what it receives beyond that
+        # since needs a new consent, offered next to the withdrawal.
+        "covers": state.category_labels if recipient and state and state.granted else [],
+        "wider": [registry.category(code).label for code in recipient.categories if code not in state.categories]
+        if recipient and state and state.granted
+        else [],
         "history": history,
         "form": forms_by_anchor.get(anchor)
         or ConsentGrantForm(
@@ -289,10 +295,14 @@ def _offers(agency: Agency) -> tuple[list[Purpose], list[ConsentRecipient]]:
     agency's services and recipients cost queries of their own), so kept as long as public pages are
     and changed on every page at once. What a posted choice names is checked live (`_chosen`)."""
     codes, offered = published(
-        f"consent:offers:{agency.pk}",
+        _offers_key(agency),
         lambda: ([purpose.code for purpose in consent_purposes(agency)], recipients.recipients_for(agency)),
     )
     return [registry.purpose(code) for code in codes], offered
+
+
+def _offers_key(agency: Agency) -> str:
+    return f"consent:offers:{agency.pk}"
 
 
 def _consent_blocks(subject: Subject, forms_by_anchor: dict[str, ConsentGrantForm] | None = None) -> list:
@@ -353,17 +363,33 @@ def grant(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         blocks = _consent_blocks(subject, {anchor: form})
         return render(request, "consent/consents.html", {"blocks": blocks}, status=400)
-    actions.grant_consent(
-        subject=subject,
-        agency=agency,
-        purpose=purpose,
-        recipient=recipient,
-        channel=Channel.WEB,
-        minor=form.cleaned_data["age_group"] == AgeGroup.MINOR,
-        guardian_consents=form.cleaned_data["guardian_consents"],
-        email=form.cleaned_data.get("email", ""),
-        actor=request.user,
-    )
+    try:
+        actions.grant_consent(
+            subject=subject,
+            agency=agency,
+            purpose=purpose,
+            recipient=recipient,
+            # The categories the page showed, carried by the form: its offers may be older than the register.
+            shown=[code for code in request.POST.get("categories", "").split(",") if code] if recipient else None,
+            channel=Channel.WEB,
+            minor=form.cleaned_data["age_group"] == AgeGroup.MINOR,
+            guardian_consents=form.cleaned_data["guardian_consents"],
+            email=form.cleaned_data.get("email", ""),
+            actor=request.user,
+        )
+    except actions.ConsentOutdatedError:
+        # Nothing is saved; the page is shown again with this agency's offers read afresh and the
+        # person's answers kept, so they consent only to what they have now been shown.
+        forget(_offers_key(agency))
+        form.add_error(
+            None,
+            _(
+                "What this recipient would receive has changed since the page was shown to you. Please read "
+                "the list again below and choose again: your consent is not recorded."
+            ),
+        )
+        blocks = _consent_blocks(subject, {anchor: form})
+        return render(request, "consent/consents.html", {"blocks": blocks}, status=409)
     messages.success(request, _("Your consent is recorded. You can withdraw it here at any time."))
     return redirect(f"{reverse('consent:consents')}#{anchor}")
 

@@ -46,3 +46,8 @@ def published(key: str, make: Callable[[], Any]) -> Any:
     person), kept in memory as long as public pages are, so that it changes on every page at once."""
     seconds = settings.RAKSA_PUBLIC_PAGE_SECONDS
     return cache.get_or_set(key, make, seconds) if seconds else make()
+
+
+def forget(key: str) -> None:
+    """A `published` value known to have changed: the next reader makes it again from the database."""
+    cache.delete(key)

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from raksa.accounts.models import User
 from raksa.audit.actions import record, record_committed
 from raksa.audit.models import Outcome
-from raksa.consent.actions import has_live_consent
+from raksa.consent.actions import consented_categories
 from raksa.disclosures import processing
 from raksa.disclosures.models import Basis, Breach, BreachAction, Disclosure, Export, Recipient, RecipientKind
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
@@ -240,10 +240,21 @@ def disclose(
     values: dict[str, object] = {}
     match basis:
         case ConsentBasis():
-            if not has_live_consent(
+            covers = consented_categories(
                 subject=subject, agency=recipient.agency, purpose=purpose, recipient=processing.consent_key(recipient)
-            ):
+            )
+            if covers is None:
                 raise refuse(_("The person has no live consent to this recipient for this purpose."))
+            # A consent covers what the person was shown (PDPA s19), not what the register added since.
+            beyond = [category for category in processing.categories_of(fields) if category.code not in covers]
+            if beyond:
+                raise refuse(
+                    _(
+                        "The person's consent to this recipient does not cover: %(categories)s. It was given "
+                        "before the recipient was registered to receive it; only a new consent allows it."
+                    )
+                    % {"categories": ", ".join(str(category.label) for category in beyond)}
+                )
         case RequestBasis(reference=reference):
             if not _transaction_belongs(reference, subject, recipient.agency):
                 raise refuse(_("That is not a registration, question or request of this person at this agency."))

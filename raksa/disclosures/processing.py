@@ -17,6 +17,7 @@ from raksa.consent.recipients import ConsentRecipient
 from raksa.disclosures.models import Recipient, RecipientKind
 from raksa.organisations.models import Agency
 from raksa.registry import LEGAL_OBLIGATION, OFFICIAL_INFORMATION_ACT, registry
+from raksa.registry.catalogue import Category
 from raksa.registry.declarations import Declaration
 
 # The policy names why a recipient may receive data: a processor works under the agency's own basis
@@ -77,6 +78,11 @@ def covered(recipient: Recipient, *, purpose: str, fields: Iterable[str]) -> boo
     return all(covers(item) for item in processing(recipient, purposes=[purpose], fields=fields))
 
 
+def categories_of(fields: Iterable[str]) -> list[Category]:
+    """The registry categories of these field references ("consent.inquiry.email"), each once, in order."""
+    return list(dict.fromkeys(_declaration(ref).category for ref in fields))
+
+
 def _usable(purpose: str) -> bool:
     known = {item.code: item for item in registry.purposes()}
     return purpose in known and not known[purpose].refused
@@ -89,7 +95,7 @@ def consent_recipients(agency: Agency) -> list[ConsentRecipient]:
         purposes = tuple(code for code in recipient.purposes if _usable(code))
         if not recipient.contract_live() or not purposes:
             continue
-        categories = tuple(dict.fromkeys(_declaration(ref).category.code for ref in recipient.fields))
+        categories = tuple(category.code for category in categories_of(recipient.fields))
         offered.append(
             ConsentRecipient(
                 key=consent_key(recipient),

@@ -10,14 +10,15 @@ from django.utils import timezone
 from raksa.accounts.models import User
 from raksa.audit.models import AuditEntry, Outcome
 from raksa.consent import policies
-from raksa.consent.actions import grant_consent, withdraw_consent
-from raksa.consent.models import Inquiry
+from raksa.consent.actions import ConsentOutdatedError, grant_consent, withdraw_consent
+from raksa.consent.models import Consent, Inquiry
 from raksa.core import demo
 from raksa.disclosures import actions, processing, ropa
 from raksa.disclosures.actions import ConsentBasis, LegalDuty, RequestBasis
 from raksa.disclosures.models import Basis, Breach, Disclosure, Export, Recipient, RecipientKind, RiskLevel
 from raksa.disclosures.tests.fixtures import court_order, inquiry, publish_policy, thai_post
 from raksa.organisations.models import Agency, StaffRole
+from raksa.registry import registry
 from raksa.subjects.actions import limit_processing
 from raksa.subjects.limits import ALL
 from raksa.subjects.models import LimitKind, Subject
@@ -89,6 +90,54 @@ class DisclosureTests(TestCase):
         with self.assertRaises(actions.DisclosureRefusedError):
             self.disclose(ConsentBasis())
         self.assertEqual(self.denials(), 1)
+
+    def widen_partner_to_messages(self) -> None:
+        """The DPO adds a field of a new category to the register, and a policy covering it is published."""
+        self.partner.fields = [*self.partner.fields, "consent.inquiry.message"]
+        self.partner.save()
+        publish_policy(self.minburi)
+
+    def disclose_fields(self, fields: list[str]) -> Disclosure:
+        return actions.disclose(
+            subject=self.person,
+            recipient=self.partner,
+            purpose="opinion_surveys",
+            fields=fields,
+            basis=ConsentBasis(),
+            actor=self.dpo,
+        )
+
+    def test_it_refuses_a_category_added_after_the_consent_and_still_discloses_the_consented_ones_d1(self) -> None:
+        self.consent_to_partner()
+        self.widen_partner_to_messages()
+        with self.assertRaisesMessage(actions.DisclosureRefusedError, registry.category("message").label):
+            self.disclose_fields(["consent.inquiry.name", "consent.inquiry.message"])
+        self.assertEqual(self.denials(), 1, "the refusal is audited")
+        self.assertFalse(Disclosure.objects.filter(subject=self.person).exists())
+        disclosure = self.disclose_fields(["consent.inquiry.name", "consent.inquiry.email"])
+        self.assertEqual(disclosure.fields, ["consent.inquiry.email", "consent.inquiry.name"])
+
+    def test_it_records_no_consent_shown_before_the_widening_and_covers_the_new_category_with_a_fresh_one_d1(
+        self,
+    ) -> None:
+        consent: dict[str, Any] = {
+            "subject": self.person,
+            "agency": self.minburi,
+            "purpose": "opinion_surveys",
+            "channel": "web",
+            "recipient": processing.consent_key(self.partner),
+            "minor": False,
+        }
+        self.widen_partner_to_messages()
+        with self.assertRaises(ConsentOutdatedError):
+            grant_consent(**consent, shown=["name", "email"])
+        self.assertFalse(Consent.objects.filter(subject=self.person).exists())
+        granted = grant_consent(**consent, shown=["message", "email", "name"])
+        self.assertEqual(granted.categories, ["name", "email", "message"])
+        self.assertEqual(granted.events.get().categories, ["name", "email", "message"])
+        self.disclose_fields(["consent.inquiry.name", "consent.inquiry.message"])
+        withdraw_consent(**{k: v for k, v in consent.items() if k != "minor"})
+        self.assertEqual(Consent.objects.get(pk=granted.pk).categories, [], "a withdrawn consent covers nothing")
 
     def test_it_takes_neither_the_agencys_own_consent_nor_another_recipients_for_this_one_d1(self) -> None:
         grant_consent(

@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from raksa.audit.models import AuditEntry, Outcome
-from raksa.consent.actions import has_live_consent
-from raksa.consent.models import Inquiry
+from raksa.consent.actions import grant_consent, has_live_consent
+from raksa.consent.models import Consent, Inquiry
 from raksa.core import demo
 from raksa.disclosures import actions, processing
 from raksa.disclosures.models import Breach, Disclosure, Recipient, RecipientKind, RiskLevel
@@ -228,7 +228,9 @@ class RecipientConsentPageTests(TestCase):
         self.assertNotContains(page, "for marketing")
         anchor = f"minburi-opinion_surveys-{slugify(key)}"
         chosen = {"agency": "minburi", "purpose": "opinion_surveys", "recipient": key}
-        response = self.client.post("/th/consents/grant/", {**chosen, f"{anchor}-age_group": "adult"})
+        response = self.client.post(
+            "/th/consents/grant/", {**chosen, "categories": "name,email", f"{anchor}-age_group": "adult"}
+        )
         self.assertRedirects(response, f"/th/consents/#{anchor}")
         consent: dict[str, Any] = {"subject": subject, "agency": minburi, "purpose": "opinion_surveys"}
         self.assertTrue(has_live_consent(**consent, recipient=key))
@@ -273,6 +275,69 @@ class RecipientConsentPageTests(TestCase):
         chosen = {"agency": "minburi", "purpose": "opinion_surveys", "recipient": key, f"{anchor}-age_group": "adult"}
         self.assertContains(self.client.get("/en/consents/"), "Disclose to Public health centre for opinion surveys")
         self.assertEqual(self.client.post("/en/consents/grant/", chosen).status_code, 404)
+
+    @override_settings(RAKSA_PUBLIC_PAGE_SECONDS=30)
+    def test_it_records_nothing_from_a_page_shown_before_the_recipient_widened_and_asks_to_look_again_d1(self) -> None:
+        cache.clear()
+        self.addCleanup(cache.clear)
+        minburi = demo.load_organisations()[1]
+        citizen = personas.citizen()
+        health = self.health_centre(minburi, purposes=("opinion_surveys",))
+        key = processing.consent_key(health)
+        anchor = f"minburi-opinion_surveys-{slugify(key)}"
+        self.client.force_login(citizen)
+        shown = self.client.get("/th/consents/")
+        self.assertContains(shown, '<input type="hidden" name="categories" value="name,email">', html=False)
+        # The DPO widens the register while the page (and its kept offers) is still in front of the person.
+        health.fields = [*health.fields, "consent.inquiry.message"]
+        health.save()
+        chosen = {
+            "agency": "minburi",
+            "purpose": "opinion_surveys",
+            "recipient": key,
+            "categories": "name,email",
+            f"{anchor}-age_group": "minor",
+            f"{anchor}-guardian_consents": "on",
+        }
+        stale = self.client.post("/th/consents/grant/", chosen)
+        self.assertContains(stale, "เปลี่ยนไป", status_code=409)
+        self.assertContains(stale, 'value="name,email,message"', status_code=409)
+        self.assertContains(stale, "ข้อความที่ส่งถึงหน่วยงาน", status_code=409)
+        self.assertContains(stale, f'id="id_{anchor}-age_group_1" checked', status_code=409)
+        self.assertFalse(Consent.objects.filter(subject=citizen.subject).exists(), "nothing is saved")
+        english = self.client.post("/en/consents/grant/", chosen)
+        self.assertContains(english, "has changed since the page was shown", status_code=409)
+        fresh = self.client.post("/th/consents/grant/", {**chosen, "categories": "name,email,message"})
+        self.assertRedirects(fresh, f"/th/consents/#{anchor}")
+        consent = Consent.objects.get(subject=citizen.subject, recipient=key)
+        self.assertEqual(consent.categories, ["name", "email", "message"])
+        self.assertContains(self.client.get("/en/consents/"), "Your consent covers: name, e-mail address")
+
+    def test_it_shows_what_a_consent_covers_and_offers_a_new_one_when_the_recipient_widens_d1(self) -> None:
+        minburi = demo.load_organisations()[1]
+        citizen = personas.citizen()
+        health = self.health_centre(minburi, purposes=("opinion_surveys",))
+        key = processing.consent_key(health)
+        assert citizen.subject is not None
+        grant_consent(
+            subject=citizen.subject,
+            agency=minburi,
+            purpose="opinion_surveys",
+            recipient=key,
+            channel="web",
+            minor=False,
+        )
+        health.fields = [*health.fields, "consent.inquiry.message"]
+        health.save()
+        self.client.force_login(citizen)
+        with CaptureQueriesContext(connection) as read:
+            page = self.client.get("/en/consents/")
+        self.assertContains(page, "Your consent covers: name, e-mail address")
+        self.assertContains(page, "now registered to receive more: messages sent to the agency")
+        self.assertContains(page, "it covered: name, e-mail address")
+        self.assertContains(page, "Withdraw consent")
+        self.assertContains(page, 'value="name,email,message"')
+        self.assertFalse([q for q in read.captured_queries if "consent_consentevent" in q["sql"]][1:])
 
 
 class DiscloseScreenTests(TestCase):
