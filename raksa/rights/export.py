@@ -5,11 +5,11 @@ renamed or removed (adding keys keeps the version).
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import DateTimeField, F, Model, QuerySet
 from django.utils import timezone
 
 from raksa.audit.tracker import entries_about
@@ -33,11 +33,29 @@ def _plain(value: object) -> Any:
     return str(value)
 
 
+def newest_first(rows: QuerySet) -> QuerySet:
+    """A store's rows, newest first: by its first date-and-time column (the access log's `time`, a
+    request's `received_at`, a note's `created_at`), then its key, so that pages never overlap."""
+    times = [field.name for field in rows.model._meta.concrete_fields if isinstance(field, DateTimeField)]
+    return rows.order_by(*([F(times[0]).desc(nulls_last=True)] if times else []), "-pk")
+
+
 def assemble(
-    subject_id: uuid.UUID, *, opener: Opener, progress: Callable[[int, int], None] | None = None
+    subject_id: uuid.UUID,
+    *,
+    opener: Opener,
+    progress: Callable[[int, int], None] | None = None,
+    page_rows: int | None = None,
+    pages: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """Every store's rows about this subject, each declared field with its category, purposes,
-    legal basis and retention; then the audit entries about the subject."""
+    legal basis and retention; then the audit entries about the subject.
+
+    With `page_rows` (the My-data page), each store gives only one page of its rows, newest first:
+    page `pages[store]` (1 unless given), with the store's `total` counted by the database, so the
+    page costs the same however many rows a person has (the access log has one per request they
+    made). A store that fits on its first page costs one query, as before; the complete copy is the
+    export, which passes no `page_rows`."""
     stores: list[dict[str, Any]] = []
     known = registry.stores()
     for done, store in enumerate(known):
@@ -46,8 +64,18 @@ def assemble(
         finder = finders.finder_for(store.model)
         if finder is None:
             continue
-        rows = list(finder(subject_id))
         model = store.model_class()
+        label = model._meta.label_lower
+        if page_rows is None:
+            rows = list(finder(subject_id))
+            total = len(rows)
+        else:
+            page = (pages or {}).get(label, 1)
+            start = (page - 1) * page_rows
+            # One row more than the page tells whether the store goes on without counting it.
+            rows = list(newest_first(finder(subject_id))[start : start + page_rows + 1])
+            total = len(rows) if page == 1 and len(rows) <= page_rows else finder(subject_id).count()
+            rows = rows[:page_rows]
         # Vault fields are opened; a store's own sealing (the access log's day keys) stays sealed here.
         sealed = [d.field for d in store.declarations if isinstance(model._meta.get_field(d.field), EncryptedField)]
         opened = opener.open_many(rows, sealed) if sealed and rows else [{} for _row in rows]
@@ -72,9 +100,10 @@ def assemble(
             items.append({"id": str(row.pk), "fields": fields})
         stores.append(
             {
-                "store": model._meta.label_lower,
+                "store": label,
                 "label": str(model._meta.verbose_name_plural),
                 "rows": items,
+                "total": total,
             }
         )
     audit = [

@@ -1,16 +1,19 @@
 """The person's own pages: My data, the download, requests, corrections, closing the account."""
 
 import html
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
@@ -18,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from raksa.accounts.reauth import recent_login_required
 from raksa.consent.access import own_subject
 from raksa.consent.models import Consent
+from raksa.registry import registry
 from raksa.rights import access, actions, exports, sections
 from raksa.rights.corrections import correctable_values
 from raksa.rights.export import assemble
@@ -26,21 +30,69 @@ from raksa.rights.models import Export, ExportFormat, IdentityMethod, RequestTyp
 from raksa.subjects import limits
 from raksa.vault.openers import Opener
 
+# Rows of one store on My data at a time, newest first. A store grows with use (the access log has a
+# row for every request the person made: about 225 after five minutes of browsing), and the page
+# must stay quick and readable however long they have used the service; the download holds them all.
+PAGE_ROWS = 50
 
-def _stores_html(stores: list[dict]) -> SafeString:
+
+def _pages(request: HttpRequest) -> dict[str, int]:
+    """The one store paged further than its first rows (`?store=app.model&page=N`): a store's name
+    and a number, never a person's data; the rows are the signed-in person's whatever they say."""
+    store = request.GET.get("store")
+    if store is None:
+        return {}
+    page = request.GET.get("page", "1")
+    if not page.isdigit() or int(page) < 1 or store not in {s.model.lower() for s in registry.stores()}:
+        raise Http404
+    return {store: int(page)}
+
+
+def _store_pages_html(store: dict, page: int) -> str:
+    """Where the rows shown sit among the store's total, where the rest are, and its other pages."""
+    shown, total = len(store["rows"]), store["total"]
+    first = (page - 1) * PAGE_ROWS
+    if page == 1 and shown == total:
+        return ""
+    position = _("Rows %(first)s to %(last)s of %(total)s, newest first.") % {
+        "first": localize(first + 1),
+        "last": localize(first + shown),
+        "total": localize(total),
+    }
+    rest = total - shown
+    download = ngettext(
+        "The other %(count)s row is in the download of your data:",
+        "The other %(count)s rows are in the download of your data:",
+        rest,
+    ) % {"count": localize(rest)}
+    links = [f'<a href="#download">{html.escape(_("prepare a download"))}</a>']
+    url = reverse("rights:my_data")
+    if page > 1:
+        query = urlencode({"store": store["store"], "page": page - 1})
+        links.append(f'<a href="{html.escape(f"{url}?{query}")}#rows">{html.escape(_("newer rows"))}</a>')
+    if first + shown < total:
+        query = urlencode({"store": store["store"], "page": page + 1})
+        links.append(f'<a href="{html.escape(f"{url}?{query}")}#rows">{html.escape(_("older rows"))}</a>')
+    return f"  <p>{html.escape(position)} {html.escape(download)} {' · '.join(links)}</p>\n"
+
+
+def _stores_html(stores: list[dict], pages: dict[str, int]) -> SafeString:
     """The stores' rows as the page shows them, written here rather than by the template engine: the
-    page lists every field of every row a person has (it grows with each registration, request and
-    page they open: the access log's rows), and the engine's per-value lookups, filters and escaping
-    were most of its rendering time. The values are escaped as the template would (localised
-    numbers, "—" for none); a field's name and classes, the same on every row, are written once."""
+    engine's per-value lookups, filters and escaping were most of the page's rendering time. The
+    values are escaped as the template would (localised numbers, "—" for none); a field's name and
+    classes, the same on every row, are written once. A store with more rows than a page shows its
+    first `PAGE_ROWS` (newest first), its total and where the rest are."""
     erased = html.escape(_("erased"))
     nothing = html.escape(_("Nothing held."))
     around: dict[tuple[str, str, str, str], tuple[str, str]] = {}
     parts = []
     for store in stores:
+        page = pages.get(store["store"], 1)
+        anchor = ' id="rows"' if store["store"] in pages else ""
         parts.append(
-            f'<section data-store="{html.escape(store["store"])}">\n  <h2>{html.escape(store["label"])}</h2>\n'
+            f'<section data-store="{html.escape(store["store"])}"{anchor}>\n  <h2>{html.escape(store["label"])}</h2>\n'
         )
+        parts.append(_store_pages_html(store, page))
         for row in store["rows"]:
             parts.append("  <dl>\n")
             for name, field in row["fields"].items():
@@ -61,7 +113,7 @@ def _stores_html(stores: list[dict]) -> SafeString:
                     shown = html.escape(value if isinstance(value, str) else localize(value))
                 parts.append(before + shown + after)
             parts.append("  </dl>\n")
-        if not store["rows"]:
+        if not store["total"]:
             parts.append(f"  <p>{nothing}</p>\n")
         parts.append("</section>\n")
     return mark_safe("".join(parts))  # noqa: S308 (every value escaped above)  # nosec B308, B703
@@ -80,7 +132,10 @@ def _language() -> str:
 @require_GET
 def my_data(request: HttpRequest) -> HttpResponse:
     subject = own_subject(request)
-    data = assemble(subject.id, opener=Opener.for_subject(subject.id))
+    pages = _pages(request)
+    data = assemble(subject.id, opener=Opener.for_subject(subject.id), page_rows=PAGE_ROWS, pages=pages)
+    if any(store["store"] in pages and not store["rows"] for store in data["stores"]):
+        raise Http404  # a page past the store's last
     requests = RightsRequest.objects.filter(subject=subject).order_by("-received_at")
     recent = Export.objects.filter(subject=subject).order_by("-created_at")[:5]
     return render(
@@ -88,7 +143,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
         "rights/my_data.html",
         {
             "data": data,
-            "stores": _stores_html(data["stores"]),
+            "stores": _stores_html(data["stores"], pages),
             "requests": requests,
             "exports": recent,
             "export_form": ExportForm(),

@@ -10,7 +10,9 @@ from shutil import which
 from django.db import connections
 from django.test import Client, TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import localize
+from django.utils.html import escape
 
 from raksa.accesslog.models import AccessRecord
 from raksa.accesslog.redaction import redact_path
@@ -23,7 +25,7 @@ from raksa.consent.actions import grant_consent, submit_inquiry
 from raksa.consent.models import Channel
 from raksa.disclosures.models import Disclosure, Recipient, RecipientKind
 from raksa.registry import registry
-from raksa.rights import actions, exports, finders, notices, queue
+from raksa.rights import actions, exports, finders, notices, queue, views
 from raksa.rights.export import assemble
 from raksa.rights.models import ErasureNotice, Export, ExportStatus, RequestType, RightsRequest, Status
 from raksa.services.actions import add_note
@@ -124,6 +126,110 @@ class MyDataTests(TestCase):
         self.client.force_login(_person("other-person", "other@example.org"))
         self.assertEqual(self.client.get(reverse("rights:export", args=[export.id])).status_code, 404)
         self.assertEqual(self.client.get(link).status_code, 404)
+
+
+def _visits(subject: Subject, count: int) -> None:
+    """`count` signed-in requests, one a second, the newest last: /th/visit-000/ is the oldest."""
+    now = timezone.now()
+    lines = [
+        record(when=now - timedelta(seconds=count - i), path=f"/th/visit-{i:03}/", subject=str(subject.id))
+        for i in range(count)
+    ]
+    with SpoolDirectory() as spool_directory:
+        spool_and_ingest(spool_directory.path, lines)
+
+
+class MyDataPagesTests(TestCase):
+    """My data shows a long store's newest rows and its count; the download keeps every row (R1)."""
+
+    databases = "__all__"
+
+    @override_settings(TASKS=IMMEDIATE_TASKS)
+    def test_it_shows_a_long_stores_count_newest_rows_and_the_download_that_holds_them_all_r1(self) -> None:
+        user = _person()
+        _visits(_subject_of(user), 120)
+        sign_in(self.client, user.username)
+        page = self.client.get("/en/me/data/")
+        self.assertContains(page, "Rows 1 to 50 of 120, newest first.")
+        self.assertContains(page, "The other 70 rows are in the download of your data:")
+        self.assertContains(page, '<a href="#download">prepare a download</a>')
+        self.assertContains(page, 'id="download"')
+        self.assertContains(page, "/th/visit-119/")
+        self.assertContains(page, "/th/visit-070/")
+        self.assertNotContains(page, "/th/visit-069/")
+        self.assertContains(page, 'href="/en/me/data/?store=accesslog.accessrecord&amp;page=2#rows"')
+        thai = self.client.get("/th/me/data/")
+        self.assertContains(thai, "รายการที่ 1 ถึง 50 จากทั้งหมด 120 รายการ เรียงจากล่าสุด")
+
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(reverse("rights:request_export"), {"format": "json"})
+        export = Export.objects.get(subject=user.subject)
+        token = self.client.get(reverse("rights:export", args=[export.id])).context["token"]
+        data = json.loads(self.client.get(reverse("rights:export_download", args=[export.id, token])).content)
+        (visits,) = [store for store in data["stores"] if store["store"] == "accesslog.accessrecord"]
+        paths = {row["fields"]["path"]["value"] for row in visits["rows"]}
+        self.assertEqual(paths & {f"/th/visit-{i:03}/" for i in range(120)}, {f"/th/visit-{i:03}/" for i in range(120)})
+        self.assertEqual(visits["total"], len(visits["rows"]))
+
+    def test_it_pages_through_a_long_store_of_the_persons_own_rows_only_r1(self) -> None:
+        user = _person()
+        _visits(_subject_of(user), 120)
+        self.client.force_login(user)
+        second = self.client.get("/en/me/data/?store=accesslog.accessrecord&page=2")
+        self.assertContains(second, "Rows 51 to 100 of 120, newest first.")
+        self.assertContains(second, "/th/visit-069/")
+        self.assertNotContains(second, "/th/visit-070/")
+        self.assertNotContains(second, "/th/visit-019/")
+        self.assertContains(second, 'href="/en/me/data/?store=accesslog.accessrecord&amp;page=1#rows">newer rows')
+        last = self.client.get("/en/me/data/?store=accesslog.accessrecord&page=3")
+        self.assertContains(last, "Rows 101 to 120 of 120, newest first.")
+        self.assertContains(last, "/th/visit-000/")
+        self.assertNotContains(last, "older rows")
+        for query in ("page=4", "page=0", "page=x", "page=-1"):
+            with self.subTest(query):
+                url = f"/en/me/data/?store=accesslog.accessrecord&{query}"
+                self.assertEqual(self.client.get(url).status_code, 404)
+        self.assertEqual(self.client.get("/en/me/data/?store=auth.permission&page=2").status_code, 404)
+        self.client.force_login(_person("other-person", "other@example.org"))
+        other = self.client.get("/en/me/data/?store=accesslog.accessrecord&page=2")
+        self.assertEqual(other.status_code, 404)  # the other person has no second page: no row of Malee's
+
+    def test_it_shows_every_row_of_a_short_store_as_before(self) -> None:
+        user = _person()
+        _visits(_subject_of(user), 3)
+        self.client.force_login(user)
+        page = self.client.get("/en/me/data/")
+        for i in range(3):
+            self.assertContains(page, f"/th/visit-{i:03}/")
+        self.assertNotContains(page, "newest first.")
+        self.assertNotContains(page, "older rows")
+        self.assertContains(page, CANARY_EMAIL)
+
+    def test_it_escapes_every_value_label_and_link_it_writes(self) -> None:
+        marked = "<script>alert('x')</script> & \"quoted\""
+        field = {"category": "c<", "legal_basis": "l&", "retention": "r>", "erased": False, "sealed": False}
+        store = {
+            "store": "app.mo<del>",
+            "label": "<i>label</i>",
+            "total": 60,
+            "rows": [
+                {"id": "1", "fields": {"f<": {**field, "value": marked}, "n": {**field, "value": 1234567}}},
+                {"id": "2", "fields": {"n": {**field, "value": None}, "e": {**field, "value": None, "erased": True}}},
+            ],
+        }
+        with translation.override("en"):
+            written = str(views._stores_html([store], {}))
+        self.assertNotIn("<script>", written)
+        self.assertNotIn("<i>", written)
+        self.assertIn(escape(marked), written)
+        self.assertIn("<dt>f&lt;</dt>", written)
+        self.assertIn("(c&lt;; l&amp;; r&gt;)", written)
+        self.assertIn(f"<dd>{localize(1234567)}\n", written)  # a number as the template writes it
+        self.assertIn("<dd>—\n", written)
+        self.assertIn("<dd>erased\n", written)
+        self.assertIn('data-store="app.mo&lt;del&gt;"', written)
+        self.assertIn("?store=app.mo%3Cdel%3E&amp;page=2#rows", written)
+        self.assertIn("Rows 1 to 2 of 60, newest first.", written)
 
 
 class RequestTests(TestCase):
