@@ -159,6 +159,11 @@ class RecipientConsentOut(Schema):
     description: str
     categories: list[str] = Field(description="What it would receive (registry category codes).")
     granted: bool
+    covers: list[str] = Field(
+        description="What the granted consent covers: the categories the person was shown when they gave it "
+        "(empty when not granted). Fewer than `categories`: the recipient now receives more, and a new "
+        "consent is needed for the rest."
+    )
 
 
 class RecipientConsentPage(Schema):
@@ -170,6 +175,13 @@ class RecipientConsentIn(Input):
     agency: str = Field(max_length=50)
     recipient: str = Field(max_length=100, description="`recipient` of GET /me/consents/recipients.")
     granted: bool
+    categories: list[str] | None = Field(
+        None,
+        max_length=100,
+        description="The `categories` the app showed the person: the consent covers exactly these, and is "
+        "refused (409) if the recipient now receives others. Without it, the consent covers what the "
+        "recipient receives at the moment it is given.",
+    )
     age_group: Literal["adult", "minor"] | None = Field(None, description="Needed to grant.")
     guardian_consents: bool = False
 

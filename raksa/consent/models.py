@@ -190,7 +190,7 @@ class ConsentEvent(models.Model):
     channel = models.CharField(max_length=3, choices=Channel.choices)
     given_by = models.CharField(max_length=10, choices=GivenBy.choices, default=GivenBy.SELF)
     # A grant to a recipient: the category codes the person was shown. Null otherwise, and for grants
-    # recorded before this was kept (their consent took the recipient's categories of then instead).
+    # recorded before this was kept (their consents cover nothing until the person consents again).
     categories = models.JSONField(null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 

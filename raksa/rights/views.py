@@ -43,7 +43,10 @@ def _pages(request: HttpRequest) -> dict[str, int]:
     if store is None:
         return {}
     page = request.GET.get("page", "1")
-    if not page.isdigit() or int(page) < 1 or store not in {s.model.lower() for s in registry.stores()}:
+    # ASCII digits only ("²" is a digit to isdigit), and few enough that the offset stays a database integer.
+    if not (page.isascii() and page.isdecimal() and len(page) <= 7) or int(page) < 1:
+        raise Http404
+    if store not in {s.model.lower() for s in registry.stores()}:
         raise Http404
     return {store: int(page)}
 

@@ -171,8 +171,8 @@ def my_consents(request: HttpRequest, page: Query[PageQuery]) -> ConsentPage:
 # before /me/consents/{purpose}, which would otherwise take /me/consents/recipients for a purpose.
 def _recipient_consents(subject: Subject) -> list[RecipientConsentOut]:
     language = get_language() or "th"
-    granted = {
-        (c.agency_id, c.purpose, c.recipient)
+    covers = {
+        (c.agency_id, c.purpose, c.recipient): c.categories
         for c in Consent.objects.filter(subject=subject, granted=True).exclude(recipient="")
     }
     return [
@@ -184,7 +184,8 @@ def _recipient_consents(subject: Subject) -> list[RecipientConsentOut]:
             label=purpose.label_en if language == "en" else purpose.label_th,
             description=describe_purpose(purpose, language),
             categories=list(recipient.categories),
-            granted=(agency.pk, purpose.code, recipient.key) in granted,
+            granted=(agency.pk, purpose.code, recipient.key) in covers,
+            covers=covers.get((agency.pk, purpose.code, recipient.key), []),
         )
         for agency in Agency.objects.all()
         for recipient in recipients.recipients_for(agency)
@@ -290,14 +291,21 @@ def _grant(
     )
     if not form.is_valid():
         raise problems.from_form(form)
-    actions.grant_consent(
-        subject=subject,
-        agency=agency,
-        purpose=purpose,
-        recipient=recipient,
-        channel=Channel.APP,
-        minor=form.cleaned_data["age_group"] == AgeGroup.MINOR,
-        guardian_consents=form.cleaned_data["guardian_consents"],
-        email=form.cleaned_data.get("email", ""),
-        actor=request.user,
-    )
+    try:
+        actions.grant_consent(
+            subject=subject,
+            agency=agency,
+            purpose=purpose,
+            recipient=recipient,
+            shown=payload.categories if isinstance(payload, RecipientConsentIn) else None,
+            channel=Channel.APP,
+            minor=form.cleaned_data["age_group"] == AgeGroup.MINOR,
+            guardian_consents=form.cleaned_data["guardian_consents"],
+            email=form.cleaned_data.get("email", ""),
+            actor=request.user,
+        )
+    except actions.ConsentOutdatedError:
+        raise Problem(
+            "conflict",
+            _("The recipient now receives other data than the app showed: show the person the list again."),
+        ) from None

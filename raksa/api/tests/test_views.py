@@ -182,6 +182,29 @@ class RecipientConsentTests(ApiTestCase):
             list(ConsentEvent.objects.values_list("action", "channel")), [("granted", "app"), ("withdrawn", "app")]
         )
 
+    def test_it_records_a_consent_to_what_the_app_showed_only_d1(self) -> None:
+        (offer,) = self.call("GET", "/me/consents/recipients", token=self.token).json()["items"]
+        self.assertEqual((offer["categories"], offer["covers"]), (["name"], []))
+        self.health.fields = [*self.health.fields, "consent.inquiry.message"]
+        self.health.save()
+        body = {"agency": self.office.slug, "recipient": self.key, "granted": True, "age_group": "adult"}
+        stale = self.call(
+            "PUT",
+            "/me/consents/recipients/opinion_surveys",
+            {**body, "categories": offer["categories"]},
+            token=self.token,
+        )
+        self.assertProblem(stale, 409, "conflict")
+        self.assertFalse(Consent.objects.exists(), "a consent to less than the recipient receives is not recorded")
+        (offer,) = self.call("GET", "/me/consents/recipients", token=self.token).json()["items"]
+        granted = self.call(
+            "PUT",
+            "/me/consents/recipients/opinion_surveys",
+            {**body, "categories": offer["categories"]},
+            token=self.token,
+        ).json()
+        self.assertEqual((granted["granted"], sorted(granted["covers"])), (True, ["message", "name"]))
+
     def test_it_refuses_what_is_not_offered_and_a_minor_alone(self) -> None:
         body = {"agency": self.office.slug, "recipient": self.key, "granted": True, "age_group": "adult"}
         for purpose, changes in (("marketing", {}), ("opinion_surveys", {"recipient": "disclosures.recipient:999"})):

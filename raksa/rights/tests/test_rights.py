@@ -185,7 +185,7 @@ class MyDataPagesTests(TestCase):
         self.assertContains(last, "Rows 101 to 120 of 120, newest first.")
         self.assertContains(last, "/th/visit-000/")
         self.assertNotContains(last, "older rows")
-        for query in ("page=4", "page=0", "page=x", "page=-1"):
+        for query in ("page=4", "page=0", "page=x", "page=-1", "page=²", "page=99999999999999999999999"):
             with self.subTest(query):
                 url = f"/en/me/data/?store=accesslog.accessrecord&{query}"
                 self.assertEqual(self.client.get(url).status_code, 404)
