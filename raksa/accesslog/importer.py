@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from raksa.accesslog.ingest import BATCH_SIZE, Loader
+from raksa.accesslog.ingest import BATCH_SIZE, Loader, collector_paused
 from raksa.accesslog.models import SpoolCursor
 from raksa.accesslog.redaction import clean_address, clean_referrer
 
@@ -77,8 +77,9 @@ def import_logs(
 ) -> ImportReport:
     report = ImportReport()
     loader = Loader()
-    for path in paths:
-        _import_file(loader, path, host, report, progress)
+    with collector_paused():
+        for path in paths:
+            _import_file(loader, path, host, report, progress)
     return report
 
 

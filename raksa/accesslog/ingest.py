@@ -11,6 +11,7 @@ crash skips exactly what is in.
 
 import datetime
 import fcntl
+import gc
 import ipaddress
 import logging
 import os
@@ -420,8 +421,28 @@ def ingest_spool(*, directory: Path | None = None, batch_size: int = BATCH_SIZE)
     directory = directory or Path(settings.RAKSA_ACCESSLOG_SPOOL_DIR)
     if not directory.is_dir():
         return IngestReport()  # nothing spooled yet (the first write creates the directory)
-    with _only_ingester(directory):
+    with _only_ingester(directory), collector_paused():
         return _ingest_directory(directory, batch_size)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for a run of the ingester or the importer.
+
+    A run makes millions of short-lived tuples, lists and strings; each of the collector's passes
+    walks every live container (the batch, the Loader's caches), which measured 45% of the CPU of
+    reading spool lines and 30% of making rows (3.0 -> 1.7 and 3.4 -> 2.4 us a record). What a run
+    makes holds no reference cycles, so nothing waits for the collector meanwhile; the few the ORM
+    makes per batch are collected once it runs again.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @contextmanager
