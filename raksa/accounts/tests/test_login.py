@@ -1,3 +1,4 @@
+import json
 import re
 import statistics
 import time
@@ -8,12 +9,15 @@ import nacl.pwhash
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
+from django.db import IntegrityError, connection
 from django.test import Client, RequestFactory, TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse
 
+from raksa.accounts.actions import find_account
 from raksa.accounts.hashers import Argon2idHasher
 from raksa.accounts.models import LoginThrottle, Session, User
 from raksa.accounts.sessions import STARTED
@@ -169,6 +173,47 @@ class ThrottleTests(TestCase):
         for value in (row.account_key, row.address_key):
             self.assertNotIn("nobody", value)
             self.assertNotIn("127.0.0.1", value)
+
+
+class AccountLookupTests(TestCase):
+    databases = "__all__"
+
+    def test_it_refuses_a_second_account_whose_user_id_differs_only_in_case(self) -> None:
+        personas.citizen()
+        with self.assertRaises(IntegrityError):
+            User.objects.create_user("SOMCHAI", "another password")
+
+    def test_it_finds_the_account_by_its_index_before_any_statistics_of_it(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("PostgreSQL's planner")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO accounts_user (id, username, password, is_superuser, is_staff, is_active, date_joined) "
+                "SELECT gen_random_uuid(), 'person' || n, '!', false, false, true, now() "
+                "FROM generate_series(1, 20000) AS n"
+            )
+            # A deployment's state after the migration made the index: the table's statistics, none of
+            # the index's expression (ANALYZE samples it only when a tenth of the table has changed).
+            cursor.execute("ANALYZE accounts_user")
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE tablename = 'accounts_user' AND indexdef LIKE '%upper(%'"
+            )
+            ((index, definition),) = cursor.fetchall()
+            # The rows' deferred foreign-key checks would keep the table from being indexed.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f'DROP INDEX "{index}"')
+            cursor.execute(definition)
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            with CaptureQueriesContext(connection) as queries:
+                found = find_account("Person12345")
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {queries[-1]['sql']}")
+            plan = cursor.fetchone()[0]
+        self.assertEqual(found, User.objects.get(username="person12345"))
+        nodes = json.dumps(plan)
+        self.assertIn(f'"Index Name": "{index}"', nodes)
+        # Not the trap: the primary key walked in order, every account's user ID tested on the way.
+        self.assertNotIn('"Filter"', nodes)
 
 
 class AdminLoginTests(TestCase):
