@@ -81,11 +81,15 @@ def wrap(master: MasterKey, key_id: uuid.UUID, raw: bytes) -> bytes:
     return nonce + master.aead.encrypt(nonce, raw, _WRAP_CONTEXT + key_id.bytes)
 
 
-def unwrap(master: MasterKey, key_id: uuid.UUID, wrapped: bytes) -> bytes:
+def unwrap(master: MasterKey, key_id: uuid.UUID | bytes, wrapped: bytes) -> bytes:
+    """The raw key; `key_id` as a UUID or its 16 bytes (a list screen's keys arrive as bytes)."""
+    key_bytes = key_id if type(key_id) is bytes else key_id.bytes  # type: ignore[union-attr]
     try:
-        return master.aead.decrypt(wrapped[:NONCE_SIZE], wrapped[NONCE_SIZE:], _WRAP_CONTEXT + key_id.bytes)
+        return master.aead.decrypt(wrapped[:NONCE_SIZE], wrapped[NONCE_SIZE:], _WRAP_CONTEXT + key_bytes)
     except InvalidTag:
-        raise TamperedError(f"the data key {key_id} does not unwrap under master key {master.key_id}") from None
+        raise TamperedError(
+            f"the data key {uuid.UUID(bytes=key_bytes)} does not unwrap under master key {master.key_id}"
+        ) from None
 
 
 @cache

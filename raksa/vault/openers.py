@@ -116,7 +116,7 @@ class Opener:
         key = key_by_id(crypto.key_id_of(blob))
         if key is None:
             return ERASED
-        if self._subject_int is not None and key.subject_id.int != self._subject_int:
+        if self._subject_int is not None and key.subject_int != self._subject_int:
             raise OpenDeniedError(f"this {self._kind} opener is for another subject")
         if self._fields is not None or self._categories is not None:
             self._authorise_field(value)
@@ -181,7 +181,7 @@ def open_rows(rows: Sequence[tuple[Opener, Model]], fields: Sequence[str]) -> li
                     key = keys[blob[1:key_end]]
                     if key is None:
                         result[field] = ERASED
-                    elif subject is not None and key.subject_id.int != subject:
+                    elif subject is not None and key.subject_int != subject:
                         raise OpenDeniedError(f"this {opener.kind} opener is for another subject")
                     else:
                         text = key.aead.decrypt(blob[key_end:header], blob[header:], prefix + object_id)

@@ -177,6 +177,19 @@ class OpenerTests(factories.DossierTests, TestCase):
         self.assertEqual(sorted(str(row["name"]) for row in opened), [f"Person {n}" for n in range(5)])
         self.assertEqual({row["email"] for row in opened}, {None})
 
+    def test_it_seals_under_the_key_a_screen_fetched_in_the_same_session(self) -> None:
+        # A screen's keys come from one raw query; sealing later in the request must find the same key
+        # by subject, controller and retention class, with no second look-up and no second key.
+        with session():
+            Opener.for_subject(self.subject.id).open_many([self.row], ["email"])
+            new = Dossier(subject=self.subject, controller=self.controller, email="somsri.new@example.org")
+            with self.assertNumQueries(0, using=KEYSTORE):
+                Dossier._meta.get_field("email").pre_save(new, add=True)
+        assert isinstance(new.email, Sealed)
+        assert isinstance(self.row.email, Sealed)
+        self.assertEqual(new.email.key_id, self.row.email.key_id)
+        self.assertEqual(Opener.for_subject(self.subject.id).open(new.email), "somsri.new@example.org")
+
     def test_it_applies_the_same_rules_to_many_rows(self) -> None:
         mine, theirs = self.row, factories.dossier(self.other, self.controller, name="Somchai")
         with self.assertRaises(OpenDeniedError):
