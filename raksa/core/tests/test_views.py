@@ -81,18 +81,35 @@ class ShellTests(TestCase):
 
 
 class ServerStartTests(TestCase):
-    def test_it_imports_every_view_before_the_server_takes_a_request(self) -> None:
-        # A fresh process, as each server worker is: importing the WSGI application builds the URL
-        # resolver, so no visitor's request pays for importing the views.
-        script = (
-            "import sys, django; django.setup(); "
-            "views = lambda: {m for m in sys.modules if m.startswith('raksa.') and m.endswith('.views')}; "
-            "before = views(); import raksa.wsgi; print(sorted(before), 'raksa.services.views' in views())"
-        )
+    """What a server worker does when it loads raksa.wsgi, before its first request: each test runs in a
+    fresh process, as each worker is."""
+
+    def loading_the_application(self, script: str) -> list[str]:
+        """What `script` prints, run with `{load}` replaced by loading raksa.wsgi."""
         found = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
-        ).stdout.split()
+            [sys.executable, "-c", "import sys, django; django.setup(); " + script.format(load="import raksa.wsgi")],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        return found.stdout.split()
+
+    def test_it_imports_every_view_before_the_server_takes_a_request(self) -> None:
+        # Building the URL resolver imports every view, so no visitor's request pays for it.
+        found = self.loading_the_application(
+            "views = lambda: {{m for m in sys.modules if m.startswith('raksa.') and m.endswith('.views')}}; "
+            "before = views(); {load}; print(sorted(before), 'raksa.services.views' in views())"
+        )
         self.assertEqual(found, ["[]", "True"])
+
+    def test_it_loads_the_thai_address_data_before_the_server_takes_a_request(self) -> None:
+        # geothai loads its tables at its first look-up (≈45 ms), so the worker makes one at start.
+        found = self.loading_the_application(
+            "import geothai; looked_up = []; match = geothai.match; "
+            "geothai.match = lambda *a, **k: looked_up.append(1) or match(*a, **k); {load}; print(len(looked_up))"
+        )
+        self.assertEqual(found, ["1"])
 
 
 class HealthTests(TestCase):
