@@ -54,8 +54,9 @@ def assemble(
     With `page_rows` (the My-data page), each store gives only one page of its rows, newest first:
     page `pages[store]` (1 unless given), with the store's `total` counted by the database, so the
     page costs the same however many rows a person has (the access log has one per request they
-    made). A store that fits on its first page costs one query, as before; the complete copy is the
-    export, which passes no `page_rows`."""
+    made). A store that fits on its first page costs one query, as before; the audit entries are only
+    counted (`audit_total`, in place of `audit_entries_about_me`). The complete copy is the export,
+    which passes no `page_rows`."""
     stores: list[dict[str, Any]] = []
     known = registry.stores()
     for done, store in enumerate(known):
@@ -106,7 +107,19 @@ def assemble(
                 "total": total,
             }
         )
-    audit = [
+    data: dict[str, Any] = {
+        "schema": SCHEMA,
+        "version": SCHEMA_VERSION,
+        "subject_id": str(subject_id),
+        "generated_at": timezone.now().isoformat(),
+        "stores": stores,
+    }
+    if page_rows is not None:
+        # The page says how many there are and links to their own page (Who looked at my data): a
+        # COUNT, where fetching them (each with its actor and agency) cost up to 1,000 rows a view.
+        data["audit_total"] = entries_about(subject_id).count()
+        return data
+    data["audit_entries_about_me"] = [
         {
             "time": entry.time.isoformat(),
             "action": entry.action,
@@ -119,11 +132,4 @@ def assemble(
         }
         for entry in entries_about(subject_id)[:1000]
     ]
-    return {
-        "schema": SCHEMA,
-        "version": SCHEMA_VERSION,
-        "subject_id": str(subject_id),
-        "generated_at": timezone.now().isoformat(),
-        "stores": stores,
-        "audit_entries_about_me": audit,
-    }
+    return data

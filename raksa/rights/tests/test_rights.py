@@ -9,6 +9,7 @@ from shutil import which
 
 from django.db import connections
 from django.test import Client, TestCase, TransactionTestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import localize
@@ -20,6 +21,7 @@ from raksa.accesslog.tests.helpers import SpoolDirectory, record, spool_and_inge
 from raksa.accounts.actions import change_email, log_in_app
 from raksa.accounts.addresses import store as store_email
 from raksa.accounts.models import Session, User
+from raksa.audit.actions import record as record_audit
 from raksa.audit.models import AuditEntry
 from raksa.consent.actions import grant_consent, submit_inquiry
 from raksa.consent.models import Channel
@@ -71,6 +73,20 @@ class MyDataTests(TestCase):
         linked = {s.model.lower() for s in registry.stores() if finders.finder_for(s.model) is not None}
         self.assertEqual(shown, linked)
         self.assertContains(page, CANARY_EMAIL)
+
+    def test_it_counts_the_audit_entries_about_the_person_without_fetching_them(self) -> None:
+        user = _person()
+        subject = _subject_of(user)
+        for _ in range(3):
+            record_audit(action="gateway.read", role="officer", subject_id=subject.id, purpose="service_delivery")
+        record_audit(action="retention.run", subject_id=subject.id)  # the system's own: not listed
+        self.client.force_login(user)
+        with CaptureQueriesContext(connections["default"]) as queries:
+            page = self.client.get(reverse("rights:my_data"))
+        self.assertContains(page, "3 รายการ")
+        self.assertEqual(page.context["data"]["audit_total"], 3)
+        (read,) = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and '"audit_auditentry"' in q["sql"]]
+        self.assertIn("COUNT(", read)
 
     def export(self, user: User, format: str = "json") -> tuple[Export, str]:
         sign_in(self.client, user.username)
