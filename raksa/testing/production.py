@@ -51,6 +51,30 @@ def environment(
     }
 
 
+def follower_without_database(command: str, var: Path, *, timeout: float = 60) -> tuple[int | None, str]:
+    """`raksa COMMAND` (a --follow loop) started while its PostgreSQL does not answer (nothing listens
+    on its port): None once it says it is trying again, or its exit status if it ended first; and what
+    it said meanwhile."""
+    nowhere = f"postgres://raksa@127.0.0.1:{free_port()}"
+    keys = devkeys.generate_keys()
+    env = environment(
+        database_url=f"{nowhere}/raksa", keystore_url=f"{nowhere}/keys", var=var, keys=keys, static_var=var
+    )
+    log = var / "follower.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [str(BIN / "raksa"), *command.split()], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while process.poll() is None and "trying again" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return process.poll(), log.read_text()
+    finally:
+        process.kill()
+        process.wait()
+
+
 @cache
 def collected_static_var() -> Path:
     """One var directory per test run holding the collected static files production serves."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.test import TestCase, override_settings
+from django.test import SimpleTestCase, TestCase, override_settings
 from django.utils import timezone
 
 from raksa import devkeys
@@ -16,6 +16,7 @@ from raksa.accesslog.actions import local_today
 from raksa.accesslog.daykeys import DayKeys, SaltDestroyedError, destroy_salts_before
 from raksa.accesslog.models import AccessRecord, DailyTotal, DayKey, ReverseName
 from raksa.accesslog.tests.helpers import SpoolDirectory, record
+from raksa.testing import production
 
 # Real nginx/Apache combined-format lines, as the default log_format writes them, and two broken ones.
 LOG = (Path(__file__).parent / "combined.log").read_text()
@@ -104,3 +105,13 @@ class KeysRotateTests(TestCase):
             self.assertEqual(keys.for_reading(today).visitor("203.0.113.7", "Firefox"), visitor)
             with self.assertRaises(SaltDestroyedError):
                 keys.for_reading(yesterday).visitor("203.0.113.7", "Firefox")
+
+
+class FollowTests(SimpleTestCase):
+    def test_it_keeps_the_ingester_running_while_the_database_does_not_answer_s1(self) -> None:
+        # The web servers keep spooling while PostgreSQL restarts: an ingester that ended would leave
+        # every record after the restart unread until someone started it again.
+        with tempfile.TemporaryDirectory() as var:
+            status, said = production.follower_without_database("accesslog ingest --follow --interval 0.2", Path(var))
+        self.assertIsNone(status, said)
+        self.assertIn("access-log ingester: OperationalError; trying again", said)

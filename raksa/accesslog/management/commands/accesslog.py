@@ -1,10 +1,14 @@
+import logging
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connections
 
 from raksa.accesslog import actions, ingest, rdns
 from raksa.accesslog.importer import import_logs
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -37,17 +41,25 @@ class Command(BaseCommand):
         # The first round takes whatever earlier, killed workers left in the spool.
         last_maintenance = 0.0
         while True:
-            report = ingest.ingest_spool()
-            if report.records or report.broken or not follow:
-                self.stdout.write(
-                    f"ingested {report.records} records from {report.files} spool files "
-                    f"({report.deleted} finished, {len(report.broken)} broken lines)"
-                )
+            try:
+                report = ingest.ingest_spool()
+                if report.records or report.broken or not follow:
+                    self.stdout.write(
+                        f"ingested {report.records} records from {report.files} spool files "
+                        f"({report.deleted} finished, {len(report.broken)} broken lines)"
+                    )
+                if follow and time.monotonic() - last_maintenance > 600:
+                    self._maintain()
+                    last_maintenance = time.monotonic()
+            except DatabaseError as error:
+                if not follow:
+                    raise
+                # A restarting database must not end the ingester: the web servers keep spooling, and
+                # a batch whose transaction failed is read again from its committed cursor.
+                logger.warning("access-log ingester: %s; trying again", type(error).__name__)
+                connections.close_all()
             if not follow:
                 return
-            if time.monotonic() - last_maintenance > 600:
-                self._maintain()
-                last_maintenance = time.monotonic()
             time.sleep(interval)
 
     def _maintain(self) -> None:

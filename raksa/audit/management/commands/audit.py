@@ -75,23 +75,23 @@ class Command(BaseCommand):
     def chain(self, *, follow: bool, interval: float, every: float) -> None:
         # One sequencer for the whole loop: it remembers where it stopped and which ids are still open.
         sequencer = Sequencer()
-        count = sequencer.chain_pending()
         if not follow:
-            self.stdout.write(f"Chained {count} entries.")
+            self.stdout.write(f"Chained {sequencer.chain_pending()} entries.")
             return
         last_checkpoint = time.monotonic()
         while True:
-            time.sleep(interval)
             try:
                 sequencer.chain_pending()
                 if every and time.monotonic() - last_checkpoint >= every:
                     write_checkpoint()
                     last_checkpoint = time.monotonic()
             except DatabaseError as error:
-                # A restarting database must not end the one sequencer; verify reports a long wait.
+                # A database restarting, or not up yet when the sequencer starts, must not end the one
+                # sequencer; verify reports a long wait.
                 logger.warning("audit sequencer: %s; trying again", type(error).__name__)
                 connections.close_all()
                 sequencer = Sequencer()
+            time.sleep(interval)
 
     def verify(self, *, checkpoints: Path | None, max_unchained: int, public_keys: list[str]) -> None:
         if checkpoints is not None and not checkpoints.exists():
