@@ -53,10 +53,7 @@ def main(argv: list[str]) -> int:
     print(f"load: building Raksa on a PostgreSQL cluster of its own ({users} citizens, {seconds:.0f} s per run)…")
     stack = Stack(accounts=users)
     try:
-        helpers = [
-            subprocess.Popen([str(BIN / "raksa"), *command], env=stack.env, stdout=subprocess.DEVNULL)
-            for command in (("audit", "chain", "--follow"), ("accesslog", "ingest", "--follow"))
-        ]
+        followers = stack.follow()
         server = stack.serve(workers=3)
         try:
             steady = _locust(stack, server.port, users, seconds, "steady")
@@ -69,14 +66,17 @@ def main(argv: list[str]) -> int:
                 "restart",
                 during=lambda: window.extend(_restart(stack, server.port)),
             )
+            # The sequencer and the ingester must outlive the restart too (what they last said, if not).
+            stopped = {
+                command: stack.last_said(command)
+                for command, process in followers.items()
+                if process.poll() is not None
+            }
         finally:
             server.stop()
-            for helper in helpers:
-                helper.terminate()
-                helper.wait(timeout=30)
     finally:
         stack.destroy()
-    return _report(steady, restarted, window)
+    return _report(steady, restarted, window, stopped)
 
 
 def _locust(
@@ -136,7 +136,7 @@ def _p95(requests: list[Request]) -> float:
     return times[max(0, math.ceil(0.95 * len(times)) - 1)] if times else 0.0
 
 
-def _report(steady: list[Request], restarted: list[Request], window: list[float]) -> int:
+def _report(steady: list[Request], restarted: list[Request], window: list[float], stopped: dict[str, str]) -> int:
     crashed, healthy = window
     steady_p95 = _p95(steady)
     normal = max(steady_p95, GOAL_P95_MS)
@@ -163,6 +163,7 @@ def _report(steady: list[Request], restarted: list[Request], window: list[float]
             f"≤ {RECOVERY_GOAL_SECONDS:.0f} s",
             back_after is not None and back_after <= RECOVERY_GOAL_SECONDS,
         ),
+        ("restart: sequencer and ingester running after", "no" if stopped else "yes", "yes", not stopped),
     ]
     for figure, measured, goal, passed in rows:
         print(f"{figure:<48} {measured:>12} {goal:>10}  {'pass' if passed else 'FAIL'}")
@@ -170,6 +171,8 @@ def _report(steady: list[Request], restarted: list[Request], window: list[float]
         ended = request.started + request.milliseconds / 1000
         where = f"ended {ended - crashed:+.1f} s from the crash, {ended - healthy:+.1f} s from healthy"
         print(f"  failed outside the window: {request.name} ({where})")
+    for command, said in stopped.items():
+        print(f"  `raksa {command}` ended; it last said:\n{said}")
     return 0 if all(passed for *_, passed in rows) else 1
 
 

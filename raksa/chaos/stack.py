@@ -4,6 +4,7 @@ One is built per test run and shared."""
 
 import atexit
 import shutil
+import subprocess
 import tempfile
 import threading
 import unittest
@@ -26,12 +27,16 @@ class Source:
     keys: dict[str, str]
 
 
+FOLLOWERS = ("audit chain --follow", "accesslog ingest --follow")
+
+
 class Stack:
     def __init__(self, *, accounts: int, static_var: Path | None = None, source: Source | None = None) -> None:
         self.var = Path(tempfile.mkdtemp(prefix="raksa-chaos-"))
         self.static_var = static_var
         self.cluster = pgcluster.Cluster()
         self.servers: list[production.Gunicorn] = []
+        self.followers: list[subprocess.Popen[bytes]] = []
         self._accounts = iter(range(accounts))
         self.cluster.start()
         try:
@@ -69,6 +74,33 @@ class Stack:
         self.servers.append(server)
         return server
 
+    def follow(self) -> dict[str, subprocess.Popen[bytes]]:
+        """The audit sequencer and the access-log ingester, which run beside every deployed server, by
+        command; what each says goes to a log (`last_said`)."""
+        started = {}
+        for command in FOLLOWERS:
+            with self._follower_log(command).open("ab") as log:
+                started[command] = subprocess.Popen(
+                    [str(production.BIN / "raksa"), *command.split()],
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+        self.followers += started.values()
+        return started
+
+    def last_said(self, command: str, lines: int = 3) -> str:
+        return "\n".join(self._follower_log(command).read_text(errors="replace").splitlines()[-lines:])
+
+    def _follower_log(self, command: str) -> Path:
+        return self.var / f"{'-'.join(command.split()[:2])}.log"
+
+    def stop_following(self) -> None:
+        for follower in self.followers:
+            follower.terminate()
+            follower.wait(timeout=30)
+        self.followers.clear()
+
     def new_citizens(self, count: int, port: int, stop: threading.Event) -> list[citizens.Citizen]:
         """`count` citizens on accounts no other test has used (their counts of consents are their own)."""
         return [citizens.Citizen(next(self._accounts), port, stop) for _ in range(count)]
@@ -84,6 +116,7 @@ class Stack:
         return self.cluster.url("raksa").replace("postgres://", "postgresql://")
 
     def destroy(self) -> None:
+        self.stop_following()
         for server in self.servers:
             server.stop()
         self.cluster.destroy()

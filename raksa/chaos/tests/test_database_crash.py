@@ -5,6 +5,7 @@ import json
 import threading
 import time
 
+import psycopg
 import pytest
 from django.test import SimpleTestCase
 
@@ -25,9 +26,16 @@ class DatabaseCrashTests(SimpleTestCase):
         self.stop = threading.Event()
         self.citizens = self.stack.new_citizens(CITIZENS, self.server.port, self.stop)
         self.threads = [threading.Thread(target=citizen.run, daemon=True) for citizen in self.citizens]
+        self.followers = self.stack.follow()
+        self.addCleanup(self.stack.stop_following)
 
     def acknowledged(self) -> list[citizens.Attempt]:
         return [attempt for citizen in self.citizens for attempt in citizen.attempts if attempt.acknowledged]
+
+    def access_records(self) -> int:
+        with psycopg.connect(self.stack.database_url()) as database:
+            (count,) = database.execute("SELECT count(*) FROM accesslog_accessrecord").fetchone() or (0,)
+        return int(count)
 
     def wait_for(self, condition: object, timeout: float, message: str) -> float:
         start = time.monotonic()
@@ -56,18 +64,28 @@ class DatabaseCrashTests(SimpleTestCase):
         healthy_after = self.wait_for(
             lambda: probe.get("/healthz").status == 200, RECOVERY_SECONDS, "/healthz did not recover in 30 s"
         )
+        ingested_at_restart = self.access_records()
         written_before = {id(a) for a in self.acknowledged()}
         writing_after = self.wait_for(
             lambda: all(any(a.acknowledged and id(a) not in written_before for a in c.attempts) for c in self.citizens),
             RECOVERY_SECONDS,
             "not every citizen could write again within 30 s of the restart",
         )
+        # The sequencer and the ingester outlive the restart: the requests answered since are ingested.
+        ingesting_after = self.wait_for(
+            lambda: self.access_records() > ingested_at_restart,
+            RECOVERY_SECONDS,
+            "the access log was not ingested again within 30 s of the restart",
+        )
+        for command, process in self.followers.items():
+            self.assertIsNone(process.poll(), f"raksa {command} ended: {self.stack.last_said(command)}")
         self.stop.set()
         for thread in self.threads:
             thread.join(timeout=30)
         print(
             f"\ndatabase down {down_for:.1f} s; /healthz 200 {healthy_after:.1f} s after the restart, every "
-            f"citizen writing again after {healthy_after + writing_after:.1f} s; {len(self.acknowledged())} "
+            f"citizen writing again after {healthy_after + writing_after:.1f} s, the access log ingested again "
+            f"after {healthy_after + writing_after + ingesting_after:.1f} s; {len(self.acknowledged())} "
             f"writes acknowledged of {sum(len(c.attempts) for c in self.citizens)} tried"
         )
 
