@@ -5,9 +5,10 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from django.db import router, transaction
+from django.db import connections, router, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -15,10 +16,12 @@ from raksa.audit.actions import record
 from raksa.organisations.models import StaffMembership
 from raksa.retention import engine
 from raksa.retention import holds as legal_holds
-from raksa.retention.models import LegalHold
+from raksa.retention.models import KeyStoreWork, LegalHold
 from raksa.retention.rules import Rule
 from raksa.vault import actions as vault
 from raksa.vault import bulk
+from raksa.vault.models import DataKey
+from raksa.vault.routers import KEYSTORE
 
 RUN_PURPOSE = "retention"
 # Rows per transaction: a batch costs a fixed dozen statements, so past a few thousand rows the rate
@@ -123,13 +126,15 @@ def run_owner_rule(rule: Rule, *, now: datetime.datetime) -> RuleOutcome:
 
 
 def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE) -> RuleOutcome:
-    """Warns whom the rule warns, then ends its rows in batches of primary keys, each batch one short
+    """Warns whom the rule warns, then ends its rows in batches in the rule's order, each batch one short
     transaction with its audit entries: per agency, the rule's code as the object type and the count
     as the object ID (never a value, never a person). A stopped run resumes at the next one.
 
-    A batch is set-based: the ending rows up to the batch's last key are counted by agency, ended
+    A batch is set-based: the ending rows up to the batch's last row are counted by agency, ended
     and (their IDs and people read once, as text) their blind indexes deleted and their unused keys
-    destroyed, each in one statement — the same number of statements for 10 rows or 10,000."""
+    destroyed, each in one statement — the same number of statements for 10 rows or 10,000. The key
+    store's part follows the commit of the rows' end, through a `KeyStoreWork` row committed with them
+    (see there), and what a stopped run left of it is finished first."""
     rule.checked_period()
     outcome = RuleOutcome(rule=rule)
     if rule.warn is not None:
@@ -138,39 +143,147 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
             _record_run("retention.people_warned", rule, None, outcome.warned)
     holds = legal_holds.in_force(now)
     model = rule.due(now).model
-    indexed = vault.indexed_store(model) is not None
+    main = router.db_for_write(model)
+    store = vault.indexed_store(model) or ""
     shredding = rule.shred and rule.retention is not None and rule.subject is not None
-    last: tuple | None = None
-    while True:
-        pending = engine.ending(rule, now, holds).order_by(*rule.order)
-        if last is not None:
+    for left in KeyStoreWork.objects.using(main).filter(rule=rule.code).order_by("pk"):
+        destroyed = _key_store_part(left, recovering=True)
+        with transaction.atomic(using=main):
+            _clear(left, destroyed, rule)
+        outcome.keys_destroyed += destroyed
+    # From the first ending row on: a store that keeps its ended rows (emptied registrations) may keep
+    # them in the index that serves its order, and only this look-up steps over them.
+    last = engine.ending(rule, now, holds).order_by(*rule.order).values_list(*rule.order).first()
+    first = True
+    # Inside a transaction (a test's) another thread would not see the rows: the key store's part runs in line.
+    lane = _KeyStoreLane(beside=not (connections[main].in_atomic_block or connections[KEYSTORE].in_atomic_block))
+    try:
+        while last is not None:
             # Past the last batch: a rule that leaves rows in place never sees one twice.
-            pending = pending.filter(_keyset(rule.order, last, after=True))
-        started = time.perf_counter()
-        with transaction.atomic(using=router.db_for_write(model)):
-            bound = _batch_end(pending, rule.order, batch_size)
-            if bound is None:
-                break
-            # The batch is the ending rows up to its last row: the same query, bounded, not a list of keys.
-            batch = pending.filter(_keyset(rule.order, bound, after=False)).order_by()
-            counts = engine.by_agency(batch, rule)
-            ids = list(batch.annotate(_id=bulk.hex_text("pk")).values_list("_id", flat=True)) if indexed else []
-            scopes = _scopes(batch, rule) if shredding else set()
-            rule.end_rows(batch, now)
-            vault.drop_indexes(model=model, object_ids=ids)
-            for agency_id, count in counts.items():
-                _record_run("retention.records_ended", rule, agency_id, count)
-            if shredding:
-                assert rule.retention is not None
-                destroyed = vault.shred_unused_keys(retention=rule.retention.code, scopes=scopes)
-                if destroyed:
-                    _record_run("retention.keys_destroyed", rule, None, destroyed)
-                outcome.keys_destroyed += destroyed
-        outcome.longest_batch = max(outcome.longest_batch, time.perf_counter() - started)
-        outcome.batches += 1
-        last = bound
-        outcome.by_agency.update(counts)
+            pending = (
+                engine.ending(rule, now, holds)
+                .order_by(*rule.order)
+                .filter(_keyset(rule.order, last, after=True, inclusive=first))
+            )
+            started = time.perf_counter()
+            with transaction.atomic(using=main):
+                # The key store work finished since the last batch: its row goes, with its audit entry.
+                for done, destroyed in lane.take_finished():
+                    _clear(done, destroyed, rule)
+                bound = _batch_end(pending, rule.order, batch_size)
+                if bound is None:
+                    break
+                # The batch is the ending rows up to its last row: the same query, bounded, not a list of keys.
+                batch = pending.filter(_keyset(rule.order, bound, after=False, inclusive=True)).order_by()
+                counts = engine.by_agency(batch, rule)
+                ids = list(batch.annotate(_id=bulk.hex_text("pk")).values_list("_id", flat=True)) if store else []
+                scopes = sorted(_scopes(batch, rule), key=lambda pair: (pair[0], pair[1] or 0)) if shredding else []
+                rule.end_rows(batch, now)
+                for agency_id, count in counts.items():
+                    _record_run("retention.records_ended", rule, agency_id, count)
+                work = None
+                if ids or scopes:
+                    work = KeyStoreWork(
+                        rule=rule.code,
+                        store=store,
+                        object_ids=KeyStoreWork.pack(ids),
+                        retention=rule.retention.code if shredding and rule.retention is not None else "",
+                        stamp=timezone.now(),
+                    )
+                    work.set_scopes(scopes)
+                    work.save(using=main)
+            outcome.longest_batch = max(outcome.longest_batch, time.perf_counter() - started)
+            # The last batch's key store part ran beside this batch: it is over before this one's starts.
+            lane.wait()
+            if work is not None:
+                lane.start(work)
+            outcome.batches += 1
+            last, first = bound, False
+            outcome.by_agency.update(counts)
+        lane.wait()
+    finally:
+        lane.close()
+    finished = lane.take_finished()
+    if finished:
+        with transaction.atomic(using=main):
+            for done, destroyed in finished:
+                _clear(done, destroyed, rule)
+    outcome.keys_destroyed += lane.keys_destroyed
+    outcome.longest_batch = max(outcome.longest_batch, lane.longest)
     return outcome
+
+
+class _KeyStoreLane:
+    """Runs each batch's key store part after its rows' end has committed, one at a time and in order:
+    `beside`, in a thread of its own, while the next batch's rows end in the main database (two
+    databases, two connections: their work overlaps); otherwise in line."""
+
+    def __init__(self, *, beside: bool) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retention-keys") if beside else None
+        self.running: tuple[KeyStoreWork, Future[tuple[int, float]]] | None = None
+        self.finished: list[tuple[KeyStoreWork, int]] = []
+        self.keys_destroyed = 0
+        self.longest = 0.0
+
+    def start(self, work: KeyStoreWork) -> None:
+        assert self.running is None
+        if self.pool is not None:
+            self.running = (work, self.pool.submit(_timed_key_store_part, work))
+        else:
+            future: Future[tuple[int, float]] = Future()
+            future.set_result(_timed_key_store_part(work))
+            self.running = (work, future)
+
+    def wait(self) -> None:
+        """Waits for the work running, if any (raising what it raised)."""
+        if self.running is None:
+            return
+        work, future = self.running
+        self.running = None
+        destroyed, seconds = future.result()
+        self.finished.append((work, destroyed))
+        self.keys_destroyed += destroyed
+        self.longest = max(self.longest, seconds)
+
+    def take_finished(self) -> list[tuple[KeyStoreWork, int]]:
+        finished, self.finished = self.finished, []
+        return finished
+
+    def close(self) -> None:
+        """Lets the running work end (a failed run's too: its row stays for the next run) and closes the
+        thread's database connections."""
+        if self.pool is None:
+            return
+        if self.running is not None:
+            wait([self.running[1]])
+        self.pool.submit(connections.close_all).result()
+        self.pool.shutdown()
+
+
+def _timed_key_store_part(work: KeyStoreWork) -> tuple[int, float]:
+    started = time.perf_counter()
+    return _key_store_part(work, recovering=False), time.perf_counter() - started
+
+
+def _key_store_part(work: KeyStoreWork, *, recovering: bool) -> int:
+    """Deletes the work's blind indexes and destroys its people's unused keys, in one key store
+    transaction; returns how many keys the work destroyed (finishing it after a crash: with those
+    destroyed before the crash, which carry its stamp)."""
+    with transaction.atomic(using=KEYSTORE):
+        if work.store:
+            bulk.delete_indexes(store=work.store, object_ids=KeyStoreWork.unpack(work.object_ids))
+        if not work.retention:
+            return 0
+        destroyed = vault.shred_unused_keys(retention=work.retention, scopes=work.scopes(), now=work.stamp)
+        if recovering:
+            return DataKey.objects.using(KEYSTORE).filter(retention=work.retention, destroyed_at=work.stamp).count()
+        return destroyed
+
+
+def _clear(work: KeyStoreWork, destroyed: int, rule: Rule) -> None:
+    if destroyed:
+        _record_run("retention.keys_destroyed", rule, None, destroyed)
+    work.delete()
 
 
 def _batch_end(pending: QuerySet, order: tuple[str, ...], batch_size: int) -> tuple | None:
@@ -182,11 +295,11 @@ def _batch_end(pending: QuerySet, order: tuple[str, ...], batch_size: int) -> tu
     return values.order_by(*(f"-{lookup}" for lookup in order)).first()
 
 
-def _keyset(order: tuple[str, ...], values: tuple, *, after: bool) -> Q:
-    """The rows after `values` in `order` (or up to and with them): a row comparison spelt out, with its
-    first column alone as well, so that an index on the order bounds its scan."""
+def _keyset(order: tuple[str, ...], values: tuple, *, after: bool, inclusive: bool) -> Q:
+    """The rows after `values` in `order` (or before them), with them if `inclusive`: a row comparison
+    spelt out, with its first column alone as well, so that an index on the order bounds its scan."""
     strict = "gt" if after else "lt"
-    bound = Q(**{f"{order[-1]}__{strict if after else 'lte'}": values[-1]})
+    bound = Q(**{f"{order[-1]}__{strict}{'e' if inclusive else ''}": values[-1]})
     for lookup, value in zip(order[-2::-1], values[-2::-1], strict=True):
         bound = Q(**{f"{lookup}__{strict}": value}) | (Q(**{lookup: value}) & bound)
     return bound & Q(**{f"{order[0]}__{strict}e": values[0]}) if len(order) > 1 else bound

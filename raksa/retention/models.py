@@ -1,7 +1,9 @@
 """Legal holds: what they cover (a person, a case, a service, a time range) is kept past its period."""
 
 import datetime
+import struct
 import uuid
+from collections.abc import Iterable
 
 from django.db import models
 from django.db.models import Q
@@ -66,3 +68,53 @@ class LegalHold(models.Model):
         if self.covers_until is None:
             return None
         return timezone.localdate(self.covers_until - datetime.timedelta(microseconds=1))
+
+
+class KeyStoreWork(models.Model):
+    """What a retention batch still has to do in the key store once its rows have ended: delete the
+    blind indexes of these rows and destroy the keys that no longer seal anything of these people.
+
+    The key store is another database, so the two cannot commit together. The batch's rows end first
+    and this row commits with them; the key store's work follows, and the row goes in the next
+    transaction. So a key is destroyed only for rows that really ended, and a crash in between leaves
+    this row, which the next run finishes before anything else (raksa.retention.actions). It holds
+    row IDs and pseudonymous subject IDs, never a value, and lives minutes.
+    """
+
+    rule = models.CharField(max_length=60)
+    # The store name the rows' blind indexes are under ("" if none of its fields is indexed).
+    store = models.CharField(max_length=100, blank=True)
+    # IDs as 16 bytes each, one after another: thousands of them are written and read once per batch,
+    # and raw bytes cost the database no parsing and no attempt at compression (see `pack`).
+    object_ids = models.BinaryField(default=b"")
+    # The (subject, controller) pairs whose keys of `retention` may now be unused: the subjects as
+    # 16 bytes each, and their controllers as 8-byte integers in the same order (-1: any controller).
+    subjects = models.BinaryField(default=b"")
+    controllers = models.BinaryField(default=b"")
+    retention = models.CharField(max_length=40, blank=True)
+    # The keys this work destroys are stamped with it: a run that finishes it after a crash counts them.
+    stamp = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"key store work of {self.rule} at {self.stamp}"
+
+    @staticmethod
+    def pack(hex_ids: Iterable[str]) -> bytes:
+        return bytes.fromhex("".join(hex_ids))
+
+    @staticmethod
+    def unpack(raw: bytes | memoryview) -> list[str]:
+        text = bytes(raw).hex()
+        return [text[at : at + 32] for at in range(0, len(text), 32)]
+
+    def set_scopes(self, scopes: Iterable[tuple[str, int | None]]) -> None:
+        pairs = list(scopes)
+        self.subjects = self.pack(subject for subject, _controller in pairs)
+        self.controllers = struct.pack(f">{len(pairs)}q", *(-1 if c is None else c for _subject, c in pairs))
+
+    def scopes(self) -> list[tuple[str, int | None]]:
+        controllers = struct.unpack(f">{len(self.controllers) // 8}q", bytes(self.controllers))
+        return [
+            (subject, None if controller == -1 else controller)
+            for subject, controller in zip(self.unpack(self.subjects), controllers, strict=True)
+        ]

@@ -1,5 +1,6 @@
 """The vault's writes: saving a row with its blind indexes, crypto-shredding, re-wrapping keys."""
 
+import datetime
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -134,7 +135,9 @@ def indexed_store(model: type[Model]) -> str | None:
     return store
 
 
-def shred_unused_keys(*, retention: str, scopes: Iterable[tuple[uuid.UUID | str, int | None]]) -> int:
+def shred_unused_keys(
+    *, retention: str, scopes: Iterable[tuple[uuid.UUID | str, int | None]], now: datetime.datetime | None = None
+) -> int:
     """Destroys the data keys of one retention class, for these (subject, controller) pairs, that no longer
     seal any value stored in the main database (every field declared under the class is empty or its
     row gone). A controller of None means every controller of that subject. The blind indexes of the
@@ -143,6 +146,7 @@ def shred_unused_keys(*, retention: str, scopes: Iterable[tuple[uuid.UUID | str,
     For bulk retention: the caller records one aggregate audit entry for the whole run instead of
     one per person (raksa.retention.actions.run_retention). Subjects may be given as UUIDs or hex
     text; the check of each store and the destruction are one statement each (raksa.vault.bulk).
+    The keys destroyed are stamped `now` (by default the time of the call).
     """
     wanted = {(bulk.hex_id(subject), controller) for subject, controller in scopes}
     if not wanted:
@@ -178,7 +182,7 @@ def shred_unused_keys(*, retention: str, scopes: Iterable[tuple[uuid.UUID | str,
                 .values_list("subject_id", "controller_id")
                 if (bulk.hex_id(subject), controller) not in still_sealing
             )
-        destroyed = bulk.destroy_keys(retention=retention, scopes=unused, now=timezone.now())
+        destroyed = bulk.destroy_keys(retention=retention, scopes=unused, now=now or timezone.now())
     keys.forget(destroyed)
     return len(destroyed)
 

@@ -9,7 +9,7 @@ import base64
 import datetime
 import uuid
 
-from django.test import TestCase, override_settings
+from django.test import TestCase, TransactionTestCase, override_settings
 from django.utils import timezone, translation
 
 from raksa.accounts import addresses
@@ -24,6 +24,7 @@ from raksa.registry import ACCESS_LOG, CASE_FILE, CONSENT_EVIDENCE, INQUIRY, SER
 from raksa.retention import engine
 from raksa.retention import holds as legal_holds
 from raksa.retention.actions import end_hold, place_hold, run_retention
+from raksa.retention.models import KeyStoreWork
 from raksa.retention.rules import Period, Rule, RuleRefusedError, check_period, register, rule, unregister
 from raksa.rights import actions as rights
 from raksa.rights.models import Export, ExportStatus, RightsRequest, Status
@@ -33,7 +34,9 @@ from raksa.services.models import Status as RegistrationStatus
 from raksa.services.tests import builders
 from raksa.testing import accounts as personas
 from raksa.testing.mailbox import running
-from raksa.vault.models import DataKey
+from raksa.testing.refusals import refusing_updates
+from raksa.vault import actions as vault
+from raksa.vault.models import BlindIndex, DataKey
 from raksa.vault.routers import KEYSTORE
 
 DAY = datetime.timedelta(days=1)
@@ -120,6 +123,53 @@ class RegistrationRetentionTests(EngineTestCase):
         self.assertIsNone(entry.subject_id)
         self.assertEqual(entry.purpose, "retention")
 
+    def key_store_state(self) -> tuple[bool, bool]:
+        """Whether the person's registration key is live, and whether the registration's phone index is there."""
+        keys = DataKey.objects.using(KEYSTORE).filter(subject_id=self.subject_id, retention=SERVICE_RECORD.code)
+        index = BlindIndex.objects.using(KEYSTORE).filter(store="services.registration", object_id=self.registration.pk)
+        return keys.filter(destroyed_at__isnull=True).exists(), index.exists()
+
+    def test_it_destroys_no_key_when_the_rows_end_fails(self) -> None:
+        after = self.closed + datetime.timedelta(days=31)
+        with refusing_updates(Registration) as refusal, self.assertRaisesMessage(Exception, "refuses") as raised:
+            ran("services.registration", after)
+        self.assertEqual(type(raised.exception).__name__, refusal)
+        self.assertEqual(self.key_store_state(), (True, True))
+        self.assertIsNotNone(Registration.objects.get(pk=self.registration.pk).phone)
+        self.assertFalse(KeyStoreWork.objects.exists())
+
+    def test_it_finishes_the_key_stores_part_a_failed_run_left_at_the_next_run(self) -> None:
+        after = self.closed + datetime.timedelta(days=31)
+        with refusing_updates(DataKey) as refusal, self.assertRaisesMessage(Exception, "refuses") as raised:
+            ran("services.registration", after)
+        self.assertEqual(type(raised.exception).__name__, refusal)
+        # The rows ended and their end is recorded; the key store's part is still to do, and said so.
+        self.assertIsNone(Registration.objects.get(pk=self.registration.pk).phone)
+        self.assertTrue(AuditEntry.objects.filter(action="retention.records_ended", object_id="1").exists())
+        self.assertEqual(self.key_store_state(), (True, True))
+        self.assertEqual(KeyStoreWork.objects.count(), 1)
+        (outcome,) = run_retention(now=after, only=["services.registration"])
+        self.assertEqual((outcome.total, outcome.keys_destroyed), (0, 1))
+        self.assertEqual(self.key_store_state(), (False, False))
+        self.assertFalse(KeyStoreWork.objects.exists())
+        destroyed = AuditEntry.objects.get(action="retention.keys_destroyed", object_type="services.registration")
+        self.assertEqual(destroyed.object_id, "1")
+
+    def test_a_crash_after_the_key_stores_commit_loses_no_count(self) -> None:
+        after = self.closed + datetime.timedelta(days=31)
+        with refusing_updates(DataKey), self.assertRaisesMessage(Exception, "refuses"):
+            ran("services.registration", after)
+        # As if the key store's part had then committed and the process died before the work's row went.
+        work = KeyStoreWork.objects.get()
+        vault.drop_indexes(model=Registration, object_ids=KeyStoreWork.unpack(work.object_ids))
+        destroyed = vault.shred_unused_keys(retention=work.retention, scopes=work.scopes(), now=work.stamp)
+        self.assertEqual((destroyed, self.key_store_state()), (1, (False, False)))
+        (outcome,) = run_retention(now=after, only=["services.registration"])
+        self.assertEqual(outcome.keys_destroyed, 1)
+        self.assertFalse(KeyStoreWork.objects.exists())
+        entry = AuditEntry.objects.get(action="retention.keys_destroyed", object_type="services.registration")
+        self.assertEqual(entry.object_id, "1")
+
     def dpo(self) -> StaffMembership:
         user = personas.staff("dpo.minburi", agency=self.service.agency, role=StaffRole.DPO)
         return StaffMembership.objects.get(user=user)
@@ -187,6 +237,32 @@ class RegistrationRetentionTests(EngineTestCase):
             staff=self.dpo(), reason="คดีแพ่ง 123/2569", ends_on=after.date() + DAY, subject_id=self.subject_id
         )
         self.assertIsNone(legal_holds.covering(own, rule("rights.rightsrequest")))
+
+
+class KeyStoreBesideTheRowsTests(TransactionTestCase):
+    """Outside a transaction the key store's part of each batch runs in a thread of its own."""
+
+    databases = "__all__"
+
+    def test_it_ends_the_rows_and_then_their_keys_and_indexes_from_its_own_thread(self) -> None:
+        service = builders.certificate(builders.agency(), fields=("name", "phone"))
+        officer = builders.officer("officer.minburi", service.agency)
+        people = [builders.citizen(f"person{number}") for number in range(3)]
+        for person in people:
+            registration = builders.registration(service, person, phone="081 234 5678")
+            services.change_status(
+                registration=registration, staff=officer, status=RegistrationStatus.COMPLETED, reason=""
+            )
+        after = timezone.now() + datetime.timedelta(days=SERVICE_RECORD.period_days or 0, hours=1)
+        (outcome,) = run_retention(now=after, only=["services.registration"], batch_size=2)
+        self.assertEqual((outcome.total, outcome.batches, outcome.keys_destroyed), (3, 2, 3))
+        self.assertFalse(Registration.objects.exclude(phone=None).exists())
+        self.assertFalse(BlindIndex.objects.using(KEYSTORE).filter(store="services.registration").exists())
+        live = DataKey.objects.using(KEYSTORE).filter(retention=SERVICE_RECORD.code, destroyed_at__isnull=True)
+        self.assertFalse(live.exists())
+        self.assertFalse(KeyStoreWork.objects.exists())
+        destroyed = AuditEntry.objects.filter(action="retention.keys_destroyed", object_type="services.registration")
+        self.assertEqual(sum(int(entry.object_id) for entry in destroyed), 3)
 
 
 class AccountRetentionTests(EngineTestCase):

@@ -2,12 +2,9 @@
 closing the account (R1-R3, PDPA s19, s30, s33, s36)."""
 
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from email.message import EmailMessage
 
-from django.db import connections
 from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +23,7 @@ from raksa.services.tests import builders
 from raksa.services.tests.builders import subject_of
 from raksa.testing.accounts import IMMEDIATE_TASKS, citizen, platform_operator, staff
 from raksa.testing.mailbox import links, running
+from raksa.testing.refusals import refusing_updates
 from raksa.vault.models import DataKey
 from raksa.vault.routers import KEYSTORE
 
@@ -53,39 +51,6 @@ def _ministry_officer(username: str, role: str = StaffRole.OFFICER) -> User:
         slug="most-ops", defaults={"controller": controller, "name_th": "สำนักงานปลัด", "name_en": "Office"}
     )
     return staff(username, agency=office, role=role)
-
-
-@contextmanager
-def _key_store_refusing_key_changes() -> Iterator[str]:
-    """The key store database really refuses to change a data key while this lasts (a trigger that
-    raises on every UPDATE, as a store gone read-only or whose role lost its rights would), made and
-    dropped inside the test's transaction; yields the name of the error Django raises for it."""
-    connection = connections[KEYSTORE]
-    table = connection.ops.quote_name(DataKey._meta.db_table)
-    postgresql = connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
-        if postgresql:
-            cursor.execute(
-                "CREATE FUNCTION raksa_test_refuse() RETURNS trigger LANGUAGE plpgsql "
-                "AS $$ BEGIN RAISE EXCEPTION 'the key store refuses'; END $$"
-            )
-            cursor.execute(
-                f"CREATE TRIGGER raksa_test_refuse BEFORE UPDATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION raksa_test_refuse()"
-            )
-        else:
-            cursor.execute(
-                f"CREATE TRIGGER raksa_test_refuse BEFORE UPDATE ON {table} "
-                "BEGIN SELECT RAISE(ABORT, 'the key store refuses'); END"
-            )
-    try:
-        # psycopg files PL/pgSQL's RAISE (P0001) under ProgrammingError; SQLite's RAISE(ABORT) is a constraint's.
-        yield "ProgrammingError" if postgresql else "IntegrityError"
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TRIGGER raksa_test_refuse{f' ON {table}' if postgresql else ''}")
-            if postgresql:
-                cursor.execute("DROP FUNCTION raksa_test_refuse()")
 
 
 @override_settings(TASKS=IMMEDIATE_TASKS)
@@ -348,7 +313,7 @@ class ClosingTests(TestCase):
         live_keys = DataKey.objects.using(KEYSTORE).filter(subject_id=case.subject_id, wrapped__isnull=False)
         keys_before = set(live_keys.values_list("pk", flat=True))
         self.assertTrue(keys_before)
-        with _key_store_refusing_key_changes() as refusal:
+        with refusing_updates(DataKey) as refusal:
             self.assertFalse(actions.carry_out_erasure(request=case, actor=None))
         case.refresh_from_db()
         self.assertEqual((case.status, case.last_error), (Status.FAILED, refusal))
