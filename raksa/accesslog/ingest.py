@@ -14,20 +14,23 @@ import fcntl
 import gc
 import ipaddress
 import logging
-import os
+import multiprocessing
 import re
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from ua_parser import parse as parse_user_agent
 
 from raksa.accesslog import partitions, spool
@@ -84,6 +87,7 @@ COPY_TYPES = (
     "varchar",
 )
 BATCH_SIZE = 20_000
+_WARM_UP_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0"
 SQLITE_CACHE_KIB = 64 * 1024
 _READ_CHUNK = 4 * 1024 * 1024
 _COUNTED_METHODS = {"GET", "HEAD"}
@@ -376,24 +380,29 @@ class Loader:
             "ON CONFLICT (day, visitor) DO NOTHING"
         )
         count_new_visitors = f"UPDATE {totals} SET visitors = visitors + %s WHERE day = %s"  # noqa: S608  (table names from model meta)  # nosec B608
+        # Everything in one order (sorted) in every ingester: two of them adding to the same rows at
+        # once take their locks in the same order, so one waits for the other and neither deadlocks.
         by_day: dict[str, list[str]] = {}
-        for day, visitor in rollup.visitors:
+        for day, visitor in sorted(rollup.visitors):
             by_day.setdefault(day, []).append(visitor)
+        counted = sorted(rollup.counts.items())
+        totalled = sorted(rollup.totals.items())
         execute = cursor.execute  # type: ignore[attr-defined]
         executemany = cursor.executemany  # type: ignore[attr-defined]
         if self.postgres:
-            keys = list(rollup.counts)
             execute(
                 add_counts,
-                [[k[0] for k in keys], [str(k[1]) for k in keys], [k[2] for k in keys], list(rollup.counts.values())],
+                [
+                    [day for (day, _dimension, _key), _views in counted],
+                    [str(dimension) for (_day, dimension, _key), _views in counted],
+                    [key for (_day, _dimension, key), _views in counted],
+                    [views for _key, views in counted],
+                ],
             )
-            execute(add_totals, [list(rollup.totals), list(rollup.totals.values())])
+            execute(add_totals, [[day for day, _views in totalled], [views for _day, views in totalled]])
         else:
-            executemany(
-                add_counts,
-                [(day, str(dimension), key, views) for (day, dimension, key), views in rollup.counts.items()],
-            )
-            executemany(add_totals, list(rollup.totals.items()))
+            executemany(add_counts, [(day, str(dimension), key, views) for (day, dimension, key), views in counted])
+            executemany(add_totals, totalled)
         for day, keys_of_day in by_day.items():
             if self.postgres:
                 execute(add_visitors, [day, keys_of_day])
@@ -411,18 +420,55 @@ class IngestReport:
     broken: list[str] = field(default_factory=list)
 
 
-def ingest_spool(*, directory: Path | None = None, batch_size: int = BATCH_SIZE) -> IngestReport:
+def ingest_spool(*, directory: Path | None = None, batch_size: int = BATCH_SIZE, workers: int = 1) -> IngestReport:
     """Ingests every spool file (leftovers of dead workers included); deletes sealed, finished files.
 
-    One ingester at a time per spool directory: a second one started on the same host (a second
-    `raksa accesslog ingest --follow`, a manual run beside the service) waits for the first's round
-    to end, then reads the cursors it committed, so no batch is read from the same place twice.
+    Each file is claimed with a lock of its own while it is read, so ingesters never read the same
+    file at once: a second one (a second `raksa accesslog ingest --follow`, a manual run beside the
+    service) passes over the files the first holds and reads the cursors it committed for the others,
+    so no batch is read from the same place twice. `workers` processes share the files that way.
     """
     directory = directory or Path(settings.RAKSA_ACCESSLOG_SPOOL_DIR)
     if not directory.is_dir():
         return IngestReport()  # nothing spooled yet (the first write creates the directory)
-    with _only_ingester(directory), collector_paused():
+    # A database held in this process's memory (SQLite's test databases) cannot be shared with others.
+    if workers > 1 and not any(
+        each.vendor == "sqlite" and each.is_in_memory_db()  # type: ignore[attr-defined]
+        for each in connections.all(initialized_only=False)
+    ):
+        return _ingest_in_processes(directory, batch_size, workers)
+    with collector_paused():
         return _ingest_directory(directory, batch_size)
+
+
+def _ingest_in_processes(directory: Path, batch_size: int, workers: int) -> IngestReport:
+    """`workers` forked processes, each an ingester over the files it claims first.
+
+    One process makes rows at about the rate its database stores them, so a second one on another
+    core turns the files into rows while the first's are stored. Each opens its own connections
+    (a forked copy of a connection is not one): the parent's are closed first.
+    """
+    connections.close_all()
+    # ua-parser compiles its expressions at its first parse (a quarter of a second here): once, here,
+    # and every forked process has them.
+    browser_of(_WARM_UP_AGENT)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        reports = list(pool.map(_ingest_in_process, repeat(directory, workers), repeat(batch_size, workers)))
+    total = IngestReport()
+    for report in reports:
+        total.records += report.records
+        total.files += report.files
+        total.deleted += report.deleted
+        total.broken += report.broken
+    return total
+
+
+def _ingest_in_process(directory: Path, batch_size: int) -> IngestReport:
+    try:
+        with collector_paused():
+            return _ingest_directory(directory, batch_size)
+    finally:
+        connections.close_all()
 
 
 @contextmanager
@@ -446,76 +492,83 @@ def collector_paused() -> Iterator[None]:
 
 
 @contextmanager
-def _only_ingester(directory: Path) -> Iterator[None]:
-    """An exclusive flock on the spool directory itself: no file to create (a full or read-only spool
-    is still ingested), and the kernel lets it go when its holder dies, so a killed ingester never
-    blocks the next one."""
-    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+def _claimed(path: Path) -> Iterator[BinaryIO | None]:
+    """The spool file open and under this ingester's exclusive flock; None when another ingester
+    holds it (or it is gone). The writer never locks, so capture never waits on it; the lock is the
+    kernel's, so a killed ingester never leaves a file held."""
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)  # closing lets the lock go
+        handle = path.open("rb")
+    except FileNotFoundError:
+        yield None
+        return
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield None
+            return
+        yield handle  # closing it lets the lock go
 
 
 def _ingest_directory(directory: Path, batch_size: int) -> IngestReport:
     report = IngestReport()
     loader = Loader()
     for path in spool.spool_files(directory):
-        sealed = spool.is_sealed(path)
-        finished = _ingest_file(loader, path, sealed=sealed, batch_size=batch_size, report=report)
-        report.files += 1
-        if sealed and finished:
-            # The cursor stays (until the retention purge): a file restored by mistake adds nothing.
-            path.unlink(missing_ok=True)
-            report.deleted += 1
+        with _claimed(path) as handle:
+            if handle is None:
+                continue
+            sealed = spool.is_sealed(path)
+            finished = _ingest_file(loader, path, handle, sealed=sealed, batch_size=batch_size, report=report)
+            report.files += 1
+            if sealed and finished:
+                # The cursor stays (until the retention purge): a file restored by mistake adds nothing.
+                path.unlink(missing_ok=True)
+                report.deleted += 1
     if loader.salt_missing:
         log.warning("access log: %d records arrived after their day's visitor salt was destroyed", loader.salt_missing)
     return report
 
 
-def _ingest_file(loader: Loader, path: Path, *, sealed: bool, batch_size: int, report: IngestReport) -> bool:
-    """Ingests what is complete in one file; True when nothing is left to read in it."""
+def _ingest_file(
+    loader: Loader, path: Path, handle: BinaryIO, *, sealed: bool, batch_size: int, report: IngestReport
+) -> bool:
+    """Ingests what is complete in one claimed file; True when nothing is left to read in it."""
     source = path.stem
+    # Read once the file is claimed: what an ingester that held it before committed.
     cursor = SpoolCursor.objects.filter(source=source).first()
     offset = start = cursor.offset if cursor else 0
     last_sequence = cursor.last_sequence if cursor else 0
     batch: list[list[str]] = []
-    try:
-        handle = path.open("rb")
-    except FileNotFoundError:
-        return False
-    with handle:
-        handle.seek(offset)
+    handle.seek(offset)
+    tail = b""
+    while True:
+        chunk = handle.read(_READ_CHUNK)
+        if not chunk:
+            break
+        lines = (tail + chunk).split(b"\n")
+        tail = lines.pop()
+        for raw in lines:
+            offset += len(raw) + 1
+            fields = raw.decode("utf-8", "replace").split("\t")
+            if len(fields) != 13 or not fields[0].isdigit():
+                report.broken.append(f"{path.name} at byte {offset - len(raw) - 1}")
+                log.error("access log: a broken spool line in %s at byte %d", path.name, offset - len(raw) - 1)
+                continue
+            sequence = int(fields[0])
+            if sequence <= last_sequence:
+                continue
+            last_sequence = sequence
+            # Escapes are rare (a tab or backslash in an address or browser string): most lines need no unescaping.
+            batch.append([spool.unescape(value) for value in fields[1:]] if b"\\" in raw else fields[1:])
+            if len(batch) >= batch_size:
+                _flush(loader, batch, source, last_sequence, offset, report)
+                batch = []
+    if batch or offset != start:
+        _flush(loader, batch, source, last_sequence, offset, report)
+    if tail and sealed:
+        report.broken.append(f"{path.name} at byte {offset} (unfinished last line)")
+        log.error("access log: %s ends with an unfinished line at byte %d", path.name, offset)
         tail = b""
-        while True:
-            chunk = handle.read(_READ_CHUNK)
-            if not chunk:
-                break
-            lines = (tail + chunk).split(b"\n")
-            tail = lines.pop()
-            for raw in lines:
-                offset += len(raw) + 1
-                fields = raw.decode("utf-8", "replace").split("\t")
-                if len(fields) != 13 or not fields[0].isdigit():
-                    report.broken.append(f"{path.name} at byte {offset - len(raw) - 1}")
-                    log.error("access log: a broken spool line in %s at byte %d", path.name, offset - len(raw) - 1)
-                    continue
-                sequence = int(fields[0])
-                if sequence <= last_sequence:
-                    continue
-                last_sequence = sequence
-                # Escapes are rare (a tab or backslash in an address or browser string): most lines need no unescaping.
-                batch.append([spool.unescape(value) for value in fields[1:]] if b"\\" in raw else fields[1:])
-                if len(batch) >= batch_size:
-                    _flush(loader, batch, source, last_sequence, offset, report)
-                    batch = []
-        if batch or offset != start:
-            _flush(loader, batch, source, last_sequence, offset, report)
-        if tail and sealed:
-            report.broken.append(f"{path.name} at byte {offset} (unfinished last line)")
-            log.error("access log: %s ends with an unfinished line at byte %d", path.name, offset)
-            tail = b""
     return not tail
 
 

@@ -13,6 +13,8 @@ from django.db import connection, transaction
 from raksa.accesslog.models import AccessRecord
 
 DELETE_BATCH = 5_000
+# The advisory lock that serialises making partitions ("raksaprt").
+_PARTITIONS_LOCK = 0x7261_6B73_6170_7274
 
 
 def _table() -> str:
@@ -27,7 +29,10 @@ def ensure_days(days: Iterable[str | datetime.date]) -> None:
     """Creates the partitions of these days (PostgreSQL; nothing to do on SQLite)."""
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
+    # Ingesters in several processes may make the same day at once: one at a time (a lock held to
+    # the end of this transaction), the next then finds it made.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PARTITIONS_LOCK])
         for value in days:
             day = value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
             cursor.execute(

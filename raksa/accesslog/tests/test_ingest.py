@@ -228,3 +228,20 @@ class TwoIngestersTests(TransactionTestCase):
         self.assertEqual(AccessRecord.objects.count(), 600)
         self.assertEqual(AccessRecord.objects.values("path").distinct().count(), 600)
         self.assertEqual(DailyTotal.objects.get().views, 600)
+
+    def test_it_ingests_each_record_once_with_processes_sharing_the_files_c2(self) -> None:
+        with SpoolDirectory() as directory:
+            # Four files, as four server workers leave them.
+            for worker in range(4):
+                writer = spool.SpoolWriter(directory.path)
+                for i in range(150):
+                    moment = NOON + datetime.timedelta(seconds=worker * 150 + i)
+                    writer.write(record(when=moment, path=f"/th/w{worker}/{i}/"))
+                writer.close()
+            report = ingest_spool(directory=directory.path, batch_size=40, workers=2)
+            self.assertEqual(spool.spool_files(directory.path), [])
+        self.assertEqual((report.records, report.files, report.deleted), (600, 4, 4))
+        self.assertEqual(AccessRecord.objects.count(), 600)
+        self.assertEqual(AccessRecord.objects.values("path").distinct().count(), 600)
+        self.assertEqual(DailyTotal.objects.get().views, 600)
+        self.assertEqual(DailyTotal.objects.get().visitors, 1)

@@ -21,6 +21,9 @@ class Command(BaseCommand):
             "--follow", action="store_true", help="keep ingesting (and maintaining) until stopped"
         )
         ingest_parser.add_argument("--interval", type=float, default=1.0, help="seconds between rounds with --follow")
+        ingest_parser.add_argument(
+            "--workers", type=int, default=1, help="processes that ingest spool files side by side (one per core)"
+        )
         import_parser = commands.add_parser("import", help="import nginx/Apache combined-format logs (gzip too)")
         import_parser.add_argument("files", nargs="+", type=Path)
         import_parser.add_argument("--host", default="", help="the host name the log's requests were made to")
@@ -29,7 +32,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, action: str, **options: object) -> None:
         if action == "ingest":
-            self._ingest(follow=bool(options["follow"]), interval=float(options["interval"]))  # type: ignore[arg-type]
+            self._ingest(
+                follow=bool(options["follow"]),
+                interval=float(options["interval"]),  # type: ignore[arg-type]
+                workers=int(options["workers"]),  # type: ignore[call-overload]
+            )
         elif action == "import":
             self._import(list(options["files"]), str(options["host"]))  # type: ignore[call-overload]
         elif action == "purge":
@@ -37,12 +44,12 @@ class Command(BaseCommand):
         elif action == "resolve":
             self.stdout.write(f"resolved {rdns.resolve_recent()} names")
 
-    def _ingest(self, *, follow: bool, interval: float) -> None:
+    def _ingest(self, *, follow: bool, interval: float, workers: int) -> None:
         # The first round takes whatever earlier, killed workers left in the spool.
         last_maintenance = 0.0
         while True:
             try:
-                report = ingest.ingest_spool()
+                report = ingest.ingest_spool(workers=workers)
                 if report.records or report.broken or not follow:
                     self.stdout.write(
                         f"ingested {report.records} records from {report.files} spool files "
