@@ -91,8 +91,9 @@ def _import_file(
     done = cursor.last_sequence if cursor else 0
     size = path.stat().st_size
     clock = _Clock()
-    # Addresses repeat: each distinct one is cleaned once (bounded).
+    # Addresses and referrers repeat: each distinct one is cleaned once (bounded).
     addresses: dict[str, str] = {}
+    referrers: dict[str, str] = {"-": ""}
     batch: list[tuple[str, ...]] = []
     number = 0
     with path.open("rb") as raw:
@@ -121,6 +122,12 @@ def _import_file(
                     addresses.clear()
                 page, _, query = target.partition("?")
                 address = addresses[target] = clean_address(page, query)
+            came_from = referrers.get(referrer)
+            if came_from is None:
+                if len(referrers) > _REMEMBERED:
+                    referrers.clear()
+                    referrers["-"] = ""
+                came_from = referrers[referrer] = clean_referrer(referrer, host)
             batch.append(
                 (
                     str(time_ms),
@@ -131,7 +138,7 @@ def _import_file(
                     ip,
                     host,
                     address,
-                    clean_referrer(referrer, host) if referrer != "-" else "",
+                    came_from,
                     agent if agent != "-" else "",
                     "",
                     "",
