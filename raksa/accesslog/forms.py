@@ -1,13 +1,13 @@
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from raksa.accesslog.actions import SEARCH_PURPOSES
 
 MAX_RANGE_DAYS = 366
-MAX_SEARCH_DAYS = 31
 _CASE_REFERENCE = r"^[A-Za-z0-9_-]{1,64}$"
 
 
@@ -62,9 +62,20 @@ class SearchForm(_TimeRange):
         super().clean()
         data = self.cleaned_data
         starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
-        if starts_at and ends_at and ends_at - starts_at > datetime.timedelta(days=MAX_SEARCH_DAYS):
-            raise ValidationError(_("Search at most 31 days at a time."))
+        days = max_search_days()
+        if starts_at and ends_at and ends_at - starts_at > datetime.timedelta(days=days):
+            raise ValidationError(
+                _("Search at most %(days)s days at a time: as far back as raw records are kept."),
+                params={"days": days},
+            )
         return data
+
+
+def max_search_days() -> int:
+    """Every day raw records are kept, today included (91 with the default 90): the law keeps them so
+    that an investigation can look at all of them, and one search, audited once with its purpose and
+    case, shows no more than three would."""
+    return settings.RAKSA_ACCESSLOG_RAW_DAYS + 1
 
 
 class HoldForm(_TimeRange):

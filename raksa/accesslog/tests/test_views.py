@@ -1,6 +1,6 @@
 import datetime
 
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from raksa.accesslog import actions, stats
@@ -103,8 +103,8 @@ class InvestigationViewTests(TestCase):
         self.form = {
             "purpose": "incident_investigation",
             "case_reference": "INC-2026-9",
-            "starts_at": (self.moment - datetime.timedelta(hours=1)).astimezone().strftime("%Y-%m-%dT%H:%M"),
-            "ends_at": (self.moment + datetime.timedelta(hours=1)).astimezone().strftime("%Y-%m-%dT%H:%M"),
+            "starts_at": _local(self.moment - datetime.timedelta(hours=1)),
+            "ends_at": _local(self.moment + datetime.timedelta(hours=1)),
             "ip": "198.51.100.4",
         }
 
@@ -117,6 +117,21 @@ class InvestigationViewTests(TestCase):
         entry = AuditEntry.objects.get(action="accesslog.search")
         self.assertEqual((entry.purpose, entry.object_id), ("incident_investigation", "INC-2026-9"))
 
+    def test_it_searches_every_day_raw_records_are_kept_in_one_search_p2(self) -> None:
+        personas.sign_in_with_second_factor(self.client, staff("investigator.range", "investigator"))
+        ends_at = self.moment + datetime.timedelta(hours=1)
+        for raw_days in (90, 120):
+            with self.subTest(raw_days=raw_days), override_settings(RAKSA_ACCESSLOG_RAW_DAYS=raw_days):
+                kept = ends_at - datetime.timedelta(days=raw_days + 1)  # the retention's days and today
+                found = self.client.post("/en/staff/statistics/investigate/", self.form | {"starts_at": _local(kept)})
+                self.assertContains(found, "/th/services/")
+                refused = self.client.post(
+                    "/en/staff/statistics/investigate/",
+                    self.form | {"starts_at": _local(kept - datetime.timedelta(minutes=1))},
+                )
+                self.assertContains(refused, f"Search at most {raw_days + 1} days at a time")
+        self.assertEqual(AuditEntry.objects.filter(action="accesslog.search").count(), 2)  # the refused: none
+
     def test_it_places_a_legal_hold_from_the_investigation_page_p2(self) -> None:
         personas.sign_in_with_second_factor(self.client, staff("investigator.hold", "investigator"))
         hold = {f"hold-{name}": self.form[name] for name in ("starts_at", "ends_at", "case_reference")}
@@ -128,3 +143,8 @@ class InvestigationViewTests(TestCase):
         personas.sign_in_with_second_factor(self.client, staff("dpo.view", "dpo"))
         self.assertEqual(self.client.post("/en/staff/statistics/investigate/", self.form).status_code, 404)
         self.assertFalse(AuditEntry.objects.filter(action="accesslog.search").exists())
+
+
+def _local(moment: datetime.datetime) -> str:
+    """A time as the form's datetime-local box sends it."""
+    return moment.astimezone().strftime("%Y-%m-%dT%H:%M")
