@@ -158,9 +158,11 @@ def _journeys(environment: dict[str, str], scratch: Path, *, users: int, seconds
     requests = int(total["Request Count"])
     worst = max(_rows(Path(f"{report}_stats.csv"))[:-1], key=lambda row: float(row["95%"] or 0))
     setup = f"{users} citizens for {seconds} s, {requests:,} requests ({float(total['Requests/s']):.1f}/s)"
-    pages = _cpu_per_page(cpu_log)
+    pages, walls = _cpu_per_page(cpu_log)
     spent = [milliseconds for page in pages.values() for milliseconds in page]
     dearest = sorted(pages.items(), key=lambda item: -sum(item[1]))[:4]
+    # The page longest inside the server, beside its CPU: far more wall time than CPU is a wait.
+    longest = max(walls, key=lambda page: _p95(walls[page]), default="")
     return [
         Figure(
             f"journeys page p95, {users} citizens",
@@ -185,19 +187,33 @@ def _journeys(environment: dict[str, str], scratch: Path, *, users: int, seconds
             None,
             "ms",
             detail="dearest pages (CPU in all, mean): "
-            + "; ".join(f"{page} {sum(ms) / len(ms):.1f} ms x{len(ms)}" for page, ms in dearest),
+            + "; ".join(f"{page} {sum(ms) / len(ms):.1f} ms x{len(ms)}" for page, ms in dearest)
+            + (
+                f"; longest inside the server: {longest} p95 {_p95(walls[longest]):.0f} ms wall, "
+                f"{_p95(pages[longest]):.1f} ms CPU"
+                if longest
+                else ""
+            ),
         ),
     ]
 
 
-def _cpu_per_page(log: Path) -> dict[str, list[float]]:
-    """Each page's requests' CPU in ms ("GET /th/me/data/": [...]), as bench/request_cpu.py wrote them."""
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, -(-95 * len(ordered) // 100) - 1)] if ordered else 0.0
+
+
+def _cpu_per_page(log: Path) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Each page's requests' CPU and wall time inside the server in ms ("GET /th/me/data/": [...]), as
+    bench/request_cpu.py wrote them."""
     pages: dict[str, list[float]] = defaultdict(list)
+    walls: dict[str, list[float]] = defaultdict(list)
     for written in log.parent.glob(f"{log.name}.*"):
         for line in written.read_text().splitlines():
-            method, page, milliseconds = line.split(" ")
+            method, page, milliseconds, wall = line.split(" ")
             pages[f"{method} {page}"].append(float(milliseconds))
-    return pages
+            walls[f"{method} {page}"].append(float(wall))
+    return pages, walls
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
