@@ -355,9 +355,12 @@ class Loader:
     def _insert_rows(self, cursor: object, rows: Iterator[tuple]) -> None:
         table = AccessRecord._meta.db_table
         raw = cursor.cursor  # type: ignore[attr-defined]
-        if self.postgres:
-            copy_rows(raw, rows)
-        else:
+        # The driver's own cursor raises the driver's errors: wrapped as Django's, a database that
+        # went away mid-batch is a DatabaseError, which the following ingester survives.
+        with cursor.db.wrap_database_errors:  # type: ignore[attr-defined]
+            if self.postgres:
+                copy_rows(raw, rows)
+                return
             # Made first, then inserted: nothing runs beside SQLite in this process, and a list is the
             # faster argument (measured ~8% faster than the generator).
             marks = ", ".join(["%s"] * len(COLUMNS))

@@ -199,7 +199,9 @@ class Sequencer:
         columns = "sequence, entry_id, prev_hash, hash"
         if postgresql:
             # Numbers and hex only: the text format needs no escaping.
-            with cursor.copy(f"COPY {LINKS} ({columns}) FROM STDIN") as copy:
+            # CursorWrapper passes copy() to the driver unwrapped: its errors are made Django's, so that
+            # a database going away mid-COPY is a DatabaseError the following sequencer survives.
+            with cursor.db.wrap_database_errors, cursor.copy(f"COPY {LINKS} ({columns}) FROM STDIN") as copy:
                 copy.write("".join(f"{s}\t{e}\t{p}\t{h}\n" for s, e, p, h in links))
         else:
             cursor.executemany(f"INSERT INTO {LINKS} ({columns}) VALUES (%s, %s, %s, %s)", links)  # noqa: S608  # nosec B608

@@ -98,7 +98,11 @@ class Stack:
     def stop_following(self) -> None:
         for follower in self.followers:
             follower.terminate()
-            follower.wait(timeout=30)
+            try:
+                follower.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                follower.kill()
+                follower.wait()
         self.followers.clear()
 
     def new_citizens(self, count: int, port: int, stop: threading.Event) -> list[citizens.Citizen]:
@@ -116,11 +120,14 @@ class Stack:
         return self.cluster.url("raksa").replace("postgres://", "postgresql://")
 
     def destroy(self) -> None:
-        self.stop_following()
-        for server in self.servers:
-            server.stop()
-        self.cluster.destroy()
-        shutil.rmtree(self.var, ignore_errors=True)
+        # The private cluster goes whatever stopping the rest raised: a left one keeps its port and files.
+        try:
+            self.stop_following()
+            for server in self.servers:
+                server.stop()
+        finally:
+            self.cluster.destroy()
+            shutil.rmtree(self.var, ignore_errors=True)
 
 
 ACCOUNTS = 40

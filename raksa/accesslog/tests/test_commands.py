@@ -112,6 +112,10 @@ class FollowTests(SimpleTestCase):
         # The web servers keep spooling while PostgreSQL restarts: an ingester that ended would leave
         # every record after the restart unread until someone started it again.
         with tempfile.TemporaryDirectory() as var:
+            # A spooled record, so that the ingester has something to store and asks the database.
+            writer = spool.SpoolWriter(Path(var) / "spool")
+            writer.write(record(when=timezone.now()))
+            writer.close()
             status, said = production.follower_without_database("accesslog ingest --follow --interval 0.2", Path(var))
         self.assertIsNone(status, said)
         self.assertIn("access-log ingester: OperationalError; trying again", said)

@@ -3,14 +3,15 @@ import hashlib
 import hmac
 import threading
 from pathlib import Path
+from unittest import mock
 
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 from django.test import TestCase, TransactionTestCase
 from django.utils import timezone
 
 from raksa.accesslog import actions, spool
 from raksa.accesslog.daykeys import DayKeys, KeyedHash, SaltDestroyedError
-from raksa.accesslog.ingest import ingest_spool, truncate_ip
+from raksa.accesslog.ingest import copy_rows, ingest_spool, truncate_ip
 from raksa.accesslog.models import (
     AccessRecord,
     DailyCount,
@@ -21,6 +22,7 @@ from raksa.accesslog.models import (
     WeeklyTotal,
 )
 from raksa.accesslog.tests.helpers import CHROME, IPHONE, SpoolDirectory, record, spool_and_ingest
+from raksa.testing.backends import terminate_backend
 
 BANGKOK = datetime.timezone(datetime.timedelta(hours=7))
 NOON = datetime.datetime(2026, 11, 20, 12, 0, tzinfo=BANGKOK)
@@ -245,3 +247,34 @@ class TwoIngestersTests(TransactionTestCase):
         self.assertEqual(AccessRecord.objects.values("path").distinct().count(), 600)
         self.assertEqual(DailyTotal.objects.get().views, 600)
         self.assertEqual(DailyTotal.objects.get().visitors, 1)
+
+
+class DatabaseGoneTests(TransactionTestCase):
+    """PostgreSQL going away in the middle of a batch (a restart): the ingester's follow loop survives
+    Django's DatabaseError only, so the driver's own error from the COPY must arrive as one."""
+
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("ends the ingester's PostgreSQL backend from another session (pg_terminate_backend)")
+
+    def test_it_raises_djangos_error_when_the_database_goes_mid_copy_and_loses_nothing_s1(self) -> None:
+        ended: list[int] = []
+
+        def copy_after_a_restart(cursor: object, rows: object) -> None:
+            if not ended:
+                ended.append(terminate_backend(connection))
+            copy_rows(cursor, rows)  # type: ignore[arg-type]
+
+        with SpoolDirectory() as directory:
+            writer = spool.SpoolWriter(directory.path)
+            for i in range(50):
+                writer.write(record(when=NOON + datetime.timedelta(seconds=i), path=f"/th/p{i}/"))
+            writer.close()
+            with mock.patch("raksa.accesslog.ingest.copy_rows", copy_after_a_restart), self.assertRaises(DatabaseError):
+                ingest_spool(directory=directory.path)
+            self.assertEqual(len(ended), 1)
+            self.assertEqual(ingest_spool(directory=directory.path).records, 50)
+        self.assertEqual(AccessRecord.objects.count(), 50)
+        self.assertEqual(DailyTotal.objects.get().views, 50)

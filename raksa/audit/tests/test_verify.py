@@ -5,9 +5,10 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 from django.core.management import CommandError, call_command
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from raksa.audit.actions import record
 from raksa.audit.chain import Sequencer, canonical_hash, chain_pending, entry_hash, walk
 from raksa.audit.models import AuditEntry, AuditLink, SequencerState
 from raksa.audit.triggers import triggers_lifted
+from raksa.testing.backends import terminate_backend
 
 
 def audit(*args: str) -> str:
@@ -251,3 +253,29 @@ class SequencerTests(TransactionTestCase):
         self.assertEqual(self.chained()[:2], [late.pk, after.pk])
         self.assertEqual(chain_pending(), 0)  # a new sequencer starts from what was settled
         self.assertIn("sound", audit("verify", "--max-unchained-seconds", "0"))
+
+
+class DatabaseGoneTests(TransactionTestCase):
+    """PostgreSQL going away while the sequencer writes its links (a restart): `audit chain --follow`
+    survives Django's DatabaseError only, so the driver's own error from the COPY must arrive as one."""
+
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("ends the sequencer's PostgreSQL backend from another session (pg_terminate_backend)")
+
+    def test_it_raises_djangos_error_when_the_database_goes_mid_copy_and_chains_later_s3(self) -> None:
+        for number in range(3):
+            record(action="vault.read", fields=["email"], object_id=str(number), purpose="deliver_service")
+        write_links = Sequencer._write_links
+
+        def write_after_a_restart(sequencer: Sequencer, *args: object) -> None:
+            terminate_backend(connection)
+            write_links(sequencer, *args)  # type: ignore[arg-type]
+
+        with mock.patch.object(Sequencer, "_write_links", write_after_a_restart), self.assertRaises(DatabaseError):
+            Sequencer().chain_pending()
+        self.assertEqual(AuditLink.objects.count(), 0)
+        self.assertEqual(chain_pending(), 3)
+        self.assertIn("sound: 3 entries chained", audit("verify", "--max-unchained-seconds", "0"))

@@ -1,4 +1,5 @@
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -45,8 +46,9 @@ class Command(BaseCommand):
             self.stdout.write(f"resolved {rdns.resolve_recent()} names")
 
     def _ingest(self, *, follow: bool, interval: float, workers: int) -> None:
-        # The first round takes whatever earlier, killed workers left in the spool.
-        last_maintenance = 0.0
+        # The first round takes whatever earlier, killed workers left in the spool, and maintains at
+        # once (monotonic time counts from boot: 0.0 would wait for a machine's tenth minute).
+        last_maintenance = -math.inf
         while True:
             try:
                 report = ingest.ingest_spool(workers=workers)
