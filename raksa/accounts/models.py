@@ -23,6 +23,11 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # A user ID is one account in any case (the unique index on UPPER(username)); createsuperuser
+        # asks this to refuse a taken one before the index would.
+        return self.get(username__iexact=username)
+
     def create_superuser(self, username: str, password: str | None = None, **extra: object) -> "User":
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
