@@ -267,7 +267,8 @@ def ingest_figures(*, small: bool) -> list[Figure]:
     rows = Loader().rows([line.split("\t") for line in sample])
     bare_rate = len(rows) / bare_insert_seconds(rows)
     # Measured, not assumed: on this 2-core machine shared with other work, a second process has not
-    # been faster (PostgreSQL 0.74x, SQLite 0.65-1.1x at load 11-16), so the figure is one process's.
+    # been reliably faster (PostgreSQL 0.74x and 1.15x, SQLite 0.65x and 1.11x at load 9-16), so the figure is one
+    # process's.
     # Last, so that the bare insert above meets the table the ingest did.
     workers_rate, _workers = timed_ingest(records, start=start, rng=rng, workers=INGEST_WORKERS)
     vendor = "COPY" if connections["default"].vendor == "postgresql" else "executemany"
