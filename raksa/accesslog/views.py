@@ -94,6 +94,7 @@ def investigate(request: HttpRequest) -> HttpResponse:
             "form": form,
             "results": results,
             "limit": actions.SEARCH_LIMIT,
+            "raw_days": settings.RAKSA_ACCESSLOG_RAW_DAYS,
             "hold_form": HoldForm(prefix="hold"),
             "holds": holds,
         },

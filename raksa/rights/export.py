@@ -130,6 +130,6 @@ def assemble(
             "fields": entry.field_names,
             "outcome": entry.outcome,
         }
-        for entry in entries_about(subject_id)[:1000]
+        for entry in entries_about(subject_id)
     ]
     return data

@@ -125,6 +125,7 @@ class InvestigationViewTests(TestCase):
                 kept = ends_at - datetime.timedelta(days=raw_days + 1)  # the retention's days and today
                 found = self.client.post("/en/staff/statistics/investigate/", self.form | {"starts_at": _local(kept)})
                 self.assertContains(found, "/th/services/")
+                self.assertContains(found, f"kept past their {raw_days} days until the hold is released")
                 refused = self.client.post(
                     "/en/staff/statistics/investigate/",
                     self.form | {"starts_at": _local(kept - datetime.timedelta(minutes=1))},

@@ -88,6 +88,13 @@ class MyDataTests(TestCase):
         (read,) = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and '"audit_auditentry"' in q["sql"]]
         self.assertIn("COUNT(", read)
 
+    def test_it_exports_every_audit_entry_about_the_person_however_many_r1(self) -> None:
+        subject = _subject_of(_person())
+        for _ in range(1_001):  # the export stopped at 1,000 without saying so
+            record_audit(action="gateway.read", role="officer", subject_id=subject.id, purpose="service_delivery")
+        data = assemble(subject.id, opener=Opener.for_system("export"))
+        self.assertEqual(len(data["audit_entries_about_me"]), 1_001)
+
     def export(self, user: User, format: str = "json") -> tuple[Export, str]:
         sign_in(self.client, user.username)
         with self.captureOnCommitCallbacks(execute=True):
