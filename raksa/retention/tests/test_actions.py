@@ -240,11 +240,12 @@ class RegistrationRetentionTests(EngineTestCase):
 
 
 class KeyStoreBesideTheRowsTests(TransactionTestCase):
-    """Outside a transaction the key store's part of each batch runs in a thread of its own."""
+    """Outside a transaction the key store's part of each batch runs after the batch has committed: on
+    PostgreSQL in a thread of its own, beside the next batch."""
 
     databases = "__all__"
 
-    def test_it_ends_the_rows_and_then_their_keys_and_indexes_from_its_own_thread(self) -> None:
+    def test_it_ends_the_rows_and_then_their_keys_and_indexes_after_each_batch_commits(self) -> None:
         service = builders.certificate(builders.agency(), fields=("name", "phone"))
         officer = builders.officer("officer.minburi", service.agency)
         people = [builders.citizen(f"person{number}") for number in range(3)]

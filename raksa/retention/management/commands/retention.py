@@ -1,15 +1,21 @@
 """`raksa retention plan|run [--follow]`: what the retention engine ends today, and ending it."""
 
 import datetime
+import logging
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from raksa.audit.segments import SegmentRefusedError
 from raksa.organisations.models import Agency
 from raksa.retention import engine
 from raksa.retention.actions import BATCH_SIZE, run_retention
+
+logger = logging.getLogger(__name__)
+# After a database error a following run tries again this soon, not a day later.
+RETRY_SECONDS = 60.0
 
 
 class Command(BaseCommand):
@@ -41,7 +47,17 @@ class Command(BaseCommand):
             return
         batch_size = int(options["batch_size"])  # type: ignore[call-overload]
         while True:
-            self._run(only, batch_size, owner=bool(options["owner"]))
+            try:
+                self._run(only, batch_size, owner=bool(options["owner"]))
+            except DatabaseError as error:
+                if not options["follow"]:
+                    raise
+                # A database restarting (or not up yet) must not end the daily run; a stopped run
+                # resumes where it stopped (what a batch left for the key store is finished first).
+                logger.warning("retention run: %s; trying again", type(error).__name__)
+                connections.close_all()
+                time.sleep(RETRY_SECONDS)
+                continue
             if not options["follow"]:
                 return
             time.sleep(float(options["every_hours"]) * 3600)  # type: ignore[arg-type]
