@@ -4,11 +4,12 @@ import datetime
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -27,6 +28,12 @@ RUN_PURPOSE = "retention"
 # Rows per transaction: a batch costs a fixed dozen statements, so past a few thousand rows the rate
 # hardly grows while the batch's row locks are held longer (bench/retention.py reports the longest).
 BATCH_SIZE = 5000
+# The PostgreSQL advisory lock one retention run holds ("rtn-run" as a number).
+RUN_LOCK = int.from_bytes(b"rtn-run", "big")
+
+
+class RetentionRunningError(Exception):
+    """Another retention run holds the run lock."""
 
 
 @transaction.atomic
@@ -99,17 +106,48 @@ def run_retention(
     *, now: datetime.datetime | None = None, only: Iterable[str] = (), batch_size: int = BATCH_SIZE, owner: bool = False
 ) -> list[RuleOutcome]:
     """Runs every rule (or the named ones) as of `now`. The rules only the database owner can carry out
-    (whole audit segments) run only with `owner`, in a process connected as the tables' owner."""
+    (whole audit segments) run only with `owner`, in a process connected as the tables' owner.
+
+    One run at a time: another that starts meanwhile ends nothing and raises RetentionRunningError
+    (each run counts its batches before ending them, so two at once would both count the same rows
+    in the audit log)."""
     now = now or timezone.now()
-    outcomes = []
-    for rule in engine.selected(only):
-        if rule.run_by:
-            continue
-        if not rule.owner_only:
-            outcomes.append(run_rule(rule, now=now, batch_size=batch_size))
-        elif owner and rule.owner_end is not None:
-            outcomes.append(run_owner_rule(rule, now=now))
-    return outcomes
+    with _one_run() as alone:
+        if not alone:
+            raise RetentionRunningError
+        selected = engine.selected(only)
+        # What stopped runs of other rules left for the key store (or of a rule renamed since): their
+        # ended rows' blind indexes must not wait for that rule's next run.
+        for left in KeyStoreWork.objects.exclude(rule__in=[rule.code for rule in selected]).order_by("pk"):
+            _finish_left(left, rule_code=left.rule)
+        outcomes = []
+        for rule in selected:
+            if rule.run_by:
+                continue
+            if not rule.owner_only:
+                outcomes.append(run_rule(rule, now=now, batch_size=batch_size))
+            elif owner and rule.owner_end is not None:
+                outcomes.append(run_owner_rule(rule, now=now))
+        return outcomes
+
+
+@contextmanager
+def _one_run() -> Iterator[bool]:
+    """Whether this process holds the run lock: a session advisory lock on PostgreSQL; on SQLite the
+    single writer already serialises batches, and each counts only rows it then ends."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK])
+        (alone,) = cursor.fetchone()
+    try:
+        yield alone
+    finally:
+        if alone:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK])
 
 
 def run_owner_rule(rule: Rule, *, now: datetime.datetime) -> RuleOutcome:
@@ -147,10 +185,7 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
     store = vault.indexed_store(model) or ""
     shredding = rule.shred and rule.retention is not None and rule.subject is not None
     for left in KeyStoreWork.objects.using(main).filter(rule=rule.code).order_by("pk"):
-        destroyed = _key_store_part(left, recovering=True)
-        with transaction.atomic(using=main):
-            _clear(left, destroyed, rule)
-        outcome.keys_destroyed += destroyed
+        outcome.keys_destroyed += _finish_left(left, rule_code=rule.code)
     # From the first ending row on: a store that keeps its ended rows (emptied registrations) may keep
     # them in the index that serves its order, and only this look-up steps over them.
     last = engine.ending(rule, now, holds).order_by(*rule.order).values_list(*rule.order).first()
@@ -174,7 +209,7 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
             with transaction.atomic(using=main):
                 # The key store work finished since the last batch: its row goes, with its audit entry.
                 for done, destroyed in lane.take_finished():
-                    _clear(done, destroyed, rule)
+                    _clear(done, destroyed, rule.code)
                 bound = _batch_end(pending, rule.order, batch_size)
                 if bound is None:
                     break
@@ -212,7 +247,7 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
     if finished:
         with transaction.atomic(using=main):
             for done, destroyed in finished:
-                _clear(done, destroyed, rule)
+                _clear(done, destroyed, rule.code)
     outcome.keys_destroyed += lane.keys_destroyed
     outcome.longest_batch = max(outcome.longest_batch, lane.longest)
     return outcome
@@ -285,10 +320,20 @@ def _key_store_part(work: KeyStoreWork, *, recovering: bool) -> int:
         return destroyed
 
 
-def _clear(work: KeyStoreWork, destroyed: int, rule: Rule) -> None:
-    if destroyed:
-        _record_run("retention.keys_destroyed", rule, None, destroyed)
-    work.delete()
+def _finish_left(work: KeyStoreWork, *, rule_code: str) -> int:
+    """Finishes what a stopped run left for the key store; the keys it destroyed (with those destroyed
+    before the stop)."""
+    destroyed = _key_store_part(work, recovering=True)
+    with transaction.atomic(using=work._state.db):
+        return destroyed if _clear(work, destroyed, rule_code) else 0
+
+
+def _clear(work: KeyStoreWork, destroyed: int, rule_code: str) -> bool:
+    """Deletes the finished work and records its keys, once: False if another run cleared it first."""
+    deleted, _ = KeyStoreWork.objects.using(work._state.db).filter(pk=work.pk).delete()
+    if deleted and destroyed:
+        _record_run("retention.keys_destroyed", rule_code, None, destroyed)
+    return bool(deleted)
 
 
 def _batch_end(pending: QuerySet, order: tuple[str, ...], batch_size: int) -> tuple | None:
@@ -323,5 +368,6 @@ def _scopes(batch: QuerySet, rule: Rule) -> set[tuple[str, int | None]]:
     }
 
 
-def _record_run(action: str, rule: Rule, agency_id: int | None, count: int) -> None:
-    record(action=action, agency_id=agency_id, object_type=rule.code, object_id=count, purpose=RUN_PURPOSE)
+def _record_run(action: str, rule: Rule | str, agency_id: int | None, count: int) -> None:
+    code = rule if isinstance(rule, str) else rule.code
+    record(action=action, agency_id=agency_id, object_type=code, object_id=count, purpose=RUN_PURPOSE)

@@ -7,8 +7,11 @@ and the plan at that time counts exactly what the run then removes.
 
 import base64
 import datetime
+import io
 import uuid
 
+from django.core.management import call_command
+from django.db import connection, connections
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.utils import timezone, translation
 
@@ -21,7 +24,7 @@ from raksa.consent.models import Consent, ConsentEvent, Inquiry
 from raksa.core import demo
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
 from raksa.registry import ACCESS_LOG, CASE_FILE, CONSENT_EVIDENCE, INQUIRY, SERVICE_RECORD
-from raksa.retention import engine
+from raksa.retention import actions, engine
 from raksa.retention import holds as legal_holds
 from raksa.retention.actions import end_hold, place_hold, run_retention
 from raksa.retention.models import KeyStoreWork
@@ -154,6 +157,45 @@ class RegistrationRetentionTests(EngineTestCase):
         self.assertFalse(KeyStoreWork.objects.exists())
         destroyed = AuditEntry.objects.get(action="retention.keys_destroyed", object_type="services.registration")
         self.assertEqual(destroyed.object_id, "1")
+
+    def test_it_finishes_what_a_run_left_even_when_the_next_runs_other_rules(self) -> None:
+        after = self.closed + datetime.timedelta(days=31)
+        with refusing_updates(DataKey), self.assertRaisesMessage(Exception, "refuses"):
+            ran("services.registration", after)
+        run_retention(now=after, only=["accounts.accounttoken"])
+        self.assertEqual(self.key_store_state(), (False, False))
+        self.assertFalse(KeyStoreWork.objects.exists())
+        entry = AuditEntry.objects.get(action="retention.keys_destroyed", object_type="services.registration")
+        self.assertEqual(entry.object_id, "1")
+
+    def test_a_work_another_run_finished_meanwhile_is_recorded_once(self) -> None:
+        after = self.closed + datetime.timedelta(days=31)
+        with refusing_updates(DataKey), self.assertRaisesMessage(Exception, "refuses"):
+            ran("services.registration", after)
+        read_by_a_second_run = KeyStoreWork.objects.get()
+        (outcome,) = run_retention(now=after, only=["services.registration"])
+        self.assertEqual(outcome.keys_destroyed, 1)
+        self.assertEqual(actions._finish_left(read_by_a_second_run, rule_code="services.registration"), 0)
+        destroyed = AuditEntry.objects.filter(action="retention.keys_destroyed", object_type="services.registration")
+        self.assertEqual([entry.object_id for entry in destroyed], ["1"])
+
+    def test_it_ends_nothing_while_another_run_is_going(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("on SQLite the single writer serialises two runs' batches (no run lock)")
+        after = self.closed + datetime.timedelta(days=31)
+        other = connections.create_connection("default")
+        self.addCleanup(other.close)
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [actions.RUN_LOCK])
+        with self.assertRaises(actions.RetentionRunningError):
+            run_retention(now=after, only=["services.registration"])
+        self.assertIsNotNone(Registration.objects.get(pk=self.registration.pk).phone)
+        out = io.StringIO()
+        call_command("retention", "run", "--rule", "services.registration", stdout=out)
+        self.assertIn("Another retention run is going: this one ended nothing.", out.getvalue())
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [actions.RUN_LOCK])
+        self.assertEqual(ran("services.registration", after), 1)
 
     def test_a_crash_after_the_key_stores_commit_loses_no_count(self) -> None:
         after = self.closed + datetime.timedelta(days=31)

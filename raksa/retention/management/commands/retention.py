@@ -11,7 +11,7 @@ from django.utils import timezone
 from raksa.audit.segments import SegmentRefusedError
 from raksa.organisations.models import Agency
 from raksa.retention import engine
-from raksa.retention.actions import BATCH_SIZE, run_retention
+from raksa.retention.actions import BATCH_SIZE, RetentionRunningError, run_retention
 
 logger = logging.getLogger(__name__)
 # After a database error a following run tries again this soon, not a day later.
@@ -94,6 +94,11 @@ class Command(BaseCommand):
             outcomes = run_retention(only=only, batch_size=batch_size, owner=owner)
         except SegmentRefusedError as error:
             raise CommandError(str(error)) from None
+        except RetentionRunningError:
+            # Its work is this run's: nothing is left undone, and the next day's run goes on.
+            self.stdout.write("Another retention run is going: this one ended nothing.")
+            self.stdout.flush()
+            return
         seconds = (datetime.datetime.now(datetime.UTC) - started).total_seconds()
         for outcome in outcomes:
             if outcome.total or outcome.warned or outcome.keys_destroyed:
