@@ -128,6 +128,12 @@ def truncate_ip(ip: str) -> str:
     return str(ipaddress.IPv4Network((int(v4) >> 8 << 8, 24)))
 
 
+def warm_up_before_forking() -> None:
+    """ua-parser compiles its expressions at its first parse (a quarter of a second here): once, in the
+    process about to fork ingesters, and every forked one has them."""
+    browser_of(_WARM_UP_AGENT)
+
+
 def browser_of(user_agent: str) -> tuple[str, str, str, str]:
     """(browser family, major version, OS family, device type) of a browser string."""
     result = parse_user_agent(user_agent)
@@ -452,9 +458,7 @@ def _ingest_in_processes(directory: Path, batch_size: int, workers: int) -> Inge
     (a forked copy of a connection is not one): the parent's are closed first.
     """
     connections.close_all()
-    # ua-parser compiles its expressions at its first parse (a quarter of a second here): once, here,
-    # and every forked process has them.
-    browser_of(_WARM_UP_AGENT)
+    warm_up_before_forking()
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         reports = list(pool.map(_ingest_in_process, repeat(directory, workers), repeat(batch_size, workers)))
     total = IngestReport()

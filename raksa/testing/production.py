@@ -55,6 +55,20 @@ def follower_without_database(command: str, var: Path, *, timeout: float = 60) -
     """`raksa COMMAND` (a --follow loop) started while its PostgreSQL does not answer (nothing listens
     on its port): None once it says it is trying again, or its exit status if it ended first; and what
     it said meanwhile."""
+    process, log = start_without_database(command, var)
+    try:
+        deadline = time.monotonic() + timeout
+        while process.poll() is None and "trying again" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return process.poll(), log.read_text()
+    finally:
+        process.kill()
+        process.wait()
+
+
+def start_without_database(command: str, var: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """`raksa COMMAND` started in production settings whose PostgreSQL does not answer (nothing listens
+    on its port), and the file it writes its output to (var/follower.log). The caller ends it."""
     nowhere = f"postgres://raksa@127.0.0.1:{free_port()}"
     keys = devkeys.generate_keys()
     env = environment(
@@ -65,14 +79,7 @@ def follower_without_database(command: str, var: Path, *, timeout: float = 60) -
         process = subprocess.Popen(
             [str(BIN / "raksa"), *command.split()], env=env, stdout=out, stderr=subprocess.STDOUT
         )
-    try:
-        deadline = time.monotonic() + timeout
-        while process.poll() is None and "trying again" not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        return process.poll(), log.read_text()
-    finally:
-        process.kill()
-        process.wait()
+    return process, log
 
 
 @cache

@@ -1,8 +1,12 @@
 import datetime
 import gzip
 import io
+import os
 import shutil
+import signal
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -119,3 +123,61 @@ class FollowTests(SimpleTestCase):
             status, said = production.follower_without_database("accesslog ingest --follow --interval 0.2", Path(var))
         self.assertIsNone(status, said)
         self.assertIn("access-log ingester: OperationalError; trying again", said)
+
+
+def _followers_of(parent: int) -> list[int]:
+    """The live (not zombie) processes whose parent is `parent`, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                # pid (comm) state ppid …: comm may hold spaces, so split after its closing parenthesis.
+                state, ppid = (entry / "stat").read_text().rpartition(")")[2].split()[:2]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(ppid) == parent and state != "Z":
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _waited_for(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("not within the time allowed")
+        time.sleep(0.1)
+
+
+def _two_followers(parent: int) -> list[int]:
+    _waited_for(lambda: len(_followers_of(parent)) == 2)
+    return _followers_of(parent)
+
+
+class FollowingWorkersTests(SimpleTestCase):
+    def test_it_keeps_its_worker_processes_forks_one_that_died_and_takes_them_with_it_c2(self) -> None:
+        # Forked anew each round, --workers processes connected and unwrapped the day's key every second.
+        with tempfile.TemporaryDirectory() as var:
+            writer = spool.SpoolWriter(Path(var) / "spool")
+            writer.write(record(when=timezone.now()))  # so that every round asks the (absent) database
+            writer.close()
+            command = "accesslog ingest --follow --workers 3 --interval 0.2"
+            process, log = production.start_without_database(command, Path(var))
+            try:
+                first = _two_followers(process.pid)
+                _waited_for(lambda: log.read_text().count("trying again") >= 6)  # all three, twice
+                self.assertEqual(_followers_of(process.pid), first)  # the same processes, round after round
+                os.kill(first[0], signal.SIGKILL)
+                _waited_for(lambda: "a process ended (exit -9); forking another" in log.read_text())
+                second = _two_followers(process.pid)
+                self.assertEqual(set(first) - set(second), {first[0]})
+            finally:
+                process.kill()
+                process.wait()
+            _waited_for(lambda: not any(_alive(pid) for pid in second))

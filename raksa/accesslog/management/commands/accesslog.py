@@ -1,6 +1,10 @@
 import logging
 import math
+import multiprocessing
+import os
 import time
+from collections.abc import Callable
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -46,10 +50,27 @@ class Command(BaseCommand):
             self.stdout.write(f"resolved {rdns.resolve_recent()} names")
 
     def _ingest(self, *, follow: bool, interval: float, workers: int) -> None:
+        if follow and workers > 1:
+            self._follow_in_processes(interval=interval, processes=workers)
+        else:
+            self._rounds(follow=follow, interval=interval, workers=workers)
+
+    def _rounds(
+        self,
+        *,
+        follow: bool,
+        interval: float,
+        workers: int = 1,
+        maintain: bool = True,
+        parent: int | None = None,
+        each_round: Callable[[], object] = lambda: None,
+    ) -> None:
         # The first round takes whatever earlier, killed workers left in the spool, and maintains at
         # once (monotonic time counts from boot: 0.0 would wait for a machine's tenth minute).
         last_maintenance = -math.inf
-        while True:
+        # A process forked to follow beside another ends with it (its parent changes when it dies).
+        while parent is None or os.getppid() == parent:
+            each_round()
             try:
                 report = ingest.ingest_spool(workers=workers)
                 if report.records or report.broken or not follow:
@@ -57,7 +78,7 @@ class Command(BaseCommand):
                         f"ingested {report.records} records from {report.files} spool files "
                         f"({report.deleted} finished, {len(report.broken)} broken lines)"
                     )
-                if follow and time.monotonic() - last_maintenance > 600:
+                if follow and maintain and time.monotonic() - last_maintenance > 600:
                     self._maintain()
                     last_maintenance = time.monotonic()
             except DatabaseError as error:
@@ -70,6 +91,32 @@ class Command(BaseCommand):
             if not follow:
                 return
             time.sleep(interval)
+
+    def _follow_in_processes(self, *, interval: float, processes: int) -> None:
+        """This process follows (and maintains) while `processes - 1` forked ones follow beside it for
+        as long as it lives, each over the spool files it claims first. Long-lived, so that none forks,
+        connects and unwraps the day's key again every round; one that dies is forked again."""
+        me = os.getpid()
+        fork = multiprocessing.get_context("fork")
+        ingest.warm_up_before_forking()
+        beside: list[BaseProcess] = []
+
+        def keep_beside() -> None:
+            for ended in [process for process in beside if not process.is_alive()]:
+                logger.warning("access-log ingester: a process ended (exit %s); forking another", ended.exitcode)
+                beside.remove(ended)
+            if len(beside) < processes - 1:
+                connections.close_all()  # a forked copy of a connection is not one
+            while len(beside) < processes - 1:
+                process = fork.Process(
+                    target=self._rounds,
+                    kwargs={"follow": True, "interval": interval, "maintain": False, "parent": me},
+                    daemon=True,
+                )
+                process.start()
+                beside.append(process)
+
+        self._rounds(follow=True, interval=interval, each_round=keep_beside)
 
     def _maintain(self) -> None:
         salts = actions.destroy_past_salts()
