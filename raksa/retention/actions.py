@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -145,9 +145,14 @@ def _one_run() -> Iterator[bool]:
     try:
         yield alone
     finally:
-        if alone:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK])
+        # A connection Django closed (a failed rollback) took the session's lock with it: a new one
+        # would unlock nothing, or fail and hide the error on its way out.
+        if alone and connection.connection is not None:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK])
+            except DatabaseError:
+                connection.close()  # ending the session releases its lock
 
 
 def run_owner_rule(rule: Rule, *, now: datetime.datetime) -> RuleOutcome:

@@ -49,11 +49,14 @@ class Command(BaseCommand):
         while True:
             try:
                 self._run(only, batch_size, owner=bool(options["owner"]))
-            except DatabaseError as error:
+            except (DatabaseError, RetentionRunningError) as error:
                 if not options["follow"]:
+                    if isinstance(error, RetentionRunningError):
+                        raise CommandError("another retention run is going: this one ended nothing") from None
                     raise
-                # A database restarting (or not up yet) must not end the daily run; a stopped run
-                # resumes where it stopped (what a batch left for the key store is finished first).
+                # A database restarting (or not up yet) must not end the daily run, nor another run
+                # (of other rules, perhaps) make it wait a day; a stopped run resumes where it stopped
+                # (what a batch left for the key store is finished first).
                 logger.warning("retention run: %s; trying again", type(error).__name__)
                 connections.close_all()
                 time.sleep(RETRY_SECONDS)
@@ -94,11 +97,6 @@ class Command(BaseCommand):
             outcomes = run_retention(only=only, batch_size=batch_size, owner=owner)
         except SegmentRefusedError as error:
             raise CommandError(str(error)) from None
-        except RetentionRunningError:
-            # Its work is this run's: nothing is left undone, and the next day's run goes on.
-            self.stdout.write("Another retention run is going: this one ended nothing.")
-            self.stdout.flush()
-            return
         seconds = (datetime.datetime.now(datetime.UTC) - started).total_seconds()
         for outcome in outcomes:
             if outcome.total or outcome.warned or outcome.keys_destroyed:
