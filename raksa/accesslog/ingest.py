@@ -440,14 +440,19 @@ def ingest_spool(*, directory: Path | None = None, batch_size: int = BATCH_SIZE,
     directory = directory or Path(settings.RAKSA_ACCESSLOG_SPOOL_DIR)
     if not directory.is_dir():
         return IngestReport()  # nothing spooled yet (the first write creates the directory)
-    # A database held in this process's memory (SQLite's test databases) cannot be shared with others.
-    if workers > 1 and not any(
-        each.vendor == "sqlite" and each.is_in_memory_db()  # type: ignore[attr-defined]
-        for each in connections.all(initialized_only=False)
-    ):
+    if workers > 1 and can_fork():
         return _ingest_in_processes(directory, batch_size, workers)
     with collector_paused():
         return _ingest_directory(directory, batch_size)
+
+
+def can_fork() -> bool:
+    """Whether forked ingesters would share this process's databases: not one held in its memory
+    (SQLite's test databases)."""
+    return not any(
+        each.vendor == "sqlite" and each.is_in_memory_db()  # type: ignore[attr-defined]
+        for each in connections.all(initialized_only=False)
+    )
 
 
 def _ingest_in_processes(directory: Path, batch_size: int, workers: int) -> IngestReport:

@@ -50,7 +50,7 @@ class Command(BaseCommand):
             self.stdout.write(f"resolved {rdns.resolve_recent()} names")
 
     def _ingest(self, *, follow: bool, interval: float, workers: int) -> None:
-        if follow and workers > 1:
+        if follow and workers > 1 and ingest.can_fork():
             self._follow_in_processes(interval=interval, processes=workers)
         else:
             self._rounds(follow=follow, interval=interval, workers=workers)
@@ -78,6 +78,7 @@ class Command(BaseCommand):
                         f"ingested {report.records} records from {report.files} spool files "
                         f"({report.deleted} finished, {len(report.broken)} broken lines)"
                     )
+                    self.stdout.flush()  # followers share the output: whole lines, not a pipe's buffer
                 if follow and maintain and time.monotonic() - last_maintenance > 600:
                     self._maintain()
                     last_maintenance = time.monotonic()
@@ -113,7 +114,11 @@ class Command(BaseCommand):
                     kwargs={"follow": True, "interval": interval, "maintain": False, "parent": me},
                     daemon=True,
                 )
-                process.start()
+                try:
+                    process.start()
+                except OSError as error:  # out of memory or processes: this one ingests meanwhile
+                    logger.warning("access-log ingester: cannot fork a follower (%s); trying again", error.strerror)
+                    return
                 beside.append(process)
 
         self._rounds(follow=True, interval=interval, each_round=keep_beside)
