@@ -122,7 +122,7 @@ class FollowTests(SimpleTestCase):
             writer.close()
             status, said = production.follower_without_database("accesslog ingest --follow --interval 0.2", Path(var))
         self.assertIsNone(status, said)
-        self.assertIn("access-log ingester: OperationalError; trying again", said)
+        self.assertIn("access-log ingester: OperationalError; trying again in 0.2 s", said)
 
 
 def _followers_of(parent: int) -> list[int]:
@@ -155,8 +155,8 @@ def _waited_for(condition: Callable[[], bool], seconds: float = 30) -> None:
         time.sleep(0.1)
 
 
-def _two_followers(parent: int) -> list[int]:
-    _waited_for(lambda: len(_followers_of(parent)) == 2)
+def _waited_for_followers(parent: int, count: int) -> list[int]:
+    _waited_for(lambda: len(_followers_of(parent)) == count)
     return _followers_of(parent)
 
 
@@ -170,14 +170,29 @@ class FollowingWorkersTests(SimpleTestCase):
             command = "accesslog ingest --follow --workers 3 --interval 0.2"
             process, log = production.start_without_database(command, Path(var))
             try:
-                first = _two_followers(process.pid)
+                first = _waited_for_followers(process.pid, 2)
                 _waited_for(lambda: log.read_text().count("trying again") >= 6)  # all three, twice
                 self.assertEqual(_followers_of(process.pid), first)  # the same processes, round after round
                 os.kill(first[0], signal.SIGKILL)
                 _waited_for(lambda: "a process ended (exit -9); forking another" in log.read_text())
-                second = _two_followers(process.pid)
+                second = _waited_for_followers(process.pid, 2)
                 self.assertEqual(set(first) - set(second), {first[0]})
             finally:
                 process.kill()
                 process.wait()
             _waited_for(lambda: not any(_alive(pid) for pid in second))
+
+    def test_it_ends_a_follower_quietly_at_ctrl_c(self) -> None:
+        # Ctrl-C at a terminal reaches every process of the group: each follower printed a traceback.
+        with tempfile.TemporaryDirectory() as var:
+            process, log = production.start_without_database(
+                "accesslog ingest --follow --workers 2 --interval 0.2", Path(var)
+            )
+            try:
+                [follower] = _waited_for_followers(process.pid, 1)
+                os.kill(follower, signal.SIGINT)
+                _waited_for(lambda: "a process ended (exit 0); forking another" in log.read_text())
+                self.assertNotIn("Traceback", log.read_text())
+            finally:
+                process.kill()
+                process.wait()

@@ -12,4 +12,4 @@ class ChainCommandTests(SimpleTestCase):
         with tempfile.TemporaryDirectory() as var:
             status, said = production.follower_without_database("audit chain --follow --interval 0.2", Path(var))
         self.assertIsNone(status, said)
-        self.assertIn("audit sequencer: OperationalError; trying again", said)
+        self.assertIn("audit sequencer: OperationalError; trying again in 0.2 s", said)

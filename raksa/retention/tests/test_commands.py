@@ -12,4 +12,4 @@ class FollowTests(SimpleTestCase):
         with tempfile.TemporaryDirectory() as var:
             status, said = production.follower_without_database("retention run --follow", Path(var))
         self.assertIsNone(status, said)
-        self.assertIn("retention run: OperationalError; trying again", said)
+        self.assertIn("retention run: OperationalError; trying again in 60 s", said)

@@ -12,8 +12,11 @@ from django.db import DatabaseError, connections
 
 from raksa.accesslog import actions, ingest, rdns
 from raksa.accesslog.importer import import_logs
+from raksa.core.retry import error_kind, retry_delay
 
 logger = logging.getLogger(__name__)
+# After failures in a row the ingester waits longer, up to this (a restart takes seconds).
+LONGEST_RETRY_SECONDS = 10.0
 
 
 class Command(BaseCommand):
@@ -68,6 +71,7 @@ class Command(BaseCommand):
         # The first round takes whatever earlier, killed workers left in the spool, and maintains at
         # once (monotonic time counts from boot: 0.0 would wait for a machine's tenth minute).
         last_maintenance = -math.inf
+        failures = 0
         # A process forked to follow beside another ends with it (its parent changes when it dies).
         while parent is None or os.getppid() == parent:
             each_round()
@@ -82,13 +86,18 @@ class Command(BaseCommand):
                 if follow and maintain and time.monotonic() - last_maintenance > 600:
                     self._maintain()
                     last_maintenance = time.monotonic()
+                failures = 0
             except DatabaseError as error:
                 if not follow:
                     raise
                 # A restarting database must not end the ingester: the web servers keep spooling, and
                 # a batch whose transaction failed is read again from its committed cursor.
-                logger.warning("access-log ingester: %s; trying again", type(error).__name__)
+                failures += 1
+                delay = retry_delay(failures, first=interval, longest=LONGEST_RETRY_SECONDS)
+                logger.warning("access-log ingester: %s; trying again in %.1f s", error_kind(error), delay)
                 connections.close_all()
+                time.sleep(delay)
+                continue
             if not follow:
                 return
             time.sleep(interval)
@@ -110,9 +119,7 @@ class Command(BaseCommand):
                 connections.close_all()  # a forked copy of a connection is not one
             while len(beside) < processes - 1:
                 process = fork.Process(
-                    target=self._rounds,
-                    kwargs={"follow": True, "interval": interval, "maintain": False, "parent": me},
-                    daemon=True,
+                    target=self._follow_beside, kwargs={"interval": interval, "parent": me}, daemon=True
                 )
                 try:
                     process.start()
@@ -122,6 +129,16 @@ class Command(BaseCommand):
                 beside.append(process)
 
         self._rounds(follow=True, interval=interval, each_round=keep_beside)
+
+    def _follow_beside(self, *, interval: float, parent: int) -> None:
+        """A forked follower's life: rounds until its parent ends; Ctrl-C at the terminal (which
+        reaches every process of the group) ends it quietly, its connections closed."""
+        try:
+            self._rounds(follow=True, interval=interval, maintain=False, parent=parent)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            connections.close_all()
 
     def _maintain(self) -> None:
         salts = actions.destroy_past_salts()

@@ -13,8 +13,11 @@ from django.db import DatabaseError, connections
 from raksa.audit.chain import Sequencer, chain_pending
 from raksa.audit.checkpoints import write_checkpoint
 from raksa.audit.verify import verify
+from raksa.core.retry import error_kind, retry_delay
 
 logger = logging.getLogger(__name__)
+# After failures in a row the sequencer waits longer, up to this (a restart takes seconds).
+LONGEST_RETRY_SECONDS = 10.0
 
 
 class Command(BaseCommand):
@@ -79,18 +82,24 @@ class Command(BaseCommand):
             self.stdout.write(f"Chained {sequencer.chain_pending()} entries.")
             return
         last_checkpoint = time.monotonic()
+        failures = 0
         while True:
             try:
                 sequencer.chain_pending()
                 if every and time.monotonic() - last_checkpoint >= every:
                     write_checkpoint()
                     last_checkpoint = time.monotonic()
+                failures = 0
             except DatabaseError as error:
                 # A database restarting, or not up yet when the sequencer starts, must not end the one
                 # sequencer; verify reports a long wait.
-                logger.warning("audit sequencer: %s; trying again", type(error).__name__)
+                failures += 1
+                delay = retry_delay(failures, first=interval, longest=LONGEST_RETRY_SECONDS)
+                logger.warning("audit sequencer: %s; trying again in %.1f s", error_kind(error), delay)
                 connections.close_all()
                 sequencer = Sequencer()
+                time.sleep(delay)
+                continue
             time.sleep(interval)
 
     def verify(self, *, checkpoints: Path | None, max_unchained: int, public_keys: list[str]) -> None:

@@ -9,13 +9,16 @@ from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from raksa.audit.segments import SegmentRefusedError
+from raksa.core.retry import error_kind, retry_delay
 from raksa.organisations.models import Agency
 from raksa.retention import engine
 from raksa.retention.actions import BATCH_SIZE, RetentionRunningError, run_retention
 
 logger = logging.getLogger(__name__)
-# After a database error a following run tries again this soon, not a day later.
+# After a database error a following run tries again this soon, not a day later (doubling with each
+# failure in a row, up to the longest).
 RETRY_SECONDS = 60.0
+LONGEST_RETRY_SECONDS = 900.0
 
 
 class Command(BaseCommand):
@@ -46,6 +49,7 @@ class Command(BaseCommand):
             self._plan(only)
             return
         batch_size = int(options["batch_size"])  # type: ignore[call-overload]
+        failures = 0
         while True:
             try:
                 self._run(only, batch_size, owner=bool(options["owner"]))
@@ -57,10 +61,13 @@ class Command(BaseCommand):
                 # A database restarting (or not up yet) must not end the daily run, nor another run
                 # (of other rules, perhaps) make it wait a day; a stopped run resumes where it stopped
                 # (what a batch left for the key store is finished first).
-                logger.warning("retention run: %s; trying again", type(error).__name__)
+                failures += 1
+                delay = retry_delay(failures, first=RETRY_SECONDS, longest=LONGEST_RETRY_SECONDS)
+                logger.warning("retention run: %s; trying again in %.0f s", error_kind(error), delay)
                 connections.close_all()
-                time.sleep(RETRY_SECONDS)
+                time.sleep(delay)
                 continue
+            failures = 0
             if not options["follow"]:
                 return
             time.sleep(float(options["every_hours"]) * 3600)  # type: ignore[arg-type]
