@@ -64,10 +64,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
-    "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "raksa.core",
+    # After raksa.core, whose db_worker (theirs, kept running through a database restart) takes the name.
+    "django_tasks_db",
     "raksa.organisations",
     "raksa.subjects",
     "raksa.accounts",

@@ -27,7 +27,7 @@ class Source:
     keys: dict[str, str]
 
 
-FOLLOWERS = ("audit chain --follow", "accesslog ingest --follow")
+FOLLOWERS = ("audit chain --follow", "accesslog ingest --follow", "db_worker --queue-name default --no-reload")
 
 
 class Stack:
