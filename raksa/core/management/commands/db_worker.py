@@ -4,6 +4,10 @@ Theirs ends at the first database error (a restart, or a database not up yet whe
 the queued e-mails and exports would then wait until someone started it again. This one logs the
 error's kind and starts the worker again, waiting longer after each failure in a row, as the other
 following daemons do (raksa.core.retry). Its options are theirs (`--queue-name`, `--interval`, ...).
+
+A task the worker was running when the database failed stays claimed ("running") for good: the worker
+could not record its end. Before starting again it puts those back in the queue, so an erasure or a
+confirmation e-mail is not lost; a task whose end alone went unrecorded then runs twice (at least once).
 """
 
 import logging
@@ -11,7 +15,9 @@ import time
 from typing import Any
 
 from django.db import DatabaseError, connections
+from django.tasks import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
+from django_tasks_db.models import DBTaskResult
 
 from raksa.core.retry import error_kind, retry_delay
 
@@ -26,6 +32,10 @@ class Command(db_worker.Command):
         failures, last_failure = 0, time.monotonic()
         while True:
             try:
+                if failures:
+                    requeued = requeue_interrupted(worker_id=options["worker_id"])
+                    if requeued:
+                        logger.warning("task worker: %d interrupted tasks queued again", requeued)
                 super().handle(*args, **options)
                 return
             except DatabaseError as error:
@@ -37,3 +47,14 @@ class Command(db_worker.Command):
                 logger.warning("task worker: %s; trying again in %.1f s", error_kind(error), delay)
                 connections.close_all()
                 time.sleep(delay)
+
+
+def requeue_interrupted(*, worker_id: str) -> int:
+    """Puts the tasks this worker claimed and never finished back in the queue; returns how many.
+    Few tasks are running at any time: their claimants are compared here, not in SQL (SQLite has no
+    JSON containment)."""
+    running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).values_list("id", "worker_ids")
+    mine = [task_id for task_id, claimants in running if claimants and claimants[-1] == worker_id]
+    return DBTaskResult.objects.filter(id__in=mine, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.READY, started_at=None
+    )
