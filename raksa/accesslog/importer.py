@@ -8,13 +8,19 @@ source's cursor is its line number, so importing the same file twice adds nothin
 import calendar
 import gzip
 import hashlib
+import multiprocessing
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import BinaryIO
 
-from raksa.accesslog.ingest import BATCH_SIZE, Loader, collector_paused
+from django.db import connection, connections
+
+from raksa.accesslog.ingest import BATCH_SIZE, Loader, can_fork, collector_paused
 from raksa.accesslog.models import SpoolCursor
 from raksa.accesslog.redaction import clean_address, clean_referrer
 
@@ -26,6 +32,8 @@ _COMBINED = re.compile(
 )
 _MONTHS = {name: number for number, name in enumerate(calendar.month_abbr) if name}
 REPORTED_BROKEN = 100
+# Processes sharing a file's batches on SQLite: two cores' worth (`raksa accesslog import --workers`).
+WORKERS = 2
 _REMEMBERED = 10_000
 
 
@@ -73,36 +81,211 @@ class _Clock:
 
 
 def import_logs(
-    paths: list[Path], *, host: str = "", progress: Callable[[Path, int, int], None] | None = None
+    paths: list[Path],
+    *,
+    host: str = "",
+    progress: Callable[[Path, int, int], None] | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
+    """Imports each file in turn, with `workers` processes sharing each file's batches: by default
+    two on SQLite, which stores the rows in the importing process, and one on PostgreSQL, whose
+    server stores them beside it already. One when they cannot be forked (SQLite's in-memory test
+    databases, or inside a transaction, whose rows the children would not see)."""
     report = ImportReport()
     loader = Loader()
+    if workers is None:
+        workers = 1 if loader.postgres else WORKERS
+    if workers < 1 or not can_fork() or connection.in_atomic_block:
+        workers = 1
     with collector_paused():
         for path in paths:
-            _import_file(loader, path, host, report, progress)
+            _import_file(loader, path, host, report, progress, workers)
     return report
 
 
+@dataclass
+class _Part:
+    """The batches one process of an import makes and writes: the file's lines after its cursor, in
+    batches of BATCH_SIZE, every `count`-th from the `index`-th. Its turns at the database come from
+    the process before it and go to the one after, so batches commit in the file's order."""
+
+    index: int = 0
+    count: int = 1
+    given: Connection | None = None
+    passed: Connection | None = None
+    turns: int = 0
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        if self.given is not None and (self.index or self.turns):
+            try:
+                self.given.recv_bytes()
+            except EOFError:
+                raise ImportStoppedError from None
+        yield
+        self.turns += 1
+        if self.passed is not None:
+            # The next process may have ended: it had no batch left (or its own error is raised).
+            with suppress(BrokenPipeError):
+                self.passed.send_bytes(b".")
+
+
+class ImportStoppedError(Exception):
+    """Another process of the import stopped (its error is the one raised): this one stops too."""
+
+
 def _import_file(
-    loader: Loader, path: Path, host: str, report: ImportReport, progress: Callable[[Path, int, int], None] | None
+    loader: Loader,
+    path: Path,
+    host: str,
+    report: ImportReport,
+    progress: Callable[[Path, int, int], None] | None,
+    workers: int,
 ) -> None:
     source = "import:" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:48]
+    # Read once every batch of the files before is committed (the processes that wrote them ended).
     cursor = SpoolCursor.objects.filter(source=source).first()
-    done = cursor.last_sequence if cursor else 0
-    size = path.stat().st_size
+    log = _Log(loader, path, host, source, cursor.last_sequence if cursor else 0)
+    if workers == 1:
+        _import_part(log, report, progress, _Part())
+    else:
+        _import_in_processes(log, report, progress, workers)
+    if progress is not None:
+        size = path.stat().st_size
+        progress(path, size, size)
+
+
+@dataclass
+class _Log:
+    """One file being imported: what each of its processes reads, and where it makes its rows."""
+
+    loader: Loader
+    path: Path
+    host: str
+    source: str
+    done: int  # the last line committed before this run
+
+
+def _import_in_processes(
+    log: _Log, report: ImportReport, progress: Callable[[Path, int, int], None] | None, workers: int
+) -> None:
+    """`workers` processes over one file, this one and forked ones: each makes its batches' rows while
+    another writes its own, so on SQLite (which stores the rows in the writing process) two cores work."""
+    # The parent's connections are closed before forking: a forked copy of one is not one.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    ring = [context.Pipe(duplex=False) for _ in range(workers)]  # ring[i]: from process i to the next
+    results = [context.Pipe(duplex=False) for _ in range(1, workers)]
+    children = []
+    for index in range(1, workers):
+        child = context.Process(target=_child, args=(log, index, ring, results[index - 1][1]), daemon=True)
+        child.start()
+        children.append(child)
+    parts = [_Part(index, workers, ring[index - 1][0], ring[index][1]) for index in range(workers)]
+    _close_others(ring, parts[0])
+    for _receiving, sending in results:
+        sending.close()
+    reported = len(report.broken_lines)  # those of the files before
+    try:
+        _import_part(log, report, progress, parts[0])
+    except ImportStoppedError:
+        pass  # a child's error is raised below
+    finally:
+        for end in (parts[0].given, parts[0].passed):
+            assert end is not None
+            end.close()
+        outcomes = [_outcome(receiving, child) for (receiving, _sending), child in zip(results, children, strict=True)]
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        _add(report, outcome, reported)
+
+
+def _close_others(ring: list[tuple[Connection, Connection]], part: _Part) -> None:
+    """Closes the ends of the ring another process uses: a process's end of the pipe from the one
+    before it then reads EOF once that one is gone."""
+    for receiving, sending in ring:
+        for end in (receiving, sending):
+            if end is not part.given and end is not part.passed:
+                end.close()
+
+
+def _child(log: _Log, index: int, ring: list[tuple[Connection, Connection]], result: Connection) -> None:
+    part = _Part(index, len(ring), ring[index - 1][0], ring[index][1])
+    _close_others(ring, part)
+    report = ImportReport()
+    outcome: ImportReport | BaseException
+    try:
+        _import_part(log, report, None, part)
+        outcome = report
+    except ImportStoppedError:
+        outcome = report  # the process that stopped first raises its own error
+    except Exception as error:  # handed to the parent, which raises it
+        outcome = error
+    finally:
+        for end in (part.given, part.passed):
+            assert end is not None
+            end.close()
+        connections.close_all()
+    try:
+        result.send(outcome)
+    except Exception:  # an error that does not pickle: its kind, never its message
+        result.send(RuntimeError(f"an import process failed: {type(outcome).__name__}"))
+
+
+def _outcome(receiving: Connection, child: BaseProcess) -> ImportReport | BaseException:
+    try:
+        outcome: ImportReport | BaseException = receiving.recv()
+    except EOFError:
+        child.join()
+        return RuntimeError(f"an import process ended with exit code {child.exitcode}")
+    child.join()
+    return outcome
+
+
+def _add(report: ImportReport, other: ImportReport, reported: int) -> None:
+    """Adds another process's report of the same file; its broken lines go among this one's (after
+    the `reported` of the files before), by number. Each process listed the first of its own."""
+    report.lines += other.lines
+    report.imported += other.imported
+    report.skipped += other.skipped
+    report.broken += other.broken
+    report.broken_lines[reported:] = sorted(report.broken_lines[reported:] + other.broken_lines, key=lambda at: at[1])
+    del report.broken_lines[REPORTED_BROKEN:]
+
+
+def _import_part(
+    log: _Log, report: ImportReport, progress: Callable[[Path, int, int], None] | None, part: _Part
+) -> None:
+    loader, path, host, source, done = log.loader, log.path, log.host, log.source, log.done
     clock = _Clock()
     # Addresses and referrers repeat: each distinct one is cleaned once (bounded).
     addresses: dict[str, str] = {}
     referrers: dict[str, str] = {"-": ""}
     batch: list[tuple[str, ...]] = []
+    # This process's batch: from line `first` to the line before `end`.
+    first = done + 1 + part.index * BATCH_SIZE
+    end = first + BATCH_SIZE
     number = 0
+    size = path.stat().st_size
     with path.open("rb") as raw:
-        for number, line in _numbered(_reader(raw)):
-            report.lines += 1
+        for number, line in enumerate(_reader(raw), start=1):
             if number <= done:
-                report.skipped += 1
+                if part.index == 0:
+                    report.lines += 1
+                    report.skipped += 1
                 continue
-            match = _COMBINED.match(line)
+            if number == end:
+                _flush(loader, batch, source, number - 1, report, part)
+                batch = []
+                first += BATCH_SIZE * part.count
+                end = first + BATCH_SIZE
+                if progress is not None:
+                    progress(path, raw.tell(), size)
+            if number < first:
+                continue  # another process's batch
+            report.lines += 1
+            match = _COMBINED.match(line.decode("utf-8", "replace").rstrip("\r\n"))
             if match is None:
                 report.broken += 1
                 if len(report.broken_lines) < REPORTED_BROKEN:
@@ -144,20 +327,11 @@ def _import_file(
                     "",
                 )
             )
-            if len(batch) >= BATCH_SIZE:
-                _flush(loader, batch, source, number, report)
-                batch = []
-                if progress is not None:
-                    progress(path, raw.tell(), size)
-    _flush(loader, batch, source, number, report)
-    if progress is not None:
-        progress(path, size, size)
+    if first <= number:
+        _flush(loader, batch, source, number, report, part)
 
 
-def _numbered(handle: BinaryIO) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(handle, start=1):
-        yield number, line.decode("utf-8", "replace").rstrip("\r\n")
-
-
-def _flush(loader: Loader, batch: list[tuple[str, ...]], source: str, number: int, report: ImportReport) -> None:
-    report.imported += loader.store(batch, source=source, last_sequence=number, offset=0)
+def _flush(
+    loader: Loader, batch: list[tuple[str, ...]], source: str, number: int, report: ImportReport, part: _Part
+) -> None:
+    report.imported += loader.store(batch, source=source, last_sequence=number, offset=0, turn=part.turn())

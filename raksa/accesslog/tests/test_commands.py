@@ -8,17 +8,21 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 from django.conf import settings
 from django.core.management import call_command
-from django.test import SimpleTestCase, TestCase, override_settings
+from django.db import DatabaseError
+from django.test import SimpleTestCase, TestCase, TransactionTestCase, override_settings
 from django.utils import timezone
 
 from raksa import devkeys
 from raksa.accesslog import rdns, spool
 from raksa.accesslog.actions import local_today
 from raksa.accesslog.daykeys import DayKeys, SaltDestroyedError, destroy_salts_before
-from raksa.accesslog.models import AccessRecord, DailyTotal, DayKey, ReverseName
+from raksa.accesslog.importer import import_logs
+from raksa.accesslog.ingest import Loader, Rollup
+from raksa.accesslog.models import AccessRecord, DailyTotal, DayKey, ReverseName, SpoolCursor
 from raksa.accesslog.tests.helpers import SpoolDirectory, record
 from raksa.testing import production
 
@@ -196,3 +200,78 @@ class FollowingWorkersTests(SimpleTestCase):
             finally:
                 process.kill()
                 process.wait()
+
+
+def combined_line(second: int, path: str) -> str:
+    return (
+        f'203.0.113.{second % 7} - - [21/Nov/2026:02:{second // 60:02d}:{second % 60:02d} +0000] "GET {path} HTTP/1.1" '
+        f'200 512 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"\n'
+    )
+
+
+def fail_on_boom(loader: Loader, cursor: object, rollup: Rollup) -> None:
+    if any(key == "/th/boom/" for _day, _dimension, key in rollup.counts):
+        raise DatabaseError("the database went away")
+    ADD_ROLLUP(loader, cursor, rollup)
+
+
+ADD_ROLLUP = Loader._add_rollup
+
+
+class ImportInProcessesTests(TransactionTestCase):
+    """An import's processes take turns at the database (forked ones where the database allows it:
+    not SQLite's in-memory test database, where one process imports): every batch commits with its
+    cursor, in the file's order, so a failure anywhere leaves exactly the batches before it."""
+
+    databases = "__all__"
+
+    def setUp(self) -> None:
+        self.directory = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, self.directory, ignore_errors=True)
+        patcher = mock.patch("raksa.accesslog.importer.BATCH_SIZE", 40)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def write_log(self, *, boom: int = 0, broken: tuple[int, ...] = ()) -> Path:
+        path = self.directory / "access.log"
+        with path.open("w") as out:
+            for number in range(1, 201):
+                if number in broken:
+                    out.write("not a log line\n")
+                else:
+                    out.write(combined_line(number, "/th/boom/" if number == boom else f"/th/p{number}/"))
+        return path
+
+    def test_it_imports_each_line_once_and_reports_broken_lines_of_every_process_c2(self) -> None:
+        path = self.write_log(broken=(3, 77, 150))
+        report = import_logs([path], workers=3)
+        self.assertEqual((report.lines, report.imported, report.skipped, report.broken), (200, 197, 0, 3))
+        self.assertEqual(report.broken_lines, [("access.log", 3), ("access.log", 77), ("access.log", 150)])
+        self.assertEqual(AccessRecord.objects.count(), 197)
+        self.assertEqual(AccessRecord.objects.values("path").distinct().count(), 197)
+        self.assertEqual(DailyTotal.objects.get().views, 197)
+        again = import_logs([path], workers=3)
+        self.assertEqual((again.lines, again.imported, again.skipped), (200, 0, 200))
+        self.assertEqual(AccessRecord.objects.count(), 197)
+
+    def replays_exactly_after_a_failure_at(self, line: int) -> None:
+        path = self.write_log(boom=line)
+        with mock.patch.object(Loader, "_add_rollup", fail_on_boom), self.assertRaises(DatabaseError):
+            import_logs([path], workers=2)
+        # The batches before the failed one (40 lines each), none after it, though the other process
+        # had made its next batch.
+        kept = (line - 1) // 40 * 40
+        self.assertEqual(AccessRecord.objects.count(), kept)
+        self.assertEqual(DailyTotal.objects.get().views, kept)
+        self.assertEqual(SpoolCursor.objects.get().last_sequence, kept)
+        report = import_logs([path], workers=2)
+        self.assertEqual((report.imported, report.skipped), (200 - kept, kept))
+        self.assertEqual(AccessRecord.objects.count(), 200)
+        self.assertEqual(AccessRecord.objects.values("path").distinct().count(), 200)
+        self.assertEqual(DailyTotal.objects.get().views, 200)
+
+    def test_it_replays_exactly_after_the_first_process_failed_c2(self) -> None:
+        self.replays_exactly_after_a_failure_at(90)  # the third batch: the first process's
+
+    def test_it_raises_a_forked_process_failure_and_replays_exactly_c2(self) -> None:
+        self.replays_exactly_after_a_failure_at(130)  # the fourth batch: the second process's

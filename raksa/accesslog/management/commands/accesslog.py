@@ -35,6 +35,12 @@ class Command(BaseCommand):
         import_parser = commands.add_parser("import", help="import nginx/Apache combined-format logs (gzip too)")
         import_parser.add_argument("files", nargs="+", type=Path)
         import_parser.add_argument("--host", default="", help="the host name the log's requests were made to")
+        import_parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="processes that share each file's batches (default: 2 on SQLite, 1 on PostgreSQL)",
+        )
         commands.add_parser("purge", help="destroy the keys and records of days past retention (legal holds kept)")
         commands.add_parser("resolve", help="resolve the reverse-DNS names of recent IPs, in batches")
 
@@ -46,7 +52,12 @@ class Command(BaseCommand):
                 workers=int(options["workers"]),  # type: ignore[call-overload]
             )
         elif action == "import":
-            self._import(list(options["files"]), str(options["host"]))  # type: ignore[call-overload]
+            workers = options["workers"]
+            self._import(
+                list(options["files"]),  # type: ignore[call-overload]
+                str(options["host"]),
+                workers=None if workers is None else int(workers),  # type: ignore[call-overload]
+            )
         elif action == "purge":
             self._maintain()
         elif action == "resolve":
@@ -148,7 +159,7 @@ class Command(BaseCommand):
             f"{len(purge.held)} expired days kept under legal hold"
         )
 
-    def _import(self, files: list[Path], host: str) -> None:
+    def _import(self, files: list[Path], host: str, *, workers: int | None) -> None:
         missing = [str(path) for path in files if not path.is_file()]
         if missing:
             raise CommandError(f"no such file: {', '.join(missing)}")
@@ -160,7 +171,7 @@ class Command(BaseCommand):
             self.stderr.write(bar, ending="\n" if done >= size else "")
             self.stderr.flush()
 
-        report = import_logs(files, host=host, progress=progress)
+        report = import_logs(files, host=host, progress=progress, workers=workers)
         self.stdout.write(
             f"imported {report.imported} of {report.lines} lines "
             f"({report.skipped} already imported, {report.broken} broken)"
