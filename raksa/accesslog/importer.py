@@ -186,10 +186,11 @@ def _import_in_processes(
     for _receiving, sending in results:
         sending.close()
     reported = len(report.broken_lines)  # those of the files before
+    stopped = False
     try:
         _import_part(log, report, progress, parts[0])
     except ImportStoppedError:
-        pass  # a child's error is raised below
+        stopped = True  # a child's error is raised below
     finally:
         for end in (parts[0].given, parts[0].passed):
             assert end is not None
@@ -199,6 +200,8 @@ def _import_in_processes(
         if isinstance(outcome, BaseException):
             raise outcome
         _add(report, outcome, reported)
+    if stopped:
+        raise RuntimeError("an import process stopped before the end of the file")
 
 
 def _close_others(ring: list[tuple[Connection, Connection]], part: _Part) -> None:
@@ -220,7 +223,8 @@ def _child(log: _Log, index: int, ring: list[tuple[Connection, Connection]], res
         outcome = report
     except ImportStoppedError:
         outcome = report  # the process that stopped first raises its own error
-    except Exception as error:  # handed to the parent, which raises it
+    except (Exception, KeyboardInterrupt) as error:
+        # Handed to the parent, which raises it (Ctrl-C reaches every process of the group: no traceback here).
         outcome = error
     finally:
         for end in (part.given, part.passed):
