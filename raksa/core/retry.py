@@ -18,7 +18,9 @@ def error_kind(error: BaseException) -> str:
         code = getattr(cause, "sqlstate", None) or getattr(cause, "sqlite_errorname", None)
         if code:
             return f"{type(error).__name__} ({'SQLSTATE ' if getattr(cause, 'sqlstate', None) else ''}{code})"
-        cause = cause.__cause__ or cause.__context__
+        # The explicit cause only (Django's wrapper sets it): an error raised while another was being
+        # handled carries that one as its context, whose code would be the wrong one.
+        cause = cause.__cause__
     return type(error).__name__
 
 

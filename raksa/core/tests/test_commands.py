@@ -1,14 +1,23 @@
 import tempfile
+import unittest
 import uuid
 from pathlib import Path
 
-from django.tasks import TaskResultStatus
-from django.test import SimpleTestCase, TestCase
+from django.db import connection
+from django.tasks import TaskResultStatus, task
+from django.test import SimpleTestCase, TestCase, TransactionTestCase
 from django_tasks_db.models import DBTaskResult
 
-from raksa.core.management.commands.db_worker import requeue_interrupted
+from raksa.core.management.commands.db_worker import INTERRUPTED, MAX_CLAIMS, ResilientWorker, requeue_interrupted
 from raksa.rights.tasks import send_request_mail
 from raksa.testing import production
+
+
+@task()
+def breaks_its_own_connection() -> None:
+    """As when the server ends a task's backend (an operator, a timeout): the worker cannot record its end."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
 
 
 class TaskWorkerTests(SimpleTestCase):
@@ -25,18 +34,48 @@ class TaskWorkerTests(SimpleTestCase):
 
 
 class RequeueTests(TestCase):
-    def test_it_queues_again_the_tasks_it_was_running_when_the_database_failed(self) -> None:
+    def test_it_queues_again_a_task_it_was_running_when_the_database_failed(self) -> None:
         # A claimed task whose end could not be recorded stayed "running" for good: an erasure never done.
-        mine, another_workers, waiting = (
-            send_request_mail.enqueue(request_id=str(uuid.uuid4()), kind="received") for _ in range(3)
+        interrupted, waiting = (send_request_mail.enqueue(request_id=str(uuid.uuid4()), kind="received") for _ in "ab")
+        DBTaskResult.objects.get(id=interrupted.id).claim("worker-a")
+
+        requeue_interrupted(uuid.UUID(str(interrupted.id)))
+
+        self.assertEqual(
+            {str(result.id) for result in DBTaskResult.objects.ready()}, {str(interrupted.id), str(waiting.id)}
         )
-        DBTaskResult.objects.get(id=mine.id).claim("worker-a")
-        DBTaskResult.objects.get(id=another_workers.id).claim("worker-b")
 
-        self.assertEqual(requeue_interrupted(worker_id="worker-a"), 1)
+    def test_it_fails_a_task_interrupted_again_and_again(self) -> None:
+        # Re-queued for ever, a task that breaks its own connection would hold the queue's head.
+        result = send_request_mail.enqueue(request_id=str(uuid.uuid4()), kind="received")
+        stored = DBTaskResult.objects.get(id=result.id)
+        for claim in range(MAX_CLAIMS):
+            stored.claim(f"worker-{claim}")
 
-        statuses = dict(DBTaskResult.objects.values_list("id", "status"))
-        self.assertEqual(statuses[uuid.UUID(str(mine.id))], TaskResultStatus.READY)
-        self.assertEqual(statuses[uuid.UUID(str(another_workers.id))], TaskResultStatus.RUNNING)
-        self.assertEqual(statuses[uuid.UUID(str(waiting.id))], TaskResultStatus.READY)
-        self.assertIn(uuid.UUID(str(mine.id)), {result.id for result in DBTaskResult.objects.ready()})
+        requeue_interrupted(stored.id)
+
+        stored.refresh_from_db()
+        self.assertEqual((stored.status, stored.exception_class_path), (TaskResultStatus.FAILED, INTERRUPTED))
+
+
+class InterruptedTaskTests(TransactionTestCase):
+    @unittest.skipUnless(connection.vendor == "postgresql", "SQLite has no server to end a task's connection")
+    def test_it_runs_a_task_again_after_its_connection_was_lost_then_gives_up(self) -> None:
+        result = breaks_its_own_connection.enqueue()
+        after = send_request_mail.enqueue(request_id=str(uuid.uuid4()), kind="received")
+        worker = ResilientWorker(
+            queue_names=["default"],
+            interval=0,
+            batch=False,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=MAX_CLAIMS + 1,
+            worker_id="interrupted",
+            excluded_queue_names=[],
+        )
+
+        worker.run()  # ends after MAX_CLAIMS + 1 tasks run
+
+        stored = DBTaskResult.objects.get(id=result.id)
+        self.assertEqual((stored.status, len(stored.worker_ids)), (TaskResultStatus.FAILED, MAX_CLAIMS))
+        self.assertNotEqual(DBTaskResult.objects.get(id=after.id).status, TaskResultStatus.READY)

@@ -86,6 +86,7 @@ class Command(BaseCommand):
         # A process forked to follow beside another ends with it (its parent changes when it dies).
         while parent is None or os.getppid() == parent:
             each_round()
+            delay = interval
             try:
                 report = ingest.ingest_spool(workers=workers)
                 if report.records or report.broken or not follow:
@@ -107,11 +108,10 @@ class Command(BaseCommand):
                 delay = retry_delay(failures, first=interval, longest=LONGEST_RETRY_SECONDS)
                 logger.warning("access-log ingester: %s; trying again in %.1f s", error_kind(error), delay)
                 connections.close_all()
-                time.sleep(delay)
-                continue
             if not follow:
                 return
-            time.sleep(interval)
+            # Outside the handler: Ctrl-C while waiting must not print the error's chained message.
+            time.sleep(delay)
 
     def _follow_in_processes(self, *, interval: float, processes: int) -> None:
         """This process follows (and maintains) while `processes - 1` forked ones follow beside it for

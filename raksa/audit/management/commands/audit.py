@@ -84,6 +84,7 @@ class Command(BaseCommand):
         last_checkpoint = time.monotonic()
         failures = 0
         while True:
+            delay = interval
             try:
                 sequencer.chain_pending()
                 if every and time.monotonic() - last_checkpoint >= every:
@@ -98,9 +99,8 @@ class Command(BaseCommand):
                 logger.warning("audit sequencer: %s; trying again in %.1f s", error_kind(error), delay)
                 connections.close_all()
                 sequencer = Sequencer()
-                time.sleep(delay)
-                continue
-            time.sleep(interval)
+            # Outside the handler: Ctrl-C while waiting must not print the error's chained message.
+            time.sleep(delay)
 
     def verify(self, *, checkpoints: Path | None, max_unchained: int, public_keys: list[str]) -> None:
         if checkpoints is not None and not checkpoints.exists():

@@ -65,12 +65,13 @@ class Command(BaseCommand):
                 delay = retry_delay(failures, first=RETRY_SECONDS, longest=LONGEST_RETRY_SECONDS)
                 logger.warning("retention run: %s; trying again in %.0f s", error_kind(error), delay)
                 connections.close_all()
-                time.sleep(delay)
-                continue
-            failures = 0
-            if not options["follow"]:
-                return
-            time.sleep(float(options["every_hours"]) * 3600)  # type: ignore[arg-type]
+            else:
+                failures = 0
+                if not options["follow"]:
+                    return
+                delay = float(options["every_hours"]) * 3600  # type: ignore[arg-type]
+            # Outside the handler: Ctrl-C while waiting must not print the error's chained message.
+            time.sleep(delay)
 
     def _plan(self, only: tuple[str, ...]) -> None:
         now = timezone.now()
