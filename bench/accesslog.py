@@ -32,6 +32,7 @@ from bench import scratch as templates
 from bench.harness import Figure, measure, run_child
 from raksa.accesslog import spool, stats
 from raksa.accesslog.actions import local_today
+from raksa.accesslog.importer import WORKERS as IMPORT_WORKERS
 from raksa.accesslog.importer import import_logs
 from raksa.accesslog.ingest import COLUMNS, Loader, copy_rows, ingest_spool
 from raksa.accesslog.middleware import AccessLogMiddleware
@@ -380,6 +381,8 @@ def import_figures(*, lines: int) -> list[Figure]:
     try:
         log = directory / "access.log"
         combined_log(log, lines)
+        # The importer's default processes (`raksa accesslog import --workers`): two on SQLite, one on PostgreSQL.
+        processes = "one process" if connection.vendor == "postgresql" else f"{IMPORT_WORKERS} processes"
         began = time.perf_counter()
         report = import_logs([log], host="raksa.example")
         ours = report.imported / (time.perf_counter() - began)
@@ -406,6 +409,7 @@ def import_figures(*, lines: int) -> list[Figure]:
             1.0,
             "x GoAccess",
             "min",
-            f"{ours:,.0f} lines/s imported into the database; GoAccess {theirs:,.0f} lines/s",
+            f"{ours:,.0f} lines/s imported into the database ({processes}); GoAccess {theirs:,.0f} lines/s; "
+            f"load average {os.getloadavg()[0]:.1f}",
         )
     ]
