@@ -232,8 +232,8 @@ class ImportInProcessesTests(TransactionTestCase):
         patcher.start()
         self.addCleanup(patcher.stop)
 
-    def write_log(self, *, boom: int = 0, broken: tuple[int, ...] = ()) -> Path:
-        path = self.directory / "access.log"
+    def write_log(self, *, boom: int = 0, broken: tuple[int, ...] = (), name: str = "access.log") -> Path:
+        path = self.directory / name
         with path.open("w") as out:
             for number in range(1, 201):
                 if number in broken:
@@ -253,6 +253,12 @@ class ImportInProcessesTests(TransactionTestCase):
         again = import_logs([path], workers=3)
         self.assertEqual((again.lines, again.imported, again.skipped), (200, 0, 200))
         self.assertEqual(AccessRecord.objects.count(), 197)
+
+    def test_it_lists_broken_lines_by_file_in_the_order_imported_then_by_number_c2(self) -> None:
+        first, second = self.write_log(broken=(50, 5), name="z.log"), self.write_log(broken=(3,), name="a.log")
+        report = import_logs([first, second], workers=2)
+        self.assertEqual(report.broken_lines, [("z.log", 5), ("z.log", 50), ("a.log", 3)])
+        self.assertEqual((report.lines, report.imported, report.broken), (400, 397, 3))
 
     def replays_exactly_after_a_failure_at(self, line: int) -> None:
         path = self.write_log(boom=line)
