@@ -19,6 +19,7 @@ from raksa.accesslog.models import (
     AccessRecord,
     DailyCount,
     DailyTotal,
+    DayClient,
     DayVisitor,
     Dimension,
     LegalHold,
@@ -309,10 +310,11 @@ def search_records(
         records = records.filter(subject_id=subject_id)
     records = records.order_by("time", "id")
     if ip:
-        # The IP's index differs every day: one query a day, in order (a day's records all come before
-        # the next day's), each on that day's (day, ip_index) index alone. One query ORing every day's
-        # pair took PostgreSQL longer to plan than to run, and read every partition for every pair.
-        # The day keys come first, all in one key-store query.
+        # The IP's index differs every day: one look-up a day, in order (a day's records all come before
+        # the next day's): the day's clients with that index (on their (day, ip_index) index), then their
+        # records (on the records' client index). One query ORing every day's pair took PostgreSQL
+        # longer to plan than to run, and read every partition for every pair. The day keys come first,
+        # all in one key-store query.
         days = [first_day + datetime.timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
         keys.load(days)
         found: list[AccessRecord] = []
@@ -321,13 +323,21 @@ def search_records(
                 break
             with contextlib.suppress(daykeys.DayShreddedError):  # a shredded day has nothing to find
                 index = keys.for_reading(day).ip_index(ip)
-                found += records.filter(day=day, ip_index=index)[: SEARCH_LIMIT - len(found)]
+                clients = list(DayClient.objects.filter(day=day, ip_index=index).values_list("id", flat=True))
+                if clients:
+                    found += records.filter(day=day, client_id__in=clients)[: SEARCH_LIMIT - len(found)]
     else:
         found = list(records[:SEARCH_LIMIT])
         keys.load({row.day for row in found})
+    clients_of = {
+        client.id: client
+        for client in DayClient.objects.filter(day__in={r.day for r in found}, id__in={r.client_id for r in found})
+    }
     names = {
         (name.day, name.ip_index): name
-        for name in ReverseName.objects.filter(day__in={r.day for r in found}, ip_index__in={r.ip_index for r in found})
+        for name in ReverseName.objects.filter(
+            day__in={r.day for r in found}, ip_index__in={client.ip_index for client in clients_of.values()}
+        )
     }
     following = _next_paths(found)
     results = []
@@ -336,16 +346,17 @@ def search_records(
             opener = keys.for_reading(row.day)
         except daykeys.DayShreddedError:
             continue
-        reverse = names.get((row.day, row.ip_index))
+        client = clients_of[row.client_id]
+        reverse = names.get((row.day, client.ip_index))
         results.append(
             Found(
                 time=row.time,
                 method=row.method,
                 path=row.path,
                 status=row.status,
-                ip=opener.unseal("ip", row.ip_sealed, row.ip_index),
-                user_agent=opener.unseal("user_agent", row.user_agent_sealed, row.ip_index),
-                domain_name=opener.unseal("domain_name", reverse.name_sealed, row.ip_index) if reverse else "",
+                ip=opener.unseal("ip", client.ip_sealed, client.ip_index),
+                user_agent=opener.unseal("user_agent", client.user_agent_sealed, client.ip_index),
+                domain_name=opener.unseal("domain_name", reverse.name_sealed, client.ip_index) if reverse else "",
                 host=row.host,
                 referrer=row.referrer,
                 subject_id=row.subject_id,
@@ -359,29 +370,28 @@ def _next_paths(found: list[AccessRecord]) -> dict[int, str]:
     """The page each found record's visitor asked for next that day (the Minburi policy's 'site visited
     next'), by record ID, for all of them in one query.
 
-    A window over the found visitors' records of the found days from the earliest found time on (on
-    the (day, time) index; a visitor key is a day's own, so day and visitor make the partition). The
-    frame starts after the record's own time, all of it (EXCLUDE GROUP): "next" is a strictly later
-    time, as a lookup record by record had it, never a request of the same millisecond.
+    A window over the found clients' records from the earliest found time on (on the records' client
+    index; a client is one IP and browser string on one day, so the client alone makes the
+    partition). The frame starts after the record's own time, all of it (EXCLUDE GROUP): "next" is a
+    strictly later time, as a lookup record by record had it, never a request of the same millisecond.
     """
-    found = [row for row in found if row.visitor]
     if not found:
         return {}
     days = sorted({row.day for row in found})
-    visitors = sorted({row.visitor for row in found})
+    clients = sorted({row.client_id for row in found})
     ids = [row.id for row in found]
     table = AccessRecord._meta.db_table
-    day_marks, visitor_marks, id_marks = (", ".join(["%s"] * len(values)) for values in (days, visitors, ids))
+    day_marks, client_marks, id_marks = (", ".join(["%s"] * len(values)) for values in (days, clients, ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, next_path FROM (SELECT id, FIRST_VALUE(path) OVER (PARTITION BY day, visitor ORDER BY time "  # noqa: S608  (table name from model meta)  # nosec B608
+            f"SELECT id, next_path FROM (SELECT id, FIRST_VALUE(path) OVER (PARTITION BY client_id ORDER BY time "  # noqa: S608  (table name from model meta)  # nosec B608
             "RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP) AS next_path "
-            f"FROM {table} WHERE day IN ({day_marks}) AND time >= %s AND visitor IN ({visitor_marks})) AS visits "
+            f"FROM {table} WHERE day IN ({day_marks}) AND time >= %s AND client_id IN ({client_marks})) AS visits "
             f"WHERE id IN ({id_marks})",
             [
                 *(connection.ops.adapt_datefield_value(day) for day in days),
                 connection.ops.adapt_datetimefield_value(min(row.time for row in found)),
-                *visitors,
+                *clients,
                 *ids,
             ],
         )

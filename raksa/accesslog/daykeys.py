@@ -2,9 +2,10 @@
 
 The vault's data keys are per (subject, controller, retention class); the access log needs one key
 per day instead, so it keeps its own table (DayKey, in the key store) wrapped with the vault's
-master key and primitives (raksa.vault.crypto). From the day's 32-byte key two keys are derived:
-one seals values (AES-256-GCM), one computes the keyed IP index an investigator searches by. The
-salt is separate because it is destroyed sooner: at the end of the day.
+master key and primitives (raksa.vault.crypto). From the day's 32-byte key three keys are derived:
+one seals values (AES-256-GCM), one computes the keyed IP index an investigator searches by, one the
+client key an ingester finds the day's client (IP and browser string) by. The salt is separate
+because it is destroyed sooner: at the end of the day.
 
 A `DayKeys` object holds unwrapped keys for one batch job (an ingest run, a search) and is dropped
 with it; no key outlives the job in memory.
@@ -63,6 +64,7 @@ class _Day:
     aead: AESGCM
     header: bytes
     index: KeyedHash
+    client: KeyedHash
     salt: KeyedHash | None
 
 
@@ -125,13 +127,19 @@ class DayWriter:
             raise SaltDestroyedError(f"the visitor salt of {self.day} is destroyed")
         return self._keys.salt(f"{ip}\x1f{user_agent}".encode())[:16].hex()
 
-    def client(self, ip: str, user_agent: str) -> tuple[bytes, bytes, str, str]:
-        """(IP sealed, browser string sealed, IP index, visitor key or '' once the salt is gone) of one
-        client: what `seal`, `ip_index` and `visitor` give, in one call with one draw of randomness
-        for both nonces, since the ingester makes it for every new client of a day."""
+    def client_key(self, ip: str, user_agent: str) -> str:
+        """The key of the day's client (`DayClient.digest`): while the day's key lives, anyone holding
+        it finds the same client again; once it is destroyed, nobody can."""
+        return self._keys.client(f"{ip}\x1f{user_agent}".encode())[:16].hex()
+
+    def client(self, ip: str, user_agent: str) -> tuple[bytes, bytes, str, str, str]:
+        """(IP sealed, browser string sealed, IP index, visitor key or '' once the salt is gone, client
+        key) of one client: what `seal`, `ip_index`, `visitor` and `client_key` give, in one call with
+        one draw of randomness for both nonces, since the ingester makes it for every new client of a day."""
         keys = self._keys
         ip_index = keys.index(ip.encode())[:16].hex()
-        visitor = keys.salt(f"{ip}\x1f{user_agent}".encode())[:16].hex() if keys.salt is not None else ""
+        message = f"{ip}\x1f{user_agent}".encode()
+        visitor = keys.salt(message)[:16].hex() if keys.salt is not None else ""
         nonces = os.urandom(2 * crypto.NONCE_SIZE)
         ip_nonce, agent_nonce = nonces[: crypto.NONCE_SIZE], nonces[crypto.NONCE_SIZE :]
         index_ad = ip_index.encode()
@@ -141,6 +149,7 @@ class DayWriter:
             keys.header + agent_nonce + encrypt(agent_nonce, user_agent.encode(), self._agent_ad + index_ad),
             ip_index,
             visitor,
+            keys.client(message)[:16].hex(),
         )
 
     def seal(self, field: str, value: str, ip_index: str) -> bytes:
@@ -166,6 +175,7 @@ def _unwrap(row: DayKey) -> _Day:
         aead=AESGCM(hmac.digest(raw, b"seal", hashlib.sha256)),
         header=crypto.header(row.id.bytes),
         index=KeyedHash(hmac.digest(raw, b"ip-index", hashlib.sha256)),
+        client=KeyedHash(hmac.digest(raw, b"client", hashlib.sha256)),
         salt=KeyedHash(salt) if salt is not None else None,
     )
 

@@ -1,12 +1,13 @@
 """Moving records into the database in batches, exactly once, with their roll-ups.
 
 A `Loader` turns record tuples (the spool's FIELDS) into rows: the day and hour in the site's time
-zone, the browser parsed once per distinct string (ua-parser), the IP and browser string sealed under
-the day's key once per distinct client, the IP index, the daily visitor key and the truncated network.
-`Loader.write` then stores a batch in ONE transaction: the rows (COPY on PostgreSQL, executemany on
-SQLite), the roll-ups (upserts that add), the visitors counted today, and the cursor of the source
-(its last sequence): a batch is either all in, with its cursor, or not at all, so a replay after a
-crash skips exactly what is in.
+zone, and the record's client of the day (`DayClient`: its IP and browser string sealed under the
+day's key, the IP index, the browser parsed by ua-parser), found or made once per distinct client
+with its daily visitor key and truncated network. `Loader.store` first makes the batch's new clients
+(one short transaction: found again by their keyed client key whoever made them), then stores the
+batch in ONE transaction: the rows (COPY on PostgreSQL, executemany on SQLite), the roll-ups (upserts
+that add), the visitors counted today, and the cursor of the source (its last sequence): a batch is
+either all in, with its cursor, or not at all, so a replay after a crash skips exactly what is in.
 """
 
 import datetime
@@ -35,7 +36,7 @@ from ua_parser import parse as parse_user_agent
 
 from raksa.accesslog import partitions, spool
 from raksa.accesslog.daykeys import DayKeys, DayWriter
-from raksa.accesslog.models import AccessRecord, DailyCount, DailyTotal, DayVisitor, Dimension, SpoolCursor
+from raksa.accesslog.models import AccessRecord, DailyCount, DailyTotal, DayClient, DayVisitor, Dimension, SpoolCursor
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +56,7 @@ COLUMNS = (
     "referrer",
     "subject_id",
     "request_id",
-    "ip_sealed",
-    "user_agent_sealed",
-    "ip_index",
-    "visitor",
-    "browser_family",
-    "browser_version",
-    "os_family",
-    "device_type",
+    "client_id",
 )
 # The PostgreSQL types of COLUMNS, for the binary COPY.
 COPY_TYPES = (
@@ -77,15 +71,21 @@ COPY_TYPES = (
     "varchar",
     "uuid",
     "varchar",
-    "bytea",
-    "bytea",
-    "varchar",
-    "varchar",
-    "varchar",
-    "varchar",
-    "varchar",
-    "varchar",
+    "int8",
 )
+# A DayClient's columns (its ID comes from the database) and their PostgreSQL types.
+CLIENT_COLUMNS = (
+    "day",
+    "digest",
+    "ip_sealed",
+    "user_agent_sealed",
+    "ip_index",
+    "browser_family",
+    "browser_version",
+    "os_family",
+    "device_type",
+)
+CLIENT_TYPES = ("date", "varchar", "bytea", "bytea", "varchar", "varchar", "varchar", "varchar", "varchar")
 BATCH_SIZE = 20_000
 _WARM_UP_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0"
 SQLITE_CACHE_KIB = 64 * 1024
@@ -162,13 +162,22 @@ def referring_site(referrer: str) -> str:
     return referrer.split("://", 1)[1].split("/", 1)[0]
 
 
-def copy_rows(cursor: psycopg.Cursor, rows: Iterable[tuple]) -> None:
+def copy_rows(
+    cursor: psycopg.Cursor,
+    rows: Iterable[tuple],
+    *,
+    table: str = "",
+    columns: Sequence[str] = COLUMNS,
+    types: Sequence[str] = COPY_TYPES,
+) -> None:
     """COPY of made rows into the raw table (PostgreSQL), in the binary format: no value is turned
     into text and parsed back (the sealed values' hex twice their size), which measured 1.4x the
-    rows a second of a text COPY and half its CPU in this process. The benchmark's bare COPY is this."""
-    table = AccessRecord._meta.db_table
-    with cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(COPY_TYPES)
+    rows a second of a text COPY and half its CPU in this process. The benchmark's bare COPY is this
+    (and, with the client table's name, columns and types, its bare COPY of the clients)."""
+    with cursor.copy(
+        f"COPY {table or AccessRecord._meta.db_table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(types)
         for row in rows:
             copy.write_row(row)
 
@@ -182,12 +191,19 @@ class Rollup:
     visitors: set[tuple[str, str]] = field(default_factory=set)
 
 
+# One client of a day as a Loader remembers it: its DayClient ID, daily visitor key ('' once the salt
+# is gone), truncated network, and the parse of its browser string.
+Client = tuple[int, str, str, tuple[str, str, str, str]]
+# A client not yet met by this Loader: its DayClient row, then what Client holds after the ID.
+NewClient = tuple[tuple, str, str, tuple[str, str, str, str]]
+
+
 class Loader:
     """Turns records into rows and stores them; keeps unwrapped day keys for its own lifetime only.
 
     Everything that repeats is worked out once and remembered (bounded): the day, hour and UTC
-    hour of each quarter of an hour, the parse of each browser string, and the sealed values, IP index,
-    visitor key and network of each client (IP and browser string) of a day, so a record that
+    hour of each quarter of an hour, the parse of each browser string, and each client (IP and
+    browser string) of a day with its DayClient ID, visitor key and network, so a record that
     repeats a known client costs a few dictionary look-ups and one tuple.
     """
 
@@ -198,7 +214,7 @@ class Loader:
         self._writers: dict[str, DayWriter] = {}
         self._quarters: dict[int, tuple[str, str, str, int, datetime.date]] = {}
         self._browsers: dict[str, tuple[str, str, str, str]] = {}
-        self._clients: dict[tuple[str, str, str], tuple[bytes, bytes, str, str, str]] = {}
+        self._clients: dict[tuple[str, str, str], Client] = {}
         self.salt_missing = 0
         self._known_days: set[str] = set()
         self._tuned: object = None
@@ -231,35 +247,127 @@ class Loader:
         turn: AbstractContextManager[object] | None = None,
     ) -> int:
         """Stores one batch of records, its roll-ups and its source's cursor in one transaction;
-        returns how many records. On PostgreSQL rows are made while they are written: the server
+        returns how many records. The batch's new clients are made first (`_save_clients`, a short
+        transaction of their own). On PostgreSQL rows are made while they are written: the server
         stores the COPY's first rows while this process makes the next ones. On SQLite, which stores
         them in this process, they are made first, before `turn` (the processes of one import take
         turns at the database, so that their batches commit in order) is entered, so that another
         process's batch is written meanwhile."""
+        if self.postgres:
+            self._ensure_partitions(records)
+        self._tune()
+        if records:
+            new = self._new_clients(records)
+            if new:
+                self._save_clients(new)
         rollup = Rollup()
         rows: Iterable[tuple] = self._rows(records, rollup)
         if not self.postgres:
             rows = list(rows)
-            self._tune()
-        with turn or nullcontext():
-            if self.postgres:
-                self._ensure_partitions(records)
-            with transaction.atomic(), connection.cursor() as cursor:
-                if records:
-                    self._insert_rows(cursor, rows)
-                    self._add_rollup(cursor, rollup)
-                SpoolCursor.objects.update_or_create(
-                    source=source, defaults={"last_sequence": last_sequence, "offset": offset}
-                )
+        with turn or nullcontext(), transaction.atomic(), connection.cursor() as cursor:
+            if records:
+                self._insert_rows(cursor, rows)
+                self._add_rollup(cursor, rollup)
+            SpoolCursor.objects.update_or_create(
+                source=source, defaults={"last_sequence": last_sequence, "offset": offset}
+            )
         return len(records)
 
-    def rows(self, records: Iterable[Record]) -> list[tuple]:
-        """The rows `store` would write for these records (the benchmark's bare insert takes them)."""
-        return list(self._rows(records, Rollup()))
+    def rows(self, records: Sequence[Record], *, first_client: int = 1) -> tuple[list[tuple], list[tuple]]:
+        """The rows `store` would write for these records, without the database (the benchmark's bare
+        insert takes them): the new clients' rows, and the records' rows pointing to those clients
+        numbered from `first_client` in order of arrival, as the database numbers them."""
+        new = self._new_clients(records)
+        for number, (key, (_row, *client)) in enumerate(new.items(), start=first_client):
+            self._clients[key] = (number, *client)  # type: ignore[assignment]
+        return [row for row, *_client in new.values()], list(self._rows(records, Rollup()))
+
+    def _new_clients(self, records: Sequence[Record]) -> dict[tuple[str, str, str], NewClient]:
+        """The batch's clients this Loader has not met yet, each with its DayClient row made (sealed,
+        hashed, its browser parsed), in order of first arrival."""
+        quarters, clients, browsers = self._quarters, self._clients, self._browsers
+        if len(clients) > _REMEMBERED:
+            # Here only, between batches: the batch's clients then stay until its rows are made.
+            clients.clear()
+        new: dict[tuple[str, str, str], NewClient] = {}
+        postgres = self.postgres
+        for record in records:
+            quarter = int(record[0]) // 900_000
+            clock = quarters.get(quarter)
+            if clock is None:
+                clock = self._quarter(quarter)
+            key = (clock[0], record[5], record[9])
+            if key in clients or key in new:
+                continue
+            day, ip, agent = key
+            writer = self._writers.get(day)
+            if writer is None:
+                writer = self._writers[day] = self.keys.for_writing(clock[4])
+            ip_sealed, agent_sealed, ip_index, visitor, digest = writer.client(ip, agent)
+            if not visitor:
+                # Late records of a closed day still count as views, never as visitors.
+                self.salt_missing += 1
+            browser = browsers.get(agent)
+            if browser is None:
+                if len(browsers) > _REMEMBERED:
+                    browsers.clear()
+                browser = browsers[agent] = browser_of(agent)
+            row = (clock[4] if postgres else day, digest, ip_sealed, agent_sealed, ip_index, *browser)
+            new[key] = (row, visitor, truncate_ip(ip), browser)
+        return new
+
+    def _save_clients(self, new: dict[tuple[str, str, str], NewClient]) -> None:
+        """Makes the new clients' DayClient rows, or finds those another ingester (or this one before a
+        restart) made, and remembers their IDs.
+
+        One short transaction of its own, before the batch's: an ingester meeting a client another is
+        making waits for that statement only, not for the other's whole batch. A client made for a
+        batch that then fails stays, and is found again by the batch's replay. Rows go in sorted by
+        (day, client key) in every ingester, so two inserting the same clients at once wait for each
+        other in one order and never deadlock; the second's conflicting rows are skipped
+        (`ON CONFLICT DO NOTHING`) and read back.
+        """
+        table = DayClient._meta.db_table
+        ordered = sorted(new.items(), key=lambda item: (item[0][0], item[1][0][1]))
+        ids: dict[tuple[str, str], int] = {}
+        columns = ", ".join(CLIENT_COLUMNS)
+        with transaction.atomic(), connection.cursor() as cursor:
+            if self.postgres:
+                arrays = ", ".join(f"%s::{kind}[]" for kind in CLIENT_TYPES)
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) ORDER BY 1, 2 "  # noqa: S608  (table names from model meta)  # nosec B608
+                    "ON CONFLICT (day, digest) DO NOTHING RETURNING day, digest, id",
+                    [list(column) for column in zip(*(made[0] for _key, made in ordered), strict=True)],
+                )
+                ids.update(((day.isoformat(), digest), client_id) for day, digest, client_id in cursor.fetchall())
+            else:
+                marks = ", ".join(["%s"] * len(CLIENT_COLUMNS))
+                cursor.executemany(
+                    f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT (day, digest) DO NOTHING",  # noqa: S608  (table names from model meta)  # nosec B608
+                    [made[0] for _key, made in ordered],
+                )
+            # What this statement did not make (another ingester's), read back a day at a time.
+            missing: dict[str, list[str]] = {}
+            for (day, _ip, _agent), made in ordered:
+                if (day, made[0][1]) not in ids:
+                    missing.setdefault(day, []).append(made[0][1])
+            for day, digests in missing.items():
+                for start in range(0, len(digests), 500):
+                    chunk = digests[start : start + 500]
+                    marks = ", ".join(["%s"] * len(chunk))
+                    cursor.execute(
+                        f"SELECT digest, id FROM {table} WHERE day = %s AND digest IN ({marks})",  # noqa: S608  (table names from model meta)  # nosec B608
+                        [day, *chunk],
+                    )
+                    ids.update(((day, digest), client_id) for digest, client_id in cursor.fetchall())
+        clients = self._clients
+        for key, (row, visitor, network, browser) in ordered:
+            clients[key] = (ids[key[0], row[1]], visitor, network, browser)
 
     def _rows(self, records: Iterable[Record], rollup: Rollup) -> Iterator[tuple]:
-        """Each record's row, in order; the batch's roll-up is added to `rollup` once all are made."""
-        quarters, browsers, clients = self._quarters, self._browsers, self._clients
+        """Each record's row, in order; the batch's roll-up is added to `rollup` once all are made.
+        Every client of the batch is known by then (`_new_clients`, `_save_clients`)."""
+        quarters, clients = self._quarters, self._clients
         # Page views are tallied per record by what the dimensions follow from (the client, the
         # quarter of an hour, the address, the referrer), then spread over the dimensions per batch.
         by_client: dict[tuple[str, str, str], list] = {}
@@ -286,16 +394,8 @@ class Loader:
                 face = _CLOCK_FACES[first_second + (ms - quarter * 900_000) // 1000]
                 stamp = f"{utc_hour}{face}{_FRACTIONS[ms % 1000]}"
                 account = subject.replace("-", "") or None
-            browser = browsers.get(agent)
-            if browser is None:
-                if len(browsers) > _REMEMBERED:
-                    browsers.clear()
-                browser = browsers[agent] = browser_of(agent)
             key = (day, ip, agent)
-            client = clients.get(key)
-            if client is None:
-                client = self._client(day, ip, agent)
-            ip_sealed, agent_sealed, ip_index, visitor, _network = client
+            client = clients[key]
             code = int(status)
             yield (
                 stored_day,
@@ -309,16 +409,12 @@ class Loader:
                 referrer[:2000],
                 account,
                 request_id[:32],
-                ip_sealed,
-                agent_sealed,
-                ip_index,
-                visitor,
-                *browser,
+                client[0],
             )
-            if code < 400 and method in _COUNTED_METHODS and browser[3] != "bot":
+            if code < 400 and method in _COUNTED_METHODS and client[3][3] != "bot":
                 seen = by_client.get(key)
                 if seen is None:
-                    by_client[key] = [1, client, browser]
+                    by_client[key] = [1, client]
                 else:
                     seen[0] += 1
                 by_quarter[quarter] = by_quarter.get(quarter, 0) + 1
@@ -328,15 +424,15 @@ class Loader:
                     came_from = (day, referrer)
                     by_referrer[came_from] = by_referrer.get(came_from, 0) + 1
         counts, totals, visitors = rollup.counts, rollup.totals, rollup.visitors
-        for (day, _ip, _agent), (views, client, browser) in by_client.items():
+        for (day, _ip, _agent), (views, (_id, visitor, network, browser)) in by_client.items():
             family, _version, os_family, device = browser
             counts[day, Dimension.BROWSER, family] += views
             counts[day, Dimension.OS, os_family] += views
             counts[day, Dimension.DEVICE, device] += views
-            if client[4]:
-                counts[day, Dimension.NETWORK, client[4]] += views
-            if client[3]:
-                visitors.add((day, client[3]))
+            if network:
+                counts[day, Dimension.NETWORK, network] += views
+            if visitor:
+                visitors.add((day, visitor))
         for quarter, views in by_quarter.items():
             day, local_hour, _utc_hour, _first_second, _date = quarters.get(quarter) or self._quarter(quarter)
             totals[day] += views
@@ -366,19 +462,6 @@ class Loader:
         )
         self._quarters[quarter] = clock
         return clock
-
-    def _client(self, day: str, ip: str, agent: str) -> tuple[bytes, bytes, str, str, str]:
-        writer = self._writers.get(day)
-        if writer is None:
-            writer = self._writers[day] = self.keys.for_writing(datetime.date.fromisoformat(day))
-        ip_sealed, agent_sealed, ip_index, visitor = writer.client(ip, agent)
-        if not visitor:
-            # Late records of a closed day still count as views, never as visitors.
-            self.salt_missing += 1
-        if len(self._clients) > _REMEMBERED:
-            self._clients.clear()
-        client = self._clients[day, ip, agent] = (ip_sealed, agent_sealed, ip_index, visitor, truncate_ip(ip))
-        return client
 
     def _ensure_partitions(self, records: Sequence[Record]) -> None:
         """Makes the partitions of the batch's days before its COPY (DDL cannot run inside one)."""

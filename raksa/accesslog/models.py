@@ -1,9 +1,10 @@
 """Raw access records (kept RAKSA_ACCESSLOG_RAW_DAYS), their day keys, legal holds and daily roll-ups.
 
-On PostgreSQL the raw table is partitioned by day (migration 0002), so a day leaves with DROP TABLE
-of its partition; on SQLite it leaves in small batched deletes. Raw IPs and browser strings are
-sealed under the day's key, which lives in the key store: destroying it unreadably shreds the day
-in every backup of the main database too.
+On PostgreSQL the raw table and its clients are partitioned by day (migrations 0002 and 0005), so a
+day leaves with DROP TABLE of its partitions; on SQLite it leaves in small batched deletes. Raw IPs
+and browser strings are sealed once per client and day (`DayClient`) under the day's key, which
+lives in the key store: destroying it unreadably shreds the day in every backup of the main
+database too.
 """
 
 import uuid
@@ -20,6 +21,39 @@ class DaySealedField(models.BinaryField):
     personal_data = True
 
 
+class DayClient(models.Model):
+    """One client (an IP address and a browser string) seen on one day: what every record of that client
+    and day shares, stored once. Records point to it by `AccessRecord.client_id`.
+
+    `digest` finds the day's client again in any ingester, across processes and restarts: a keyed hash
+    of the IP and browser string under the day's key (raksa.accesslog.daykeys), unique per day, so two
+    ingesters meeting the same new client at once make one row (`ON CONFLICT DO NOTHING`). IDs are
+    given in arrival order, so the records' index on their client grows at its right edge.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField(_("day"))
+    digest = models.CharField(_("client key"), max_length=32)
+    ip_sealed = DaySealedField(_("IP address (sealed)"))
+    user_agent_sealed = DaySealedField(_("browser string (sealed)"))
+    ip_index = models.CharField(_("IP index"), max_length=32)
+    browser_family = models.CharField(_("browser"), max_length=50)
+    browser_version = models.CharField(_("browser version"), max_length=20)
+    os_family = models.CharField(_("operating system"), max_length=50)
+    device_type = models.CharField(_("device type"), max_length=10)
+
+    class Meta:
+        verbose_name = _("access-log client")
+        verbose_name_plural = _("access-log clients")
+        constraints = [models.UniqueConstraint(fields=["day", "digest"], name="accesslog_one_client")]
+        # The search by IP finds a day's clients by their IP index (random values: the day first keeps
+        # each insert in that day's part of the index, one per client, not per record).
+        indexes = [models.Index(fields=["day", "ip_index"], name="accesslog_client_day_ip")]
+
+    def __str__(self) -> str:
+        return f"{self.day} client {self.pk}"
+
+
 class AccessRecord(models.Model):
     id = models.BigAutoField(primary_key=True)
     day = models.DateField(_("day"))
@@ -34,25 +68,20 @@ class AccessRecord(models.Model):
     # Not a foreign key: the record outlives nothing and must never block erasing a subject.
     subject_id = models.UUIDField(_("data subject"), null=True, blank=True)
     request_id = models.CharField(_("request ID"), max_length=32, blank=True)
-    ip_sealed = DaySealedField(_("IP address (sealed)"))
-    user_agent_sealed = DaySealedField(_("browser string (sealed)"))
-    ip_index = models.CharField(_("IP index"), max_length=32)
-    visitor = models.CharField(_("daily visitor key"), max_length=32, blank=True)
-    browser_family = models.CharField(_("browser"), max_length=50)
-    browser_version = models.CharField(_("browser version"), max_length=20)
-    os_family = models.CharField(_("operating system"), max_length=50)
-    device_type = models.CharField(_("device type"), max_length=10)
+    # The record's DayClient (same day). Not a foreign key either: its check would cost every insert,
+    # and a client only ever leaves with its whole day.
+    client_id = models.BigIntegerField(_("client"))
 
     class Meta:
         verbose_name = _("access record")
         verbose_name_plural = _("access records")
         # Only what reads the table (docs/accesslog.md, "Indexes"): the search and the purge by day and
-        # time; the search by IP within its days (a day's index values are random, so the day first
-        # keeps each insert in that day's part of the index); the search and data export by account,
-        # over the few signed-in rows only. Every index is paid on each ingested record.
+        # time; the search by IP (the day's clients found first) and the next page, by client (IDs
+        # grow with arrival, so an insert lands near the index's right edge); the search and data
+        # export by account, over the few signed-in rows only. Every index is paid on each ingested record.
         indexes = [
             models.Index(fields=["day", "time"], name="accesslog_record_day_time"),
-            models.Index(fields=["day", "ip_index"], name="accesslog_record_day_ip"),
+            models.Index(fields=["client_id"], name="accesslog_record_client"),
             models.Index(
                 fields=["subject_id"],
                 name="accesslog_record_signed_in",

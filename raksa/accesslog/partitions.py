@@ -1,8 +1,9 @@
-"""Storage of raw records by day: a partition per day on PostgreSQL, batched deletes on SQLite.
+"""Storage of raw records and their clients by day: a partition per day on PostgreSQL, batched
+deletes on SQLite.
 
-Dropping a day on PostgreSQL is `DROP TABLE` of its partition: a brief lock, no row-by-row delete,
-no table bloat. SQLite has no partitions; a day leaves in batches of DELETE_BATCH rows, each its own
-short transaction, so the single writer is never held for long.
+Dropping a day on PostgreSQL is `DROP TABLE` of its two partitions (records and clients): a brief
+lock, no row-by-row delete, no table bloat. SQLite has no partitions; a day leaves in batches of
+DELETE_BATCH rows, each its own short transaction, so the single writer is never held for long.
 """
 
 import datetime
@@ -10,19 +11,20 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
-from raksa.accesslog.models import AccessRecord
+from raksa.accesslog.models import AccessRecord, DayClient
 
 DELETE_BATCH = 5_000
 # The advisory lock that serialises making partitions ("raksaprt").
 _PARTITIONS_LOCK = 0x7261_6B73_6170_7274
 
 
-def _table() -> str:
-    return AccessRecord._meta.db_table
+# Both tables partitioned by day: a day's records and its clients come and go together.
+def _tables() -> tuple[str, str]:
+    return AccessRecord._meta.db_table, DayClient._meta.db_table
 
 
-def partition_name(day: datetime.date) -> str:
-    return f"{_table()}_{day:%Y%m%d}"
+def partition_name(day: datetime.date, table: str) -> str:
+    return f"{table}_{day:%Y%m%d}"
 
 
 def ensure_days(days: Iterable[str | datetime.date]) -> None:
@@ -35,39 +37,48 @@ def ensure_days(days: Iterable[str | datetime.date]) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PARTITIONS_LOCK])
         for value in days:
             day = value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {partition_name(day)} PARTITION OF {_table()} "
-                f"FOR VALUES FROM ('{day.isoformat()}') TO ('{(day + datetime.timedelta(days=1)).isoformat()}')"
-            )
+            for table in _tables():
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {partition_name(day, table)} PARTITION OF {table} "
+                    f"FOR VALUES FROM ('{day.isoformat()}') TO ('{(day + datetime.timedelta(days=1)).isoformat()}')"
+                )
 
 
 def days_stored(before: datetime.date) -> list[datetime.date]:
-    """The days before `before` that still have raw records."""
+    """The days before `before` that still have raw records or clients."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT child.relname FROM pg_inherits JOIN pg_class parent ON parent.oid = inhparent "
-                "JOIN pg_class child ON child.oid = inhrelid WHERE parent.relname = %s",
-                [_table()],
+                "JOIN pg_class child ON child.oid = inhrelid WHERE parent.relname = ANY(%s)",
+                [list(_tables())],
             )
             names = [name for (name,) in cursor.fetchall()]
-        days = [datetime.datetime.strptime(name.rsplit("_", 1)[1], "%Y%m%d").date() for name in names]  # noqa: DTZ007
+        days = {datetime.datetime.strptime(name.rsplit("_", 1)[1], "%Y%m%d").date() for name in names}  # noqa: DTZ007
         return sorted(day for day in days if day < before)
-    return list(AccessRecord.objects.filter(day__lt=before).order_by("day").values_list("day", flat=True).distinct())
+    return sorted(
+        {
+            day
+            for model in (AccessRecord, DayClient)
+            for day in model.objects.filter(day__lt=before).order_by("day").values_list("day", flat=True).distinct()
+        }
+    )
 
 
 def drop_day(day: datetime.date) -> None:
-    """Removes every raw record of one day without holding a long lock."""
+    """Removes every raw record of one day, and its clients, without holding a long lock."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {partition_name(day)}")
+            for table in _tables():
+                cursor.execute(f"DROP TABLE IF EXISTS {partition_name(day, table)}")
         return
-    table = _table()
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE day = %s LIMIT %s)",  # noqa: S608  (table names from model meta)  # nosec B608
-                [day.isoformat(), DELETE_BATCH],
-            )
-            if cursor.rowcount < DELETE_BATCH:
-                return
+    # The records first: a client is never gone while a record of it is still there.
+    for table in _tables():
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE day = %s LIMIT %s)",  # noqa: S608  (table names from model meta)  # nosec B608
+                    [day.isoformat(), DELETE_BATCH],
+                )
+                if cursor.rowcount < DELETE_BATCH:
+                    break

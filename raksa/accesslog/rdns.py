@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from raksa.accesslog.actions import local_today
 from raksa.accesslog.daykeys import DayKeys, DayShreddedError
-from raksa.accesslog.models import AccessRecord, ReverseName
+from raksa.accesslog.models import DayClient, ReverseName
 
 BATCH = 200
 WORKERS = 16
@@ -30,8 +30,9 @@ def resolve_day(day: datetime.date, *, limit: int = BATCH, timeout: float = 3.0)
     """Resolves up to `limit` of the day's IPs not yet named; returns how many were stored."""
     known = ReverseName.objects.filter(day=day).values("ip_index")
     pending = list(
-        AccessRecord.objects.filter(day=day)
+        DayClient.objects.filter(day=day)
         .exclude(ip_index__in=known)
+        .order_by("ip_index")
         .values_list("ip_index", flat=True)
         .distinct()[:limit]
     )
@@ -42,9 +43,11 @@ def resolve_day(day: datetime.date, *, limit: int = BATCH, timeout: float = 3.0)
     except DayShreddedError:
         return 0
     ips: dict[str, str] = {}
-    for ip_index in pending:
-        sealed = AccessRecord.objects.filter(day=day, ip_index=ip_index).values_list("ip_sealed", flat=True).first()
-        if sealed is not None:
+    # One client per IP will do (the clients of an IP differ by browser string only).
+    for ip_index, sealed in DayClient.objects.filter(day=day, ip_index__in=pending).values_list(
+        "ip_index", "ip_sealed"
+    ):
+        if ip_index not in ips:
             ips[ip_index] = opener.unseal("ip", sealed, ip_index)
     pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="accesslog-rdns")
     futures = {ip_index: pool.submit(_lookup, ip) for ip_index, ip in ips.items()}

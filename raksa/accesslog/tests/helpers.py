@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from raksa.accesslog import spool
 from raksa.accesslog.ingest import ingest_spool
-from raksa.accesslog.models import AccessRecord
+from raksa.accesslog.models import AccessRecord, DayClient
 from raksa.accounts.models import User
 from raksa.core import demo
 from raksa.organisations.models import StaffMembership
@@ -85,6 +85,11 @@ def staff(username: str, role: str) -> User:
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def client_of(stored: AccessRecord) -> DayClient:
+    """The record's client of its day: its sealed IP and browser string."""
+    return DayClient.objects.get(day=stored.day, id=stored.client_id)
 
 
 def paths() -> list[str]:

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from raksa.accesslog import actions
 from raksa.accesslog.daykeys import KEYSTORE, DayKeys, DayShreddedError, days_with_keys, destroy_day_key
-from raksa.accesslog.models import AccessRecord, DailyTotal
-from raksa.accesslog.tests.helpers import SpoolDirectory, record, spool_and_ingest, staff
+from raksa.accesslog.models import AccessRecord, DailyTotal, DayClient
+from raksa.accesslog.tests.helpers import IPHONE, SpoolDirectory, record, spool_and_ingest, staff
 from raksa.audit.models import AuditEntry
 from raksa.retention import engine
 from raksa.retention.actions import run_retention
@@ -41,6 +41,11 @@ class RetentionTests(TestCase):
         report = actions.purge_expired_days(now=ninety_days_later + datetime.timedelta(days=1))
         self.assertEqual(report.purged, [datetime.date(2026, 8, 1)])
         self.assertEqual(AccessRecord.objects.count(), 2)
+        # The day's clients (its sealed IPs and browser strings) leave with it; the other days' stay.
+        self.assertEqual(
+            sorted(DayClient.objects.values_list("day", flat=True)),
+            [datetime.date(2026, 8, 2), datetime.date(2026, 8, 3)],
+        )
         self.assertNotIn(datetime.date(2026, 8, 1), days_with_keys())
         with self.assertRaises(DayShreddedError):
             DayKeys().for_reading(datetime.date(2026, 8, 1))
@@ -187,6 +192,28 @@ class SearchTests(TestCase):
         self.assertEqual(paths[2:], [("/th/a/", "/th/c/"), ("/th/b/", "/th/c/"), ("/th/c/", ""), ("/th/", "")])
         # Another visitor's later page, or the same IP's the next day, is not a next page.
         self.assertEqual([f.next_path for f in self.search(ip="192.0.2.50")], [""])
+
+    def test_it_finds_an_ips_records_under_each_of_its_browsers_with_each_browsers_own_next_page_p2(self) -> None:
+        # One address, two browsers: two clients of the day with one IP index.
+        spool_and_ingest(
+            self.spool.path,
+            [
+                record(when=DAY_ONE + datetime.timedelta(seconds=30), ip="198.51.100.4", agent=IPHONE, path="/th/m/"),
+                record(when=DAY_ONE + datetime.timedelta(minutes=5), ip="198.51.100.4", agent=IPHONE, path="/th/n/"),
+            ],
+        )
+        self.assertEqual(DayClient.objects.filter(day=DAY_ONE.date()).values("ip_index").distinct().count(), 2)
+        found = [(f.path, f.user_agent == IPHONE, f.next_path) for f in self.search(ip="198.51.100.4")]
+        self.assertEqual(
+            found,
+            [
+                ("/th/services/", False, "/th/news/"),
+                ("/th/m/", True, "/th/n/"),
+                ("/th/news/", False, ""),
+                ("/th/n/", True, ""),
+                ("/th/", False, ""),
+            ],
+        )
 
     def test_it_skips_the_records_of_a_shredded_day_p2(self) -> None:
         destroy_day_key((DAY_ONE + datetime.timedelta(days=1)).date())

@@ -11,7 +11,7 @@ from raksa.accesslog.daykeys import DayKeys
 from raksa.accesslog.ingest import ingest_spool
 from raksa.accesslog.models import AccessRecord, DailyCount
 from raksa.accesslog.redaction import REDACTED, clean_referrer
-from raksa.accesslog.tests.helpers import CHROME, SpoolDirectory, staff
+from raksa.accesslog.tests.helpers import CHROME, SpoolDirectory, client_of, staff
 from raksa.audit.models import AuditEntry
 from raksa.env import env_networks
 from raksa.testing import accounts
@@ -56,9 +56,10 @@ class CaptureTests(TestCase):
         ingest_spool(directory=self.spool.path)
         self.assertEqual(len(self.spool.lines()), 1)
         [stored] = AccessRecord.objects.all()
+        client = client_of(stored)
         opener = DayKeys().for_reading(stored.day)
         self.assertEqual(
-            opener.unseal("user_agent", stored.user_agent_sealed, stored.ip_index), "evil\tagent\nwith lines\\"
+            opener.unseal("user_agent", client.user_agent_sealed, client.ip_index), "evil\tagent\nwith lines\\"
         )
 
     def test_it_records_the_account_of_a_logged_in_person_c2(self) -> None:

@@ -9,19 +9,20 @@ from django.db import DatabaseError, connection, connections
 from django.test import TestCase, TransactionTestCase
 from django.utils import timezone
 
-from raksa.accesslog import actions, spool
+from raksa.accesslog import actions, partitions, spool
 from raksa.accesslog.daykeys import DayKeys, KeyedHash, SaltDestroyedError
-from raksa.accesslog.ingest import copy_rows, ingest_spool, truncate_ip
+from raksa.accesslog.ingest import Loader, copy_rows, ingest_spool, truncate_ip
 from raksa.accesslog.models import (
     AccessRecord,
     DailyCount,
     DailyTotal,
+    DayClient,
     DayVisitor,
     SpoolCursor,
     WeeklyCount,
     WeeklyTotal,
 )
-from raksa.accesslog.tests.helpers import CHROME, IPHONE, SpoolDirectory, record, spool_and_ingest
+from raksa.accesslog.tests.helpers import CHROME, IPHONE, SpoolDirectory, client_of, record, spool_and_ingest
 from raksa.testing.backends import terminate_backend
 
 BANGKOK = datetime.timezone(datetime.timedelta(hours=7))
@@ -69,13 +70,15 @@ class IngestTests(TestCase):
     def test_it_seals_raw_ips_and_browsers_under_the_day_key_s4(self) -> None:
         spool_and_ingest(self.spool.path, [record(when=NOON, ip="198.51.100.23", agent=IPHONE)])
         stored = AccessRecord.objects.get()
-        self.assertNotIn(b"198.51.100.23", bytes(stored.ip_sealed))
-        self.assertNotIn(b"iPhone", bytes(stored.user_agent_sealed))
+        client = client_of(stored)
+        self.assertNotIn(b"198.51.100.23", bytes(client.ip_sealed))
+        self.assertNotIn(b"iPhone", bytes(client.user_agent_sealed))
         opener = DayKeys().for_reading(stored.day)
-        self.assertEqual(opener.unseal("ip", stored.ip_sealed, stored.ip_index), "198.51.100.23")
-        self.assertEqual(opener.ip_index("198.51.100.23"), stored.ip_index)
+        self.assertEqual(opener.unseal("ip", client.ip_sealed, client.ip_index), "198.51.100.23")
+        self.assertEqual(opener.ip_index("198.51.100.23"), client.ip_index)
+        self.assertEqual(opener.client_key("198.51.100.23", IPHONE), client.digest)
         self.assertEqual(
-            (stored.browser_family, stored.os_family, stored.device_type), ("Mobile Safari", "iOS", "mobile")
+            (client.browser_family, client.os_family, client.device_type), ("Mobile Safari", "iOS", "mobile")
         )
         self.assertEqual(stored.day, datetime.date(2026, 11, 20))
 
@@ -162,7 +165,7 @@ class IngestTests(TestCase):
         spool_and_ingest(self.spool.path, [record(when=NOON, ip="203.0.113.5")])
         stored = AccessRecord.objects.get()
         day = DayKeys().for_writing(stored.day)
-        self.assertEqual(day.visitor("203.0.113.5", CHROME), stored.visitor)
+        self.assertEqual(DayVisitor.objects.get().visitor, day.visitor("203.0.113.5", CHROME))
 
         destroyed = actions.destroy_past_salts(now=NOON + datetime.timedelta(days=1))
         self.assertEqual(destroyed, [datetime.date(2026, 11, 20)])
@@ -173,7 +176,30 @@ class IngestTests(TestCase):
         spool_and_ingest(self.spool.path, [record(when=NOON, ip="203.0.113.77")])
         total = DailyTotal.objects.get()
         self.assertEqual((total.views, total.visitors), (2, 1))
-        self.assertEqual(AccessRecord.objects.filter(visitor="").count(), 1)
+        self.assertFalse(DayVisitor.objects.exists())
+        # Nothing stored with the records or their clients recomputes a visitor key.
+        self.assertNotIn("visitor", {field.name for model in (AccessRecord, DayClient) for field in model._meta.fields})
+
+    def test_it_stores_a_client_once_a_day_and_finds_it_again_in_another_ingester_c2(self) -> None:
+        spool_and_ingest(self.spool.path, [record(when=NOON, ip="203.0.113.5"), record(when=NOON, ip="203.0.113.5")])
+        # Another ingester (each run has its own Loader, as after a restart) meets the same client,
+        # the same address with another browser, and the same client the next day.
+        spool_and_ingest(
+            self.spool.path,
+            [
+                record(when=NOON + datetime.timedelta(hours=1), ip="203.0.113.5"),
+                record(when=NOON + datetime.timedelta(hours=1), ip="203.0.113.5", agent=IPHONE),
+                record(when=NOON + datetime.timedelta(days=1), ip="203.0.113.5"),
+            ],
+        )
+        first, again, repeated, other_browser, next_day = AccessRecord.objects.order_by("time", "id")
+        self.assertEqual({first.client_id, again.client_id, repeated.client_id}, {first.client_id})
+        self.assertEqual(len({first.client_id, other_browser.client_id, next_day.client_id}), 3)
+        self.assertEqual(DayClient.objects.count(), 3)
+        self.assertEqual(client_of(next_day).day, datetime.date(2026, 11, 21))
+        # IDs follow arrival: the records' index on them grows at its right edge.
+        self.assertLess(first.client_id, other_browser.client_id)
+        self.assertLess(other_browser.client_id, next_day.client_id)
 
     def test_it_ingests_what_a_dead_worker_left_and_reports_a_torn_line(self) -> None:
         leftover = Path(self.spool.path) / "otherhost_4242_1.sealed"
@@ -191,6 +217,8 @@ class IngestTests(TestCase):
         spool_and_ingest(self.spool.path, [record(when=NOON), record(when=NOON + datetime.timedelta(days=1))])
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM accesslog_accessrecord_20261121")
+            self.assertEqual(cursor.fetchone()[0], 1)
+            cursor.execute("SELECT count(*) FROM accesslog_dayclient_20261121")
             self.assertEqual(cursor.fetchone()[0], 1)
         self.assertTrue(timezone.now())
 
@@ -230,6 +258,47 @@ class TwoIngestersTests(TransactionTestCase):
         self.assertEqual(AccessRecord.objects.count(), 600)
         self.assertEqual(AccessRecord.objects.values("path").distinct().count(), 600)
         self.assertEqual(DailyTotal.objects.get().views, 600)
+
+    def test_it_makes_one_client_when_two_ingesters_meet_new_clients_at_once_c2(self) -> None:
+        # Each ingester's batch holds the same 2,000 new clients of the day, in opposite orders, stored
+        # at the same moment (the day's key and partitions made first, so that neither waits for
+        # them): no client twice, no deadlock, every record pointing to its day's client.
+        if connection.vendor != "postgresql":
+            self.skipTest("SQLite has one writer at a time: two ingesters never insert at once")
+        clients = [(f"198.51.{i // 250}.{i % 250}", CHROME if i % 2 else IPHONE) for i in range(2_000)]
+        batches = [
+            [
+                record(when=NOON + datetime.timedelta(seconds=i), ip=ip, agent=agent).split("\t")
+                for i, (ip, agent) in enumerate(order)
+            ]
+            for order in (clients, clients[::-1])
+        ]
+        keys = DayKeys().for_writing(datetime.date(2026, 11, 20))
+        partitions.ensure_days(["2026-11-20"])
+        start = threading.Barrier(2)
+        failures: list[BaseException] = []
+
+        def ingester(number: int) -> None:
+            try:
+                loader = Loader()
+                start.wait()
+                loader.store(batches[number], source=f"ingester-{number}", last_sequence=2_000, offset=0)
+            except BaseException as error:  # reported by the test below
+                failures.append(error)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=ingester, args=(number,)) for number in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(failures, [])
+        self.assertEqual(AccessRecord.objects.count(), 4_000)
+        digests = dict(DayClient.objects.values_list("id", "digest"))
+        self.assertEqual(sorted(digests.values()), sorted(keys.client_key(ip, agent) for ip, agent in clients))
+        self.assertFalse(AccessRecord.objects.exclude(client_id__in=list(digests)).exists())
+        self.assertEqual(DailyTotal.objects.get().visitors, 2_000)
 
     def test_it_ingests_each_record_once_with_processes_sharing_the_files_c2(self) -> None:
         with SpoolDirectory() as directory:

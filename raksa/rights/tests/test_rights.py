@@ -445,14 +445,19 @@ class ErasureTests(TransactionTestCase):
         linked = {s.model.lower() for s in registry.stores() if finders.finder_for(s.model) is not None}
         self.assertEqual(linked - held, set(), "give the person of this test a row in each store the registry links")
         visits = AccessRecord.objects.filter(subject_id=subject.id).count()
+        clients_of = finders.finder_for("accesslog.DayClient")
+        assert clients_of is not None
+        clients = clients_of(subject.id).count()
+        self.assertGreaterEqual(clients, 1)
 
         plan = actions.erase_person(subject=subject)
 
         kept = {item.retention.code: item for item in plan.kept}
-        # The law keeps the visits (Computer-Related Crime Act s26, 90 days) and the disclosure ledger's
-        # evidence (a case file under the Official Information Act): listed, with their law and period.
+        # The law keeps the visits and the clients (IP and browser) they came from (Computer-Related Crime
+        # Act s26, 90 days) and the disclosure ledger's evidence (a case file under the Official
+        # Information Act): listed, with their law and period.
         self.assertEqual(set(kept), {"access_log", "case_file"})
-        self.assertEqual(kept["access_log"].rows, visits)
+        self.assertEqual(kept["access_log"].rows, visits + clients)
         self.assertGreaterEqual(kept["case_file"].keys, 1)
         self.assertTrue(all(item.reason and item.period_days for item in plan.kept))
         # The address of the message confirming the erasure outlives it until that message is sent.
@@ -465,6 +470,7 @@ class ErasureTests(TransactionTestCase):
                         continue
                     self.assertTrue(field["erased"] or field["value"] is None, f"{store['store']}.{name} survived")
         self.assertEqual(AccessRecord.objects.filter(subject_id=subject.id).count(), visits)
+        self.assertEqual(clients_of(subject.id).count(), clients)
         self.assertFalse(Session.objects.filter(user=person.user).exists())
         dump = self._scan()
         for canary in person.canaries:

@@ -1,0 +1,101 @@
+import datetime
+
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test import TransactionTestCase
+
+from raksa.accesslog.daykeys import DayKeys
+from raksa.accesslog.models import AccessRecord, DayClient
+from raksa.accesslog.tests.helpers import CHROME, IPHONE, SpoolDirectory, client_of, record, spool_and_ingest
+
+BEFORE = [("accesslog", "0004_weekly_rollups")]
+DAY_CLIENTS = [("accesslog", "0005_day_clients")]
+BANGKOK = datetime.timezone(datetime.timedelta(hours=7))
+NOON = datetime.datetime(2026, 11, 20, 12, 0, tzinfo=BANGKOK)
+DAY = NOON.date()
+
+
+class DayClientsMigrationTests(TransactionTestCase):
+    """Migration 0005 moves what repeats per client and day out of the records into `DayClient`; a
+    deployed server keeps its 90 days of records, which must come over with their clients."""
+
+    databases = "__all__"
+
+    def migrate(self, targets: list[tuple[str, str]]) -> None:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(targets)
+
+    def test_it_carries_existing_records_over_to_one_client_each_per_day(self) -> None:
+        self.migrate(BEFORE)
+        self.addCleanup(self.migrate, DAY_CLIENTS)
+        old = MigrationExecutor(connection).loader.project_state(BEFORE).apps.get_model("accesslog", "AccessRecord")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for day in (DAY, DAY + datetime.timedelta(days=1)):
+                    cursor.execute(
+                        # Another test may have made it: a partition outlives the rows a test flushes.
+                        f"CREATE TABLE IF NOT EXISTS accesslog_accessrecord_{day:%Y%m%d} "
+                        "PARTITION OF accesslog_accessrecord "
+                        f"FOR VALUES FROM ('{day}') TO ('{day + datetime.timedelta(days=1)}')"
+                    )
+        keys = DayKeys()
+
+        def sealing(day: datetime.date, ip: str, agent: str) -> dict[str, object]:
+            """A client as one Loader sealed it before 0005: a second Loader's sealing differs in every byte."""
+            ip_sealed, agent_sealed, ip_index, visitor, _key = keys.for_writing(day).client(ip, agent)
+            return {
+                "ip_sealed": ip_sealed,
+                "user_agent_sealed": agent_sealed,
+                "ip_index": ip_index,
+                "visitor": visitor,
+                "browser_family": "Chrome" if agent == CHROME else "Mobile Safari",
+                "browser_version": "120",
+                "os_family": "Windows",
+                "device_type": "desktop",
+            }
+
+        chrome, chrome_again = sealing(DAY, "203.0.113.5", CHROME), sealing(DAY, "203.0.113.5", CHROME)
+        iphone = sealing(DAY, "203.0.113.5", IPHONE)
+        next_day = sealing(DAY + datetime.timedelta(days=1), "203.0.113.5", CHROME)
+        for minute, (path, client) in enumerate(
+            [("/th/a/", chrome), ("/th/b/", iphone), ("/th/c/", chrome), ("/th/d/", chrome_again), ("/th/e/", next_day)]
+        ):
+            moment = NOON + datetime.timedelta(minutes=minute, days=1 if client is next_day else 0)
+            old.objects.create(
+                day=moment.date(),
+                time=moment,
+                method="GET",
+                path=path,
+                status=200,
+                bytes_sent=10,
+                duration_us=5,
+                host="raksa.example",
+                referrer="",
+                **client,
+            )
+
+        self.migrate(DAY_CLIENTS)
+
+        records = {stored.path: stored for stored in AccessRecord.objects.all()}
+        self.assertEqual(sorted(records), ["/th/a/", "/th/b/", "/th/c/", "/th/d/", "/th/e/"])
+        # Both Loaders' sealings of one client are one client; another browser or day is another.
+        self.assertEqual(
+            {records[path].client_id for path in ("/th/a/", "/th/c/", "/th/d/")}, {records["/th/a/"].client_id}
+        )
+        self.assertEqual(DayClient.objects.count(), 3)
+        # In the order their first records arrived.
+        self.assertLess(records["/th/a/"].client_id, records["/th/b/"].client_id)
+        self.assertLess(records["/th/b/"].client_id, records["/th/e/"].client_id)
+        opener = keys.for_reading(DAY)
+        iphone_client = client_of(records["/th/b/"])
+        self.assertEqual(opener.unseal("user_agent", iphone_client.user_agent_sealed, iphone_client.ip_index), IPHONE)
+        self.assertEqual(opener.unseal("ip", iphone_client.ip_sealed, iphone_client.ip_index), "203.0.113.5")
+        self.assertEqual(iphone_client.browser_family, "Mobile Safari")
+        # The ingester finds a carried-over client again by its key.
+        with SpoolDirectory() as spool:
+            spool_and_ingest(spool.path, [record(when=NOON + datetime.timedelta(hours=2), ip="203.0.113.5")])
+        self.assertEqual(
+            AccessRecord.objects.get(time=NOON + datetime.timedelta(hours=2)).client_id, records["/th/a/"].client_id
+        )
+        self.assertEqual(DayClient.objects.count(), 3)
