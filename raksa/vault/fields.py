@@ -160,8 +160,8 @@ class EncryptedField(models.Field):
             _, object_id, subject_id, controller_id = _row(instance)
         key = key_for_sealing(subject_id, controller_id, rules.retention)
         ad = rules.ad_prefix + object_id.bytes
-        digest: str | None = None
-        previous: tuple[str, ...] = ()
+        digest: bytes | None = None
+        previous: tuple[bytes, ...] = ()
         if rules.index_kind is not None:
             digest = indexes.digest(rules.index_kind, plaintext)
             previous = tuple(indexes.previous_digests(rules.index_kind, plaintext))

@@ -1,6 +1,6 @@
 """Blind indexes: exact-match look-ups of encrypted values without decrypting anything.
 
-A digest is HMAC-SHA256 under RAKSA_INDEX_KEY of the kind and the normalised value: e-mail
+A digest is HMAC-SHA256 (its 32 bytes) under RAKSA_INDEX_KEY of the kind and the normalised value: e-mail
 trimmed and lower-cased; a Thai national ID as its 13 digits; a phone number in E.164 (region TH).
 The rows live in the key store beside the data keys and are deleted when a subject is erased.
 
@@ -63,20 +63,20 @@ def current_key_id() -> str:
     return key_id(settings.RAKSA_INDEX_KEY)
 
 
-def digest(kind: str | None, value: str) -> str:
+def digest(kind: str | None, value: str) -> bytes:
     """The digest under the current index key (what is written)."""
     return _digest(settings.RAKSA_INDEX_KEY, kind, value)
 
 
-def previous_digests(kind: str | None, value: str) -> list[str]:
+def previous_digests(kind: str | None, value: str) -> list[bytes]:
     """The digests under the index keys being rotated out (empty once a rotation is over)."""
     return [_digest(encoded, kind, value) for encoded in settings.RAKSA_PREVIOUS_INDEX_KEYS]
 
 
-def _digest(encoded: str, kind: str | None, value: str) -> str:
+def _digest(encoded: str, kind: str | None, value: str) -> bytes:
     if kind is None:
         raise ValueError("no blind index kind")
-    return hmac.new(_index_key(encoded), f"{kind}\x00{normalise(kind, value)}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_index_key(encoded), f"{kind}\x00{normalise(kind, value)}".encode(), hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)

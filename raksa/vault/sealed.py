@@ -25,8 +25,8 @@ class Sealed:
         store: str,
         field: str,
         object_id: uuid.UUID,
-        index_digest: str | None = None,
-        previous_digests: tuple[str, ...] = (),
+        index_digest: bytes | None = None,
+        previous_digests: tuple[bytes, ...] = (),
     ) -> None:
         self.blob = blob
         self.store = store
