@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Expression, F, Q, QuerySet
 from django.utils import timezone
 
 from raksa.audit.actions import record
@@ -195,13 +195,7 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
     # them in the index that serves its order, and only this look-up steps over them.
     last = engine.ending(rule, now, holds).order_by(*rule.order).values_list(*rule.order).first()
     first = True
-    # Inside a transaction (a test's) another thread would not see the rows: the key store's part runs in
-    # line. So it does on SQLite, where the two threads' work did not overlap (measured: the run took the
-    # sum of both) and the thread's reads of the stores met the batch's writes ("table is locked").
-    lane = _KeyStoreLane(
-        beside=connections[main].vendor == "postgresql"
-        and not (connections[main].in_atomic_block or connections[KEYSTORE].in_atomic_block)
-    )
+    lane = _KeyStoreLane(beside=_beside_possible(main))
     try:
         while last is not None:
             # Past the last batch: a rule that leaves rows in place never sees one twice.
@@ -220,9 +214,7 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
                     break
                 # The batch is the ending rows up to its last row: the same query, bounded, not a list of keys.
                 batch = pending.filter(_keyset(rule.order, bound, after=False, inclusive=True)).order_by()
-                counts = engine.by_agency(batch, rule)
-                ids = list(batch.annotate(_id=bulk.hex_text("pk")).values_list("_id", flat=True)) if store else []
-                scopes = sorted(_scopes(batch, rule), key=lambda pair: (pair[0], pair[1] or 0)) if shredding else []
+                counts, ids, scopes = _read_batch(batch, rule, ids=bool(store), scopes=shredding)
                 rule.end_rows(batch, now)
                 for agency_id, count in counts.items():
                     _record_run("retention.records_ended", rule, agency_id, count)
@@ -256,6 +248,17 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
     outcome.keys_destroyed += lane.keys_destroyed
     outcome.longest_batch = max(outcome.longest_batch, lane.longest)
     return outcome
+
+
+def _beside_possible(main: str) -> bool:
+    """Whether the key store's part may run in a thread of its own. Inside a transaction (a test's) the
+    thread would not see the rows; SQLite's in-memory databases (the tests') share one cache between
+    a process's connections, where the thread's reads of the stores met the batch's writes ("table is
+    locked"). SQLite's files are apart, each with its own writer, and their readers do not wait (WAL)."""
+    databases = [connections[main], connections[KEYSTORE]]
+    if any(each.in_atomic_block for each in databases):
+        return False
+    return not any(each.vendor == "sqlite" and each.is_in_memory_db() for each in databases)  # type: ignore[attr-defined]
 
 
 class _KeyStoreLane:
@@ -360,17 +363,35 @@ def _keyset(order: tuple[str, ...], values: tuple, *, after: bool, inclusive: bo
     return bound & Q(**{f"{order[0]}__{strict}e": values[0]}) if len(order) > 1 else bound
 
 
-def _scopes(batch: QuerySet, rule: Rule) -> set[tuple[str, int | None]]:
-    """The batch's (subject, controller) pairs, subjects as hex text; rows without a subject name no one."""
-    assert rule.subject is not None
-    rows = batch.annotate(_subject=bulk.hex_text(rule.subject))
-    if rule.controller is None:
-        return {(subject, None) for subject in rows.values_list("_subject", flat=True).distinct() if subject}
-    return {
-        (subject, controller)
-        for subject, controller in rows.values_list("_subject", rule.controller).distinct()
-        if subject
-    }
+def _read_batch(
+    batch: QuerySet, rule: Rule, *, ids: bool, scopes: bool
+) -> tuple[dict[int | None, int], list[str], list[tuple[str, int | None]]]:
+    """The batch's counts by agency, its rows' IDs (if `ids`) and its (subject, controller) pairs (if
+    `scopes`; rows without a subject name no one), IDs and subjects as hex text — in one read of the
+    rows, where three queries each found the batch again."""
+    if not (ids or scopes):
+        return engine.by_agency(batch, rule), [], []
+    columns: dict[str, Expression | F] = {}
+    if rule.agency:
+        columns["_agency"] = F(rule.agency)
+    if ids:
+        columns["_id"] = bulk.hex_text("pk")
+    if scopes:
+        assert rule.subject is not None
+        columns["_subject"] = bulk.hex_text(rule.subject)
+        if rule.controller:
+            columns["_controller"] = F(rule.controller)
+    agencies: Counter[int | None] = Counter()
+    found: list[str] = []
+    pairs: set[tuple[str, int | None]] = set()
+    for values in batch.annotate(**columns).values_list(*columns):
+        row = dict(zip(columns, values, strict=True))
+        agencies[row.get("_agency", engine.PLATFORM)] += 1
+        if ids:
+            found.append(row["_id"])
+        if row.get("_subject"):
+            pairs.add((row["_subject"], row.get("_controller")))
+    return dict(agencies), found, sorted(pairs, key=lambda pair: (pair[0], pair[1] or 0))
 
 
 def _record_run(action: str, rule: Rule | str, agency_id: int | None, count: int) -> None:

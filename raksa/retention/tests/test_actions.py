@@ -283,7 +283,7 @@ class RegistrationRetentionTests(EngineTestCase):
 
 class KeyStoreBesideTheRowsTests(TransactionTestCase):
     """Outside a transaction the key store's part of each batch runs after the batch has committed: on
-    PostgreSQL in a thread of its own, beside the next batch."""
+    PostgreSQL (and SQLite's files) in a thread of its own, beside the next batch."""
 
     databases = "__all__"
 
