@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.management import call_command
-from django.db import models
+from django.db import models, transaction
 from django.test.utils import isolate_apps
 
 from bench.harness import Figure, Timing, measure
@@ -115,7 +115,8 @@ def _sealing_figures(model: Any, *, values: int) -> list[Figure]:
 
     opener = Opener.for_subject(subject)
     pairs = 80
-    with session():
+    # Values are sealed inside a transaction on their rows' database, as a save does (raksa.vault.keys).
+    with session(), transaction.atomic():
         vault_encrypt()
         blobs = [(row.pk, row.first.blob) for row in rows]
         # Values as a query loads them: a Sealed per column, its associated data not built yet.
@@ -147,7 +148,7 @@ def _ratio(name: str, ratio: float, vault: Timing, bare: Timing, values: int) ->
 def _screen_figures(model: Any, count: int) -> list[Figure]:
     """One list screen: `count` rows of `count` different people, each row with three sealed fields."""
     stored: list[dict[str, object]] = []
-    with session():
+    with session(), transaction.atomic():
         for _ in range(count):
             row = model(subject_id=uuid.uuid4(), controller_id=_BENCH_CONTROLLER)
             for name in _FIELDS:

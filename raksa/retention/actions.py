@@ -314,18 +314,19 @@ def _timed_key_store_part(work: KeyStoreWork) -> tuple[int, float]:
 
 
 def _key_store_part(work: KeyStoreWork, *, recovering: bool) -> int:
-    """Deletes the work's blind indexes and destroys its people's unused keys, in one key store
-    transaction; returns how many keys the work destroyed (finishing it after a crash: with those
-    destroyed before the crash, which carry its stamp)."""
-    with transaction.atomic(using=KEYSTORE):
-        if work.store:
+    """Deletes the work's blind indexes, then destroys its people's unused keys (holding them in the
+    main database first: raksa.vault.keys.when_free); returns how many keys the work destroyed
+    (finishing it after a crash: with those destroyed before the crash, which carry its stamp)."""
+    if work.store:
+        # Committed apart: the key store is never held while the main database is waited for (SQLite).
+        with transaction.atomic(using=KEYSTORE):
             bulk.delete_indexes(store=work.store, object_ids=KeyStoreWork.unpack(work.object_ids))
-        if not work.retention:
-            return 0
-        destroyed = vault.shred_unused_keys(retention=work.retention, scopes=work.scopes(), now=work.stamp)
-        if recovering:
-            return DataKey.objects.using(KEYSTORE).filter(retention=work.retention, destroyed_at=work.stamp).count()
-        return destroyed
+    if not work.retention:
+        return 0
+    destroyed = vault.shred_unused_keys(retention=work.retention, scopes=work.scopes(), now=work.stamp)
+    if recovering:
+        return DataKey.objects.using(KEYSTORE).filter(retention=work.retention, destroyed_at=work.stamp).count()
+    return destroyed
 
 
 def _finish_left(work: KeyStoreWork, *, rule_code: str) -> int:

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, router, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, router, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -102,21 +102,35 @@ def shred(
         scope["controller_id"] = controller_id
     if retention is not None:
         scope["retention"] = retention
-    with transaction.atomic(), transaction.atomic(using=KEYSTORE):
-        data_keys = DataKey.objects.using(KEYSTORE).filter(destroyed_at__isnull=True, **scope)
-        destroyed = [key_id.bytes for key_id in data_keys.values_list("id", flat=True)]
-        data_keys.update(wrapped=None, destroyed_at=timezone.now())
-        indexes, _by_model = BlindIndex.objects.using(KEYSTORE).filter(**scope).delete()
-        audit.record(
-            action="vault.shred",
-            actor=actor,
-            subject_id=subject_id,
-            object_type="vault.datakey",
-            object_id=retention or "all",
-            purpose=purpose,
-        )
+    destroyed: list[bytes] = []
+    indexes: list[int] = []
+
+    def destroy(_subjects: list[str]) -> None:
+        with transaction.atomic(using=KEYSTORE):
+            data_keys = DataKey.objects.using(KEYSTORE).filter(destroyed_at__isnull=True, **scope)
+            destroyed.extend(key_id.bytes for key_id in data_keys.values_list("id", flat=True))
+            data_keys.update(wrapped=None, destroyed_at=timezone.now())
+            indexes.append(BlindIndex.objects.using(KEYSTORE).filter(**scope).delete()[0])
+            audit.record(
+                action="vault.shred",
+                actor=actor,
+                subject_id=subject_id,
+                object_type="vault.datakey",
+                object_id=retention or "all",
+                purpose=purpose,
+            )
+
+    # A value being sealed for the person meanwhile commits first, and is erased with the rest.
+    database = _written_to(store.model_class() for store in registry.stores())
+    keys.when_free([subject_id.hex], using=database, then=destroy)
     keys.forget(destroyed)
-    return Shredded(keys=len(destroyed), indexes=indexes)
+    return Shredded(keys=len(destroyed), indexes=sum(indexes))
+
+
+def _written_to(models: Iterable[type[Model]]) -> str:
+    """The database these models' rows are written to: where sealing and destroying keys meet."""
+    (database,) = {router.db_for_write(model) for model in models} or {DEFAULT_DB_ALIAS}
+    return database
 
 
 def drop_indexes(*, model: type[Model], object_ids: Sequence[uuid.UUID | str]) -> int:
@@ -151,38 +165,49 @@ def shred_unused_keys(
     wanted = {(bulk.hex_id(subject), controller) for subject, controller in scopes}
     if not wanted:
         return 0
-    among = sorted({subject for subject, _controller in wanted})
-    still_sealing: set[tuple[str, int]] = set()
-    for store in registry.stores():
-        fields = [d.field for d in store.declarations if d.retention.code == retention and not d.plaintext]
-        if fields:
-            model = store.model_class()
+    stores = [
+        (store.model_class(), fields)
+        for store in registry.stores()
+        if (fields := [d.field for d in store.declarations if d.retention.code == retention and not d.plaintext])
+    ]
+    database = _written_to(model for model, _fields in stores)
+    destroyed: list[bytes] = []
+
+    def destroy_unused(subjects: list[str]) -> None:
+        among = set(subjects)
+        still_sealing: set[tuple[str, int]] = set()
+        for model, fields in stores:
             still_sealing |= bulk.still_sealing(
                 model=model,
                 subject=model.vault_subject_field,  # type: ignore[attr-defined]
                 controller=model.vault_controller_field,  # type: ignore[attr-defined]
                 fields=fields,
-                subjects=among,
+                subjects=subjects,
+                using=database,
             )
-    still_subjects = {subject for subject, _controller in still_sealing}
-    unused = {
-        (subject, controller)
-        for subject, controller in wanted
-        if (subject, controller) not in still_sealing and (controller is not None or subject not in still_subjects)
-    }
-    with transaction.atomic(using=KEYSTORE):
-        # A subject named without a controller whose values still sit under some controller: only the
-        # other controllers' keys end (rare: listed one by one).
-        partly = [subject for subject, controller in wanted if controller is None and subject in still_subjects]
-        if partly:
-            unused.update(
-                (bulk.hex_id(subject), controller)
-                for subject, controller in DataKey.objects.using(KEYSTORE)
-                .filter(destroyed_at__isnull=True, retention=retention, subject_id__in=partly)
-                .values_list("subject_id", "controller_id")
-                if (bulk.hex_id(subject), controller) not in still_sealing
-            )
-        destroyed = bulk.destroy_keys(retention=retention, scopes=unused, now=now or timezone.now())
+        still_subjects = {subject for subject, _controller in still_sealing}
+        unused = {
+            (subject, controller)
+            for subject, controller in wanted
+            if subject in among
+            and (subject, controller) not in still_sealing
+            and (controller is not None or subject not in still_subjects)
+        }
+        with transaction.atomic(using=KEYSTORE):
+            # A subject named without a controller whose values still sit under some controller: only the
+            # other controllers' keys end (rare: listed one by one).
+            partly = [subject for subject, controller in wanted if controller is None and subject in still_subjects]
+            if partly:
+                unused.update(
+                    (bulk.hex_id(subject), controller)
+                    for subject, controller in DataKey.objects.using(KEYSTORE)
+                    .filter(destroyed_at__isnull=True, retention=retention, subject_id__in=partly)
+                    .values_list("subject_id", "controller_id")
+                    if (bulk.hex_id(subject), controller) not in still_sealing
+                )
+            destroyed.extend(bulk.destroy_keys(retention=retention, scopes=unused, now=now or timezone.now()))
+
+    keys.when_free({subject for subject, _controller in wanted}, using=database, then=destroy_unused)
     keys.forget(destroyed)
     return len(destroyed)
 

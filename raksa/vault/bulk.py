@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from django.db import connections, router
+from django.db import connections
 from django.db.models import CharField, Model, Value
 from django.db.models.functions import Cast, Replace
 
@@ -85,14 +85,14 @@ def destroy_keys(*, retention: str, scopes: Iterable[tuple[str, int | None]], no
 
 
 def still_sealing(
-    *, model: type[Model], subject: str, controller: str, fields: Sequence[str], subjects: Sequence[str]
+    *, model: type[Model], subject: str, controller: str, fields: Sequence[str], subjects: Sequence[str], using: str
 ) -> set[tuple[str, int]]:
     """The (subject hex, controller) pairs among these subjects that still hold a value in one of
-    these fields of the model's table, in one statement driven by the subjects (an index probe
-    each, whatever the table's size)."""
+    these fields of the model's table, in the database `using` (where its rows are written, not a
+    replica), in one statement driven by the subjects (an index probe each, whatever the table's size)."""
     if not subjects:
         return set()
-    connection = connections[router.db_for_read(model)]
+    connection = connections[using]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = {name: quote(model._meta.get_field(name).column) for name in (subject, controller, *fields)}  # type: ignore[union-attr,arg-type]

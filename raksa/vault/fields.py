@@ -15,7 +15,7 @@ from typing import Any
 
 from django import forms
 from django.core import checks
-from django.db import models
+from django.db import models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.query_utils import DeferredAttribute
 
@@ -95,6 +95,8 @@ class _SealingRules:
     pk_attname: str
     subject_attname: str
     controller_attname: str
+    # Where the model's rows are written: sealing holds the subject in the transaction open there.
+    database: str
 
 
 _RAW = frozenset({bytes, memoryview})
@@ -158,7 +160,7 @@ class EncryptedField(models.Field):
         if type(object_id) is not uuid.UUID or type(subject_id) is not uuid.UUID or controller_id is None:
             # Deferred or unusual values: the slow path, which explains what is missing.
             _, object_id, subject_id, controller_id = _row(instance)
-        key = key_for_sealing(subject_id, controller_id, rules.retention)
+        key = key_for_sealing(subject_id, controller_id, rules.retention, using=rules.database)
         ad = rules.ad_prefix + object_id.bytes
         digest: bytes | None = None
         previous: tuple[bytes, ...] = ()
@@ -183,6 +185,7 @@ class EncryptedField(models.Field):
             pk_attname=self.model._meta.pk.attname,
             subject_attname=plan.subject_attname,
             controller_attname=plan.controller_attname,
+            database=router.db_for_write(self.model),
         )
 
     def get_prep_value(self, value: Any) -> Any:

@@ -1,18 +1,30 @@
-"""Finding, creating and (per request only) caching data keys.
+"""Finding, creating and (per request only) caching data keys, and the protocol that keeps a key from
+being destroyed while a value sealed under it is being written.
 
 Unwrapped data keys are kept in memory only inside a `session()` — one web request (the middleware
 opens one) or one bulk job — and are dropped when it ends. Outside a session every seal and open
 looks its key up in the key store again, which is correct but slower.
+
+Sealing and destroying meet in the main database, where sealed rows commit (the key store is another
+database: docs/privacy-core.md, "Sealing while keys are destroyed"). A value is sealed inside a
+transaction on the main database, which first holds the subject (`key_for_sealing`) and then reads
+the subject's live key from the key store; the hold lasts until that transaction ends. Destroying
+keys (`when_free`) takes the subjects alone in a transaction on the main database, checks there
+what still seals, and destroys in the key store before it ends. So a key is destroyed only after
+every transaction sealing under it has committed (and its rows are seen by the check) or rolled
+back, and a transaction that holds the subject afterwards reads the key destroyed and makes a new one.
 """
 
+import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import IntegrityError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from raksa.vault import crypto
 from raksa.vault.models import DataKey
@@ -46,12 +58,9 @@ class Key:
 class _Cache:
     # A key ID mapped to None: the key was looked up and does not exist (shredded).
     by_id: dict[bytes, Key | None] = field(default_factory=dict)
-    # (subject UUID as an int, controller ID, retention class): ints hash faster than UUIDs.
-    by_scope: dict[tuple[int, int, str], Key] = field(default_factory=dict)
 
     def add(self, key: Key) -> None:
         self.by_id[key.id] = key
-        self.by_scope[(key.subject_int, key.controller_id, key.retention)] = key
 
 
 _session: ContextVar[_Cache | None] = ContextVar("raksa_vault_session", default=None)
@@ -109,12 +118,96 @@ def _unwrapped(row: _Row, masters: dict[str, crypto.MasterKey]) -> Key | None:
     return Key(key_id, subject_int, controller_id, retention, crypto.unwrap(master, key_id, wrapped))
 
 
-def key_for_sealing(subject_id: uuid.UUID, controller_id: int, retention: str) -> Key:
-    """The data key of this subject, controller and retention class, created on first use."""
-    cache = _session.get() or _Cache()
-    key = cache.by_scope.get((subject_id.int, controller_id, retention))
-    if key is not None:
-        return key
+# PostgreSQL: the advisory lock a transaction that seals holds on its subject (shared) and a
+# destruction takes (exclusive), keyed by this class and the subject UUID's first 32 bits; subjects
+# that share those bits only wait for each other. SQLite needs none: a transaction there holds the
+# main database's only writer's lock from its start (transaction_mode IMMEDIATE).
+SUBJECT_LOCK = 0x7661756C
+# How long a destruction tries again for subjects being sealed under before it gives up (and the
+# retention run that asked leaves the work for its next run).
+WAIT_SECONDS = 30.0
+# The most subjects a destruction holds at once (one transaction each group): PostgreSQL's lock table
+# is shared by every session and holds max_locks_per_transaction x max_connections locks (6,400 by
+# default), and a retention batch names up to 5,000 people.
+LOCKS_AT_ONCE = 2000
+
+
+class _Held:
+    """A subject held by a transaction (on PostgreSQL, its advisory lock), with the keys read live since,
+    by (controller, retention class). It is the commit's callback: while still pending it says the
+    subject is held (a rollback, also to a savepoint taken before the hold, drops it, and PostgreSQL
+    then releases the lock)."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self) -> None:
+        self.keys: dict[tuple[int, str], bytes] = {}
+
+    def __call__(self) -> None:
+        self.keys.clear()
+
+
+class _Hold:
+    """The subjects one transaction on the main database holds. It is the commit's callback too, so a
+    later transaction on the connection starts a new one."""
+
+    __slots__ = ("subjects",)
+
+    def __init__(self) -> None:
+        self.subjects: dict[int, _Held] = {}
+
+    def __call__(self) -> None:
+        self.subjects.clear()
+
+
+def _pending(connection: BaseDatabaseWrapper, callback: object) -> bool:
+    return any(entry[1] is callback for entry in connection.run_on_commit)
+
+
+def _hold(connection: BaseDatabaseWrapper) -> _Hold:
+    """The hold of the connection's transaction (a new one once the last one's transaction has ended)."""
+    if not connection.in_atomic_block:
+        raise crypto.VaultError(
+            "values are sealed inside a transaction on their row's database (save_sealed or transaction.atomic), "
+            "so that their key cannot be destroyed before the row commits"
+        )
+    hold: _Hold | None = getattr(connection, "vault_hold", None)
+    if hold is not None and _pending(connection, hold):
+        return hold
+    if connection.vendor == "sqlite" and connection.transaction_mode != "IMMEDIATE":  # type: ignore[attr-defined]
+        raise crypto.VaultError("SQLite databases need OPTIONS transaction_mode IMMEDIATE (raksa.env)")
+    hold = _Hold()
+    connection.on_commit(hold)
+    connection.vault_hold = hold  # type: ignore[attr-defined]
+    return hold
+
+
+def _lock_id(subject_hex: str) -> int:
+    """The second key of a subject's advisory lock: its first 32 bits as a signed int4."""
+    value = int(subject_hex[:8], 16)
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def key_for_sealing(subject_id: uuid.UUID, controller_id: int, retention: str, *, using: str) -> Key:
+    """The data key of this subject, controller and retention class, created on first use, for a value
+    of a row written to the database `using` in the transaction open there. Once per transaction and
+    subject, the subject is held there; once per transaction and key, the key is read live from the
+    key store after that (a key cached earlier may have been destroyed meanwhile)."""
+    connection = connections[using]
+    hold = _hold(connection)
+    cache = _cache()
+    held = hold.subjects.get(subject_id.int)
+    if held is not None and _pending(connection, held):
+        key_id = held.keys.get((controller_id, retention))
+        key = cache.by_id.get(key_id) if key_id is not None else None
+        if key is not None:
+            return key
+    else:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [SUBJECT_LOCK, _lock_id(subject_id.hex)])
+        held = hold.subjects[subject_id.int] = _Held()
+        connection.on_commit(held)
     masters = crypto.master_keys()
     row = (
         DataKey.objects.using(KEYSTORE)
@@ -126,7 +219,60 @@ def key_for_sealing(subject_id: uuid.UUID, controller_id: int, retention: str) -
     if key is None:
         key = _create(subject_id, controller_id, retention)
     cache.add(key)
+    held.keys[(controller_id, retention)] = key.id
     return key
+
+
+def when_free(subjects: Iterable[str], *, using: str, then: Callable[[list[str]], None]) -> None:
+    """Calls `then` with these subjects (hex) in transactions on the database `using` that hold them
+    alone: no transaction sealing under their keys is open there meanwhile, and none begins until it
+    has ended — so `then` checks what still seals, and destroys keys in the key store, before it ends.
+
+    It never waits in a lock queue (a writer waiting behind it could then be part of a deadlock):
+    subjects held by a writer are tried again a moment later, in a transaction of their own, for up
+    to WAIT_SECONDS; then VaultError, and nothing of theirs destroyed."""
+    remaining = sorted(set(subjects))
+    deadline = time.monotonic() + WAIT_SECONDS
+    pause = 0.002
+    while remaining:
+        busy: list[str] = []
+        for start in range(0, len(remaining), LOCKS_AT_ONCE):
+            group = remaining[start : start + LOCKS_AT_ONCE]
+            with transaction.atomic(using=using):
+                held_by_writers = _take_alone(connections[using], group)
+                free = [subject for subject in group if subject not in held_by_writers]
+                if free:
+                    then(free)
+            busy += sorted(held_by_writers)
+        remaining = busy
+        if remaining:
+            if time.monotonic() > deadline:
+                raise crypto.VaultError(
+                    f"{len(remaining)} subject(s) stayed held by writers for {WAIT_SECONDS:.0f} s: "
+                    "their keys were not destroyed"
+                )
+            wait_for_writers(pause)
+            pause = min(pause * 2, 0.1)
+
+
+def _take_alone(connection: BaseDatabaseWrapper, subjects: list[str]) -> set[str]:
+    """Holds these subjects alone in the connection's transaction; returns those a writer holds."""
+    if connection.vendor != "postgresql":
+        return set()  # the transaction holds SQLite's only writer's lock
+    by_lock: dict[int, list[str]] = {}
+    for subject in subjects:
+        by_lock.setdefault(_lock_id(subject), []).append(subject)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM unnest(%s::int[]) AS t(id) WHERE NOT pg_try_advisory_xact_lock(%s, id)",
+            [sorted(by_lock), SUBJECT_LOCK],
+        )
+        return {subject for (lock_id,) in cursor.fetchall() for subject in by_lock[lock_id]}
+
+
+def wait_for_writers(seconds: float) -> None:
+    """The pause before a destruction tries again (its own function: a test steps in when it yields)."""
+    time.sleep(seconds)
 
 
 def _create(subject_id: uuid.UUID, controller_id: int, retention: str) -> Key:
@@ -216,12 +362,16 @@ def key_by_id(key_id: bytes) -> Key | None:
 
 
 def forget(key_ids: Iterable[bytes]) -> None:
-    """Marks keys destroyed in the session's cache, so later opens in the request say erased."""
+    """Marks keys destroyed in the session's cache, so later opens in the request say erased, and in
+    this thread's transactions (destroyed in line, by a transaction that sealed under them before)."""
+    destroyed = set(key_ids)
+    for connection in connections.all(initialized_only=True):
+        hold: _Hold | None = getattr(connection, "vault_hold", None)
+        for held in hold.subjects.values() if hold is not None else ():
+            for scope in [scope for scope, key_id in held.keys.items() if key_id in destroyed]:
+                del held.keys[scope]
     cache = _session.get()
     if cache is None:
         return
-    destroyed = set(key_ids)
     for key_id in destroyed:
         cache.by_id[key_id] = None
-    for scope in [scope for scope, key in cache.by_scope.items() if key.id in destroyed]:
-        del cache.by_scope[scope]

@@ -6,12 +6,18 @@ and the plan at that time counts exactly what the run then removes.
 """
 
 import base64
+import contextvars
 import datetime
 import io
+import threading
+import time
 import uuid
+from collections.abc import Callable
+from typing import Any
+from unittest.mock import patch
 
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.utils import timezone, translation
 
@@ -39,7 +45,9 @@ from raksa.testing import accounts as personas
 from raksa.testing.mailbox import running
 from raksa.testing.refusals import refusing_updates
 from raksa.vault import actions as vault
+from raksa.vault import bulk, keys
 from raksa.vault.models import BlindIndex, DataKey
+from raksa.vault.openers import Opener
 from raksa.vault.routers import KEYSTORE
 
 DAY = datetime.timedelta(days=1)
@@ -146,10 +154,11 @@ class RegistrationRetentionTests(EngineTestCase):
         with refusing_updates(DataKey) as refusal, self.assertRaisesMessage(Exception, "refuses") as raised:
             ran("services.registration", after)
         self.assertEqual(type(raised.exception).__name__, refusal)
-        # The rows ended and their end is recorded; the key store's part is still to do, and said so.
+        # The rows ended and their end is recorded; their indexes went (committed first), the key is
+        # still to destroy, and said so.
         self.assertIsNone(Registration.objects.get(pk=self.registration.pk).phone)
         self.assertTrue(AuditEntry.objects.filter(action="retention.records_ended", object_id="1").exists())
-        self.assertEqual(self.key_store_state(), (True, True))
+        self.assertEqual(self.key_store_state(), (True, False))
         self.assertEqual(KeyStoreWork.objects.count(), 1)
         (outcome,) = run_retention(now=after, only=["services.registration"])
         self.assertEqual((outcome.total, outcome.keys_destroyed), (0, 1))
@@ -297,7 +306,9 @@ class KeyStoreBesideTheRowsTests(TransactionTestCase):
                 registration=registration, staff=officer, status=RegistrationStatus.COMPLETED, reason=""
             )
         after = timezone.now() + datetime.timedelta(days=SERVICE_RECORD.period_days or 0, hours=1)
-        (outcome,) = run_retention(now=after, only=["services.registration"], batch_size=2)
+        # Its people's keys destroyed a person at a time (as a batch of 5,000 people is, 2,000 at a time).
+        with patch.object(keys, "LOCKS_AT_ONCE", 1):
+            (outcome,) = run_retention(now=after, only=["services.registration"], batch_size=2)
         self.assertEqual((outcome.total, outcome.batches, outcome.keys_destroyed), (3, 2, 3))
         self.assertFalse(Registration.objects.exclude(phone=None).exists())
         self.assertFalse(BlindIndex.objects.using(KEYSTORE).filter(store="services.registration").exists())
@@ -306,6 +317,161 @@ class KeyStoreBesideTheRowsTests(TransactionTestCase):
         self.assertFalse(KeyStoreWork.objects.exists())
         destroyed = AuditEntry.objects.filter(action="retention.keys_destroyed", object_type="services.registration")
         self.assertEqual(sum(int(entry.object_id) for entry in destroyed), 3)
+
+
+NEW_PHONE = "089 765 4321"
+
+
+class _Writer(threading.Thread):
+    """Runs a write in a thread of its own (its own database connections), keeping what it gave or raised."""
+
+    def __init__(self, write: Callable[[], Registration]) -> None:
+        super().__init__(name="writer")
+        self.write = write
+        self.written: Registration | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.written = self.write()
+        except BaseException as error:  # re-raised by the test's thread
+            self.error = error
+        finally:
+            connections.close_all()
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the interleaving never happened")
+        time.sleep(0.01)
+
+
+def _waiting_for_a_lock() -> bool:
+    """Whether some session of the main database waits for a lock (PostgreSQL; a fresh look each time)."""
+    observer = connections.create_connection("default")
+    try:
+        with observer.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            return cursor.fetchone()[0] > 0
+    finally:
+        observer.close()
+
+
+def _beginning_a_write_on_another_connection() -> str:
+    """SQLite: what beginning a write transaction on another connection to the main database gives."""
+    other = connections.create_connection("default")
+    with other.cursor() as cursor:
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except OperationalError as refused:
+            return str(refused)
+        cursor.execute("ROLLBACK")  # closing an in-memory database's connection is ignored: end it
+    other.close()
+    return "begun"
+
+
+class KeyDestructionRaceTests(TransactionTestCase):
+    """A person registers again while the purge destroys the key of their last case: the new values are
+    sealed under a key that stays, never under the one destroyed (the writer holds its subject until
+    its commit; the destroyer takes it, checks the main database again, then destroys)."""
+
+    databases = "__all__"
+    rule = "services.registration"
+
+    def setUp(self) -> None:
+        service = builders.certificate(builders.agency(), fields=("name", "phone"))
+        service.retention_days = 30
+        service.save()
+        self.second = builders.certificate(service.agency, slug="second", fields=("name", "phone"))
+        self.person = builders.citizen()
+        officer = builders.officer("officer.minburi", service.agency)
+        self.first = builders.registration(service, self.person, phone="081 234 5678")
+        services.change_status(registration=self.first, staff=officer, status=RegistrationStatus.COMPLETED, reason="")
+        self.after = timezone.now() + datetime.timedelta(days=31)
+
+    def register_again(self) -> Registration:
+        return builders.registration(self.second, self.person, phone=NEW_PHONE)
+
+    def assert_opens(self, registration: Registration | None) -> None:
+        assert registration is not None
+        row = Registration.objects.get(pk=registration.pk)
+        self.assertEqual(Opener.for_subject(row.subject_id).open_field(row, "phone"), NEW_PHONE)
+        (outcome,) = run_retention(now=self.after, only=[self.rule])
+        self.assertEqual(outcome.total, 0)
+        self.assertEqual(Opener.for_subject(row.subject_id).open_field(row, "phone"), NEW_PHONE)
+
+    def test_a_registration_committed_between_the_check_and_the_destruction_keeps_its_values(self) -> None:
+        writer = _Writer(self.register_again)
+        destroy = bulk.destroy_keys
+
+        def between_the_check_and_the_destruction(**arguments: Any) -> list[bytes]:
+            if connection.vendor == "postgresql":
+                writer.start()
+                # Either it commits (the race) or it waits for the destroyer's hold on the person.
+                _until(lambda: not writer.is_alive() or _waiting_for_a_lock())
+            else:
+                # One writer per SQLite database, and the destroyer holds the main one: a registration
+                # cannot begin (a file waits for it; the suite's shared-cache database refuses at once).
+                self.assertIn("locked", _beginning_a_write_on_another_connection())
+            return destroy(**arguments)
+
+        with patch.object(bulk, "destroy_keys", between_the_check_and_the_destruction):
+            (outcome,) = run_retention(now=self.after, only=[self.rule])
+        self.assertEqual((outcome.total, outcome.keys_destroyed), (1, 1))
+        if connection.vendor == "postgresql":
+            writer.join()
+            if writer.error is not None:
+                raise writer.error
+        else:
+            writer.written = self.register_again()
+        self.assert_opens(writer.written)
+
+    def test_a_registration_sealed_before_the_check_and_committed_after_it_keeps_its_values(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("on SQLite a registration sealed in its transaction holds the only writer's lock")
+        sealed, commit = threading.Event(), threading.Event()
+        record = services.record
+
+        def pausing_before_the_commit(**arguments: Any) -> None:
+            if threading.current_thread().name == "writer" and arguments["action"] == "services.registered":
+                sealed.set()
+                commit.wait(30)
+            record(**arguments)
+
+        pause = getattr(keys, "wait_for_writers", time.sleep)
+
+        def letting_the_writer_commit(seconds: float) -> None:
+            commit.set()
+            pause(seconds)
+
+        writer = _Writer(self.register_again)
+        with (
+            patch.object(services, "record", pausing_before_the_commit),
+            patch.object(keys, "wait_for_writers", letting_the_writer_commit, create=True),
+        ):
+            writer.start()
+            self.assertTrue(sealed.wait(30))
+            (outcome,) = run_retention(now=self.after, only=[self.rule])
+            commit.set()
+            writer.join()
+        if writer.error is not None:
+            raise writer.error
+        self.assertEqual((outcome.total, outcome.keys_destroyed), (1, 0))
+        self.assert_opens(writer.written)
+
+    def test_a_request_that_read_the_values_before_the_key_went_seals_the_next_ones_under_a_live_key(self) -> None:
+        with keys.session():
+            opened = Opener.for_subject(self.first.subject_id).open_field(self.first, "phone")
+            self.assertEqual(opened, "081 234 5678")
+            # Another process's run: not this request's session.
+            (outcome,) = contextvars.Context().run(run_retention, now=self.after, only=[self.rule])
+            self.assertEqual(outcome.keys_destroyed, 1)
+            again = self.register_again()
+        self.assert_opens(again)
 
 
 class AccountRetentionTests(EngineTestCase):

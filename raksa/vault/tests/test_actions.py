@@ -1,12 +1,15 @@
+import contextvars
+
 from django.conf import settings
-from django.test import TestCase, override_settings
+from django.db import connection, transaction
+from django.test import TestCase, TransactionTestCase, override_settings
 
 from raksa import devkeys
 from raksa.audit.models import AuditEntry
 from raksa.organisations.models import Controller
 from raksa.subjects.actions import erase_subject
 from raksa.subjects.models import Subject
-from raksa.vault import crypto
+from raksa.vault import crypto, keys
 from raksa.vault.actions import rotate_master_key, save_sealed, shred
 from raksa.vault.indexes import find, normalise
 from raksa.vault.keys import session
@@ -141,6 +144,49 @@ class ShreddingTests(factories.DossierTests, TestCase):
         row = factories.dossier(self.subject, self.controller, name="Registered again")
         self.assertEqual(self.open(row, "name"), "Registered again")
         self.assertIs(self.open(self.row, "name"), ERASED)
+
+    def test_a_request_that_read_values_before_the_erasure_seals_new_ones_under_a_new_key(self) -> None:
+        with session():
+            self.assertEqual(Opener.for_subject(self.subject.id).open(self.row.name), factories.CANARIES["name"])
+            # Erased by another request meanwhile (not this one's session).
+            contextvars.Context().run(shred, subject_id=self.subject.id)
+            row = factories.dossier(self.subject, self.controller, name="Registered again")
+        self.assertEqual(self.open(row, "name"), "Registered again")
+        self.assertIs(self.open(self.row, "name"), ERASED)
+
+
+class _UndoneError(Exception):
+    pass
+
+
+class SealingTransactionTests(factories.DossierTests, TransactionTestCase):
+    databases = "__all__"
+
+    def test_a_value_sealed_again_after_a_savepoint_rolled_back_holds_the_person_again(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("on SQLite the hold is the transaction's writer's lock, which no savepoint gives up")
+        subject, other, owner = factories.person(), factories.person(), factories.controller()
+        with transaction.atomic():
+            factories.dossier(other, owner, name="Somchai")  # the transaction holds someone already
+            with self.assertRaises(_UndoneError), transaction.atomic():
+                factories.dossier(subject, owner, name="Somsri")
+                raise _UndoneError  # PostgreSQL gives up the locks taken since the savepoint
+            factories.dossier(subject, owner, name="Somsri")
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                    "AND classid = %s::oid AND objid = %s::oid AND mode = 'ShareLock'",
+                    [keys.SUBJECT_LOCK, int(subject.id.hex[:8], 16)],
+                )
+                self.assertEqual(cursor.fetchone()[0], 1)
+
+    def test_it_refuses_to_seal_a_value_outside_a_transaction(self) -> None:
+        subject, owner = factories.person(), factories.controller()
+        with self.assertRaisesMessage(crypto.VaultError, "inside a transaction"):
+            Dossier(subject=subject, controller=owner, name="Somsri").save()
+        self.assertFalse(Dossier.objects.exists())
+        row = factories.dossier(subject, owner, name="Somsri")  # save_sealed: in its own transaction
+        self.assertEqual(Opener.for_subject(subject.id).open(row.name), "Somsri")
 
 
 class RotationTests(factories.DossierTests, TestCase):
