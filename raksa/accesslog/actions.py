@@ -346,7 +346,9 @@ def search_records(
             opener = keys.for_reading(row.day)
         except daykeys.DayShreddedError:
             continue
-        client = clients_of[row.client_id]
+        client = clients_of.get(row.client_id)
+        if client is None:
+            continue  # its client left with a purge of its day (a late record kept its old reference)
         reverse = names.get((row.day, client.ip_index))
         results.append(
             Found(

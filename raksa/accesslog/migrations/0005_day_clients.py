@@ -23,6 +23,7 @@ import hashlib
 from django.db import migrations, models
 
 import raksa.accesslog.models
+from raksa.vault.crypto import TamperedError
 
 RECORDS = "accesslog_accessrecord"
 CLIENTS = "accesslog_dayclient"
@@ -94,6 +95,11 @@ def _opener(day: datetime.date):
         return None
 
 
+def _shredded_client_key(ip_sealed: bytes, agent_sealed: bytes) -> str:
+    """A client key for values nobody can open any more: unique to their sealed bytes, as their group is."""
+    return hashlib.sha256(ip_sealed + agent_sealed).hexdigest()[:32]
+
+
 def carry_over(apps, schema_editor):
     connection = schema_editor.connection
     postgres = connection.vendor == "postgresql"
@@ -124,11 +130,13 @@ def _carry_day(cursor, day: datetime.date, postgres: bool) -> None:
     keys = []
     for ip_sealed, agent_sealed, _first, ip_index, *browser in groups:
         ip_sealed, agent_sealed = bytes(ip_sealed), bytes(agent_sealed)
-        if opener is None:
-            digest = hashlib.sha256(ip_sealed + agent_sealed).hexdigest()[:32]
-        else:
-            ip = opener.unseal("ip", ip_sealed, ip_index)
-            digest = opener.client_key(ip, opener.unseal("user_agent", agent_sealed, ip_index))
+        digest = _shredded_client_key(ip_sealed, agent_sealed)
+        if opener is not None:
+            try:
+                ip = opener.unseal("ip", ip_sealed, ip_index)
+                digest = opener.client_key(ip, opener.unseal("user_agent", agent_sealed, ip_index))
+            except TamperedError:
+                pass  # sealed under a key destroyed before the day's present one (a late record after a purge)
         clients.setdefault(digest, (stored_day, digest, ip_sealed, agent_sealed, ip_index, *browser))
         keys.append((ip_sealed, agent_sealed, ip_index, digest))
     columns = (

@@ -17,6 +17,7 @@ from raksa.accesslog.daykeys import KEYSTORE, DayKeys, DayShreddedError, days_wi
 from raksa.accesslog.models import AccessRecord, DailyTotal, DayClient
 from raksa.accesslog.tests.helpers import IPHONE, SpoolDirectory, record, spool_and_ingest, staff
 from raksa.audit.models import AuditEntry
+from raksa.consent.policies import processing_for, retention_text
 from raksa.retention import engine
 from raksa.retention.actions import run_retention
 
@@ -95,6 +96,25 @@ class RetentionTests(TestCase):
         out = io.StringIO()
         call_command("retention", "plan", "--rule", "accesslog.accessrecord", stdout=out)
         self.assertIn("ended by `raksa accesslog purge`", out.getvalue())
+
+    def test_the_plan_counts_each_days_clients_as_the_purge_ends_them_with_their_records_p2(self) -> None:
+        later = DAY_ONE + datetime.timedelta(days=120)
+        (plan,) = engine.plan(now=later, only=["accesslog.dayclient"])
+        self.assertEqual(plan.total, DayClient.objects.count())
+        actions.purge_expired_days(now=later)
+        self.assertFalse(DayClient.objects.exists())
+
+    @override_settings(RAKSA_ACCESSLOG_RAW_DAYS=180)
+    def test_the_policy_gives_every_access_log_field_the_configured_period_c1(self) -> None:
+        # The sealed IP and browser string live in the day's clients: they read the registry's 90 days.
+        texts = {
+            (item.activity, item.category): retention_text(item, "en")
+            for item in processing_for(None)
+            if item.activity.startswith("accesslog.")
+        }
+        self.assertIn(("accesslog.dayclient", "ip_address"), texts)
+        for where, text in texts.items():
+            self.assertIn("180 days", text, where)
 
     @override_settings(RAKSA_ACCESSLOG_RAW_DAYS=30)
     def test_it_refuses_to_purge_before_90_days_p2(self) -> None:
@@ -202,7 +222,8 @@ class SearchTests(TestCase):
                 record(when=DAY_ONE + datetime.timedelta(minutes=5), ip="198.51.100.4", agent=IPHONE, path="/th/n/"),
             ],
         )
-        self.assertEqual(DayClient.objects.filter(day=DAY_ONE.date()).values("ip_index").distinct().count(), 2)
+        index = DayKeys().for_reading(DAY_ONE.date()).ip_index("198.51.100.4")
+        self.assertEqual(DayClient.objects.filter(day=DAY_ONE.date(), ip_index=index).count(), 2)
         found = [(f.path, f.user_agent == IPHONE, f.next_path) for f in self.search(ip="198.51.100.4")]
         self.assertEqual(
             found,
