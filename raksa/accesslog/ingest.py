@@ -334,12 +334,16 @@ class Loader:
         with transaction.atomic(), connection.cursor() as cursor:
             if self.postgres:
                 arrays = ", ".join(f"%s::{kind}[]" for kind in CLIENT_TYPES)
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) ORDER BY 1, 2 "  # noqa: S608  (table names from model meta)  # nosec B608
-                    "ON CONFLICT (day, digest) DO NOTHING RETURNING day, digest, id",
-                    [list(column) for column in zip(*(made[0] for _key, made in ordered), strict=True)],
-                )
-                ids.update(((day.isoformat(), digest), client_id) for day, digest, client_id in cursor.fetchall())
+                # Bound on the server, in the binary format: Django's client-side binding would write the
+                # sealed values into the statement as escaped text (measured 17 us a client, all told).
+                with psycopg.Cursor(cursor.cursor.connection) as bound, cursor.db.wrap_database_errors:
+                    bound.execute(
+                        f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) ORDER BY 1, 2 "  # noqa: S608  (table names from model meta)  # nosec B608
+                        "ON CONFLICT (day, digest) DO NOTHING RETURNING day, digest, id",
+                        [list(column) for column in zip(*(made[0] for _key, made in ordered), strict=True)],
+                        binary=True,
+                    )
+                    ids.update(((day.isoformat(), digest), client_id) for day, digest, client_id in bound.fetchall())
             else:
                 marks = ", ".join(["%s"] * len(CLIENT_COLUMNS))
                 cursor.executemany(
