@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import IntegrityError, connections, transaction
@@ -138,10 +139,11 @@ class _Held:
     subject is held (a rollback, also to a savepoint taken before the hold, drops it, and PostgreSQL
     then releases the lock)."""
 
-    __slots__ = ("keys",)
+    __slots__ = ("keys", "listed_in")
 
     def __init__(self) -> None:
         self.keys: dict[tuple[int, str], bytes] = {}
+        self.listed_in: list[Any] | None = None
 
     def __call__(self) -> None:
         self.keys.clear()
@@ -151,17 +153,32 @@ class _Hold:
     """The subjects one transaction on the main database holds. It is the commit's callback too, so a
     later transaction on the connection starts a new one."""
 
-    __slots__ = ("subjects",)
+    __slots__ = ("listed_in", "subjects")
 
     def __init__(self) -> None:
         self.subjects: dict[int, _Held] = {}
+        self.listed_in: list[Any] | None = None
 
     def __call__(self) -> None:
         self.subjects.clear()
 
 
-def _pending(connection: BaseDatabaseWrapper, callback: object) -> bool:
-    return any(entry[1] is callback for entry in connection.run_on_commit)
+def _pending(connection: BaseDatabaseWrapper, callback: _Hold | _Held) -> bool:
+    """Whether the callback still waits for the transaction's commit. Django only appends to a
+    connection's list of callbacks; a commit, a rollback or a rolled-back savepoint replaces the list.
+    So the list the callback went into, still the connection's, holds it: no scan on every seal (a scan
+    cost each value sealed ~1 us, and grew with the transaction's callbacks)."""
+    if callback.listed_in is connection.run_on_commit:
+        return True
+    if any(entry[1] is callback for entry in connection.run_on_commit):
+        callback.listed_in = connection.run_on_commit  # a savepoint's rollback kept it in a new list
+        return True
+    return False
+
+
+def _listed(connection: BaseDatabaseWrapper, callback: _Hold | _Held) -> None:
+    connection.on_commit(callback)
+    callback.listed_in = connection.run_on_commit
 
 
 def _hold(connection: BaseDatabaseWrapper) -> _Hold:
@@ -177,7 +194,7 @@ def _hold(connection: BaseDatabaseWrapper) -> _Hold:
     if connection.vendor == "sqlite" and connection.transaction_mode != "IMMEDIATE":  # type: ignore[attr-defined]
         raise crypto.VaultError("SQLite databases need OPTIONS transaction_mode IMMEDIATE (raksa.env)")
     hold = _Hold()
-    connection.on_commit(hold)
+    _listed(connection, hold)
     connection.vault_hold = hold  # type: ignore[attr-defined]
     return hold
 
@@ -207,7 +224,7 @@ def key_for_sealing(subject_id: uuid.UUID, controller_id: int, retention: str, *
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [SUBJECT_LOCK, _lock_id(subject_id.hex)])
         held = hold.subjects[subject_id.int] = _Held()
-        connection.on_commit(held)
+        _listed(connection, held)
     masters = crypto.master_keys()
     row = (
         DataKey.objects.using(KEYSTORE)
