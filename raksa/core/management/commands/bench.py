@@ -21,7 +21,12 @@ class Command(BaseCommand):
     help = "Measures Raksa against the figures its issues name; prints a table and writes bench/results.json."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("names", nargs="*", help="benchmarks to run (default: all in bench/)")
+        parser.add_argument(
+            "names",
+            nargs="*",
+            help="benchmarks to run (default: all in bench/); NAME:PART runs one part of a benchmark that has "
+            "parts (its PARTS, e.g. accesslog:import)",
+        )
         parser.add_argument("--small", action="store_true", help="a 1%% data set: a quick look, or CI's smoke run")
         parser.add_argument(
             "--rebuild-data", action="store_true", help="build the bench data set again even if a complete one exists"
@@ -44,9 +49,22 @@ class Command(BaseCommand):
         available = sorted(
             m.name for m in pkgutil.iter_modules([str(settings.BASE_DIR / "bench")]) if m.name not in SUPPORT
         )
-        unknown = set(names) - set(available)
+        unknown = {name.partition(":")[0] for name in names} - set(available)
         if unknown:
             raise CommandError(f"unknown benchmarks: {', '.join(sorted(unknown))}; available: {', '.join(available)}")
+        # A part (NAME:PART) runs alone, e.g. one figure measured again without the rest of its benchmark.
+        parts: dict[str, set[str] | None] = {}  # None: the whole benchmark
+        for name in names:
+            module_name, _, part = name.partition(":")
+            if not part:
+                parts[module_name] = None
+                continue
+            known = getattr(importlib.import_module(f"bench.{module_name}"), "PARTS", ())
+            if part not in known:
+                raise CommandError(f"{module_name} has no part {part!r}; its parts: {', '.join(known) or 'none'}")
+            chosen = parts.setdefault(module_name, set())
+            if chosen is not None:
+                chosen.add(part)
         started = time.time()
         scale = "small" if small else "full"
         if small:
@@ -61,11 +79,12 @@ class Command(BaseCommand):
         figures: list[Figure] = []
         loads: list[float] = []
         timings: dict[str, float] = {}
-        for name in names or available:
+        for name in parts or available:
             self.stderr.write(f"bench: {name}…")
             began = time.time()
             module = importlib.import_module(f"bench.{name}")
-            figures += module.run(small=small)
+            chosen = parts.get(name)
+            figures += module.run(small=small) if chosen is None else module.run(small=small, parts=chosen)
             timings[name] = round(time.time() - began, 1)
             loads.append(os.getloadavg()[0])
         self.stdout.write(table(figures))
