@@ -13,6 +13,7 @@ withheld wherever else they appear.
 
 import logging
 import re
+import traceback
 from functools import lru_cache
 from types import TracebackType
 
@@ -40,6 +41,14 @@ class OneLineFormatter(logging.Formatter):
         for error in _chain(ei[1]):
             text = _withhold_message(text, error)
         return text
+
+
+def withheld_traceback(error: BaseException) -> str:
+    """An error's traceback as a log line would show it, for a record kept elsewhere (a failed task's)."""
+    text = "".join(traceback.format_exception(error))
+    for cause in _chain(error):
+        text = _withhold_message(text, cause)
+    return _connection_details().sub(WITHHELD, text)
 
 
 def _database_errors(record: logging.LogRecord) -> list[BaseException]:

@@ -12,12 +12,16 @@ could not record its end. Once the database answers again the worker puts that t
 so an erasure or a confirmation e-mail is not lost; a task whose end alone went unrecorded then runs
 twice (at least once). A task interrupted `MAX_CLAIMS` times (one that breaks its own connection) is
 marked failed instead, so it cannot hold the queue's head for ever.
+
+A failed task's record keeps its traceback as the log shows it: a database error's message, which can
+name the values it refused, and the configured hosts and users are withheld (raksa.core.logformat).
 """
 
 import logging
 import os
 import time
 import uuid
+from functools import partial
 from typing import Any
 
 from django.core.management.base import CommandError
@@ -27,7 +31,9 @@ from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import retry
 
+from raksa.core.logformat import withheld_traceback
 from raksa.core.retry import error_kind, retry_delay
 
 logger = logging.getLogger(__name__)
@@ -48,6 +54,9 @@ class ResilientWorker(db_worker.Worker):
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
         self.claimed = db_task_result.id
+        # Theirs stores the whole text, which never reaches the database here (nor its write-ahead log).
+        set_failed = retry()(partial(record_failure, db_task_result))
+        db_task_result.set_failed = set_failed
         super().run_task(db_task_result)
         self.claimed = None  # not reached when recording its end failed: then it is re-queued
 
@@ -113,6 +122,16 @@ class Command(db_worker.Command):
         else:
             worker.configure_signals()
             worker.run()
+
+
+def record_failure(result: DBTaskResult, error: BaseException) -> None:
+    """django-tasks-db's `set_failed`, with the traceback as the log shows it."""
+    result.status = TaskResultStatus.FAILED
+    result.finished_at = timezone.now()
+    result.exception_class_path = f"{type(error).__module__}.{type(error).__qualname__}"
+    result.traceback = withheld_traceback(error)
+    result.return_value = None
+    result.save(update_fields=["status", "return_value", "finished_at", "exception_class_path", "traceback"])
 
 
 def requeue_interrupted(task_id: uuid.UUID) -> None:
