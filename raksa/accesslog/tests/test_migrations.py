@@ -99,3 +99,34 @@ class DayClientsMigrationTests(TransactionTestCase):
             AccessRecord.objects.get(time=NOON + datetime.timedelta(hours=2)).client_id, records["/th/a/"].client_id
         )
         self.assertEqual(DayClient.objects.count(), 3)
+
+    def test_it_gives_records_their_clients_values_again_when_migrated_back(self) -> None:
+        when = NOON + datetime.timedelta(hours=3)
+        with SpoolDirectory() as spool:
+            spool_and_ingest(
+                spool.path,
+                [
+                    record(when=when, ip="203.0.113.7"),
+                    record(when=when + datetime.timedelta(seconds=1), ip="203.0.113.8"),
+                ],
+            )
+        clients = {client.id: client for client in DayClient.objects.all()}
+        by_time = {stored.time: clients[stored.client_id] for stored in AccessRecord.objects.all()}
+
+        self.migrate(BEFORE)
+        self.addCleanup(self.migrate, DAY_CLIENTS)
+
+        old = MigrationExecutor(connection).loader.project_state(BEFORE).apps.get_model("accesslog", "AccessRecord")
+        opener = DayKeys().for_reading(DAY)
+        back = {stored.time: stored for stored in old.objects.all()}
+        self.assertEqual(set(back), set(by_time))
+        for moment, stored in back.items():
+            client = by_time[moment]
+            self.assertEqual(
+                (bytes(stored.ip_sealed), stored.ip_index, stored.visitor, stored.browser_family),
+                (bytes(client.ip_sealed), client.ip_index, client.digest, client.browser_family),
+            )
+        self.assertEqual(
+            {opener.unseal("ip", bytes(stored.ip_sealed), stored.ip_index) for stored in back.values()},
+            {"203.0.113.7", "203.0.113.8"},
+        )
