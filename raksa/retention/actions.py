@@ -92,6 +92,8 @@ class RuleOutcome:
     rule: Rule
     by_agency: Counter[int | None] = field(default_factory=Counter)
     keys_destroyed: int = 0
+    # People whose keys waited for a writer that held them past keys.WAIT_SECONDS: left for the next run.
+    people_left: int = 0
     warned: int = 0
     batches: int = 0
     # The longest a batch's transaction held its row locks (seconds), for the benchmark and the docs.
@@ -190,7 +192,9 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
     store = vault.indexed_store(model) or ""
     shredding = rule.shred and rule.retention is not None and rule.subject is not None
     for left in KeyStoreWork.objects.using(main).filter(rule=rule.code).order_by("pk"):
-        outcome.keys_destroyed += _finish_left(left, rule_code=rule.code)
+        done = _finish_left(left, rule_code=rule.code)
+        outcome.keys_destroyed += done.destroyed
+        outcome.people_left += done.people_left
     # From the first ending row on: a store that keeps its ended rows (emptied registrations) may keep
     # them in the index that serves its order, and only this look-up steps over them.
     last = engine.ending(rule, now, holds).order_by(*rule.order).values_list(*rule.order).first()
@@ -207,8 +211,8 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
             started = time.perf_counter()
             with transaction.atomic(using=main):
                 # The key store work finished since the last batch: its row goes, with its audit entry.
-                for done, destroyed in lane.take_finished():
-                    _clear(done, destroyed, rule.code)
+                for finished_work, done in lane.take_finished():
+                    _clear(finished_work, done, rule.code)
                 bound = _batch_end(pending, rule.order, batch_size)
                 if bound is None:
                     break
@@ -243,9 +247,10 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
     finished = lane.take_finished()
     if finished:
         with transaction.atomic(using=main):
-            for done, destroyed in finished:
-                _clear(done, destroyed, rule.code)
+            for finished_work, done in finished:
+                _clear(finished_work, done, rule.code)
     outcome.keys_destroyed += lane.keys_destroyed
+    outcome.people_left += lane.people_left
     outcome.longest_batch = max(outcome.longest_batch, lane.longest)
     return outcome
 
@@ -261,6 +266,18 @@ def _beside_possible(main: str) -> bool:
     return not any(each.vendor == "sqlite" and each.is_in_memory_db() for each in databases)  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True)
+class _Done:
+    """What a work's key store part did: the keys it destroyed, and the people it left (a writer held them)."""
+
+    destroyed: int
+    left: list[tuple[str, int | None]] = field(default_factory=list)
+
+    @property
+    def people_left(self) -> int:
+        return len({subject for subject, _controller in self.left})
+
+
 class _KeyStoreLane:
     """Runs each batch's key store part after its rows' end has committed, one at a time and in order:
     `beside`, in a thread of its own, while the next batch's rows end in the main database (two
@@ -268,9 +285,10 @@ class _KeyStoreLane:
 
     def __init__(self, *, beside: bool) -> None:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retention-keys") if beside else None
-        self.running: tuple[KeyStoreWork, Future[tuple[int, float]]] | None = None
-        self.finished: list[tuple[KeyStoreWork, int]] = []
+        self.running: tuple[KeyStoreWork, Future[tuple[_Done, float]]] | None = None
+        self.finished: list[tuple[KeyStoreWork, _Done]] = []
         self.keys_destroyed = 0
+        self.people_left = 0
         self.longest = 0.0
 
     def start(self, work: KeyStoreWork) -> None:
@@ -278,7 +296,7 @@ class _KeyStoreLane:
         if self.pool is not None:
             self.running = (work, self.pool.submit(_timed_key_store_part, work))
         else:
-            future: Future[tuple[int, float]] = Future()
+            future: Future[tuple[_Done, float]] = Future()
             future.set_result(_timed_key_store_part(work))
             self.running = (work, future)
 
@@ -288,12 +306,13 @@ class _KeyStoreLane:
             return
         work, future = self.running
         self.running = None
-        destroyed, seconds = future.result()
-        self.finished.append((work, destroyed))
-        self.keys_destroyed += destroyed
+        done, seconds = future.result()
+        self.finished.append((work, done))
+        self.keys_destroyed += done.destroyed
+        self.people_left += done.people_left
         self.longest = max(self.longest, seconds)
 
-    def take_finished(self) -> list[tuple[KeyStoreWork, int]]:
+    def take_finished(self) -> list[tuple[KeyStoreWork, _Done]]:
         finished, self.finished = self.finished, []
         return finished
 
@@ -308,41 +327,59 @@ class _KeyStoreLane:
         self.pool.shutdown()
 
 
-def _timed_key_store_part(work: KeyStoreWork) -> tuple[int, float]:
+def _timed_key_store_part(work: KeyStoreWork) -> tuple[_Done, float]:
     started = time.perf_counter()
     return _key_store_part(work, recovering=False), time.perf_counter() - started
 
 
-def _key_store_part(work: KeyStoreWork, *, recovering: bool) -> int:
+def _key_store_part(work: KeyStoreWork, *, recovering: bool) -> _Done:
     """Deletes the work's blind indexes, then destroys its people's unused keys (holding them in the
     main database first: raksa.vault.keys.when_free); returns how many keys the work destroyed
-    (finishing it after a crash: with those destroyed before the crash, which carry its stamp)."""
+    (finishing it after a crash: with those destroyed before the crash, which carry its stamp) and
+    the people a writer held throughout, whose keys wait for the next run."""
     if work.store:
         # Committed apart: the key store is never held while the main database is waited for (SQLite).
         with transaction.atomic(using=KEYSTORE):
             bulk.delete_indexes(store=work.store, object_ids=KeyStoreWork.unpack(work.object_ids))
     if not work.retention:
-        return 0
-    destroyed = vault.shred_unused_keys(retention=work.retention, scopes=work.scopes(), now=work.stamp)
+        return _Done(destroyed=0)
+    unused = vault.shred_unused_keys(retention=work.retention, scopes=work.scopes(), now=work.stamp)
+    destroyed = unused.destroyed
     if recovering:
-        return DataKey.objects.using(KEYSTORE).filter(retention=work.retention, destroyed_at=work.stamp).count()
-    return destroyed
+        destroyed = DataKey.objects.using(KEYSTORE).filter(retention=work.retention, destroyed_at=work.stamp).count()
+    return _Done(destroyed=destroyed, left=unused.busy)
 
 
-def _finish_left(work: KeyStoreWork, *, rule_code: str) -> int:
-    """Finishes what a stopped run left for the key store; the keys it destroyed (with those destroyed
-    before the stop)."""
-    destroyed = _key_store_part(work, recovering=True)
+def _finish_left(work: KeyStoreWork, *, rule_code: str) -> _Done:
+    """Finishes what a stopped run left for the key store (or leaves again the people a writer still
+    holds); the keys it destroyed (with those destroyed before the stop)."""
+    done = _key_store_part(work, recovering=True)
     with transaction.atomic(using=work._state.db):
-        return destroyed if _clear(work, destroyed, rule_code) else 0
+        return done if _clear(work, done, rule_code) else _Done(destroyed=0)
 
 
-def _clear(work: KeyStoreWork, destroyed: int, rule_code: str) -> bool:
-    """Deletes the finished work and records its keys, once: False if another run cleared it first."""
-    deleted, _ = KeyStoreWork.objects.using(work._state.db).filter(pk=work.pk).delete()
-    if deleted and destroyed:
-        _record_run("retention.keys_destroyed", rule_code, None, destroyed)
-    return bool(deleted)
+def _clear(work: KeyStoreWork, done: _Done, rule_code: str) -> bool:
+    """Records the finished work's keys, once, and deletes it, or rewrites it to hold only the people it
+    left (under a new stamp: the keys destroyed so far are counted now, not again when it is finished);
+    False if another run cleared or rewrote it first."""
+    still = KeyStoreWork.objects.using(work._state.db).filter(pk=work.pk, stamp=work.stamp)
+    if done.left:
+        left = KeyStoreWork(store="", object_ids=b"", stamp=timezone.now())
+        left.set_scopes(done.left)
+        changed = still.update(
+            store=left.store,
+            object_ids=left.object_ids,
+            subjects=left.subjects,
+            controllers=left.controllers,
+            stamp=left.stamp,
+        )
+    else:
+        changed, _ = still.delete()
+    if changed and done.destroyed:
+        _record_run("retention.keys_destroyed", rule_code, None, done.destroyed)
+    if changed and done.left:
+        _record_run("retention.keys_left", rule_code, None, done.people_left)
+    return bool(changed)
 
 
 def _batch_end(pending: QuerySet, order: tuple[str, ...], batch_size: int) -> tuple | None:

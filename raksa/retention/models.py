@@ -78,7 +78,8 @@ class KeyStoreWork(models.Model):
     and this row commits with them; the key store's work follows, and the row goes in the next
     transaction. So a key is destroyed only for rows that really ended, and a crash in between leaves
     this row, which the next run finishes before anything else (raksa.retention.actions). It holds
-    row IDs and pseudonymous subject IDs, never a value, and lives minutes.
+    row IDs and pseudonymous subject IDs, never a value, and lives minutes (longer only while a writer
+    holds one of its people: it is then rewritten to name only them, for the next run).
     """
 
     rule = models.CharField(max_length=60)

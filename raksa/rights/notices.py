@@ -15,7 +15,7 @@ from raksa.audit import actions as audit
 from raksa.registry import ERASURE_NOTICE
 from raksa.retention.rules import Period, Rule, register
 from raksa.rights.models import ErasureNotice, RightsRequest
-from raksa.vault.actions import save_sealed, shred_unused_keys
+from raksa.vault.actions import PersonBusyError, save_sealed, shred_unused_keys
 from raksa.vault.openers import Opener
 
 KEPT_CLASS = ERASURE_NOTICE.code
@@ -46,7 +46,8 @@ def forget(*, request: RightsRequest, actor: object = None) -> None:
         if deleted:
             # The key is the person's for this controller and class: another erasure's notice may
             # still need it, so it ends only once it seals nothing.
-            shred_unused_keys(retention=KEPT_CLASS, scopes=[(request.subject_id, request.controller_id)])
+            if shred_unused_keys(retention=KEPT_CLASS, scopes=[(request.subject_id, request.controller_id)]).busy:
+                raise PersonBusyError("the kept address's key was not destroyed: a write for the person stayed open")
             audit.record(
                 action="rights.erasure_notice.forget",
                 actor=actor,

@@ -24,6 +24,11 @@ class ValueTakenError(crypto.VaultError):
     The message names the field, never the value."""
 
 
+class PersonBusyError(crypto.VaultError):
+    """A person's keys were not destroyed: a transaction sealing for them stayed open for
+    `keys.WAIT_SECONDS` (nothing of theirs was destroyed; trying again later is safe)."""
+
+
 def save_sealed(instance: Model) -> None:
     """Saves a row with encrypted fields and brings the blind indexes of its indexed fields up to date."""
     with transaction.atomic(using=router.db_for_write(type(instance))):
@@ -120,9 +125,13 @@ def shred(
                 purpose=purpose,
             )
 
-    # A value being sealed for the person meanwhile commits first, and is erased with the rest.
+    # A value being sealed for the person meanwhile commits first, and is erased with the rest. One
+    # that stays open stops the erasure, which must not say it is done while a key lives.
     database = _written_to(store.model_class() for store in registry.stores())
-    keys.when_free([subject_id.hex], using=database, then=destroy)
+    if keys.when_free([subject_id.hex], using=database, then=destroy):
+        raise PersonBusyError(
+            f"a write for this person stayed open for {keys.WAIT_SECONDS:.0f} s: none of their keys was destroyed"
+        )
     keys.forget(destroyed)
     return Shredded(keys=len(destroyed), indexes=sum(indexes))
 
@@ -149,9 +158,17 @@ def indexed_store(model: type[Model]) -> str | None:
     return store
 
 
+@dataclass(frozen=True)
+class UnusedKeys:
+    destroyed: int
+    # The (subject, controller) pairs given of the people a writer held throughout (keys.when_free),
+    # subjects as hex: nothing of theirs was checked or destroyed.
+    busy: list[tuple[str, int | None]] = field(default_factory=list)
+
+
 def shred_unused_keys(
     *, retention: str, scopes: Iterable[tuple[uuid.UUID | str, int | None]], now: datetime.datetime | None = None
-) -> int:
+) -> UnusedKeys:
     """Destroys the data keys of one retention class, for these (subject, controller) pairs, that no longer
     seal any value stored in the main database (every field declared under the class is empty or its
     row gone). A controller of None means every controller of that subject. The blind indexes of the
@@ -160,11 +177,12 @@ def shred_unused_keys(
     For bulk retention: the caller records one aggregate audit entry for the whole run instead of
     one per person (raksa.retention.actions.run_retention). Subjects may be given as UUIDs or hex
     text; the check of each store and the destruction are one statement each (raksa.vault.bulk).
-    The keys destroyed are stamped `now` (by default the time of the call).
+    The keys destroyed are stamped `now` (by default the time of the call). People a writer holds
+    throughout are left as they are and handed back (`UnusedKeys.busy`).
     """
     wanted = {(bulk.hex_id(subject), controller) for subject, controller in scopes}
     if not wanted:
-        return 0
+        return UnusedKeys(destroyed=0)
     stores = [
         (store.model_class(), fields)
         for store in registry.stores()
@@ -207,9 +225,10 @@ def shred_unused_keys(
                 )
             destroyed.extend(bulk.destroy_keys(retention=retention, scopes=unused, now=now or timezone.now()))
 
-    keys.when_free({subject for subject, _controller in wanted}, using=database, then=destroy_unused)
+    busy = set(keys.when_free({subject for subject, _controller in wanted}, using=database, then=destroy_unused))
     keys.forget(destroyed)
-    return len(destroyed)
+    left = sorted((pair for pair in wanted if pair[0] in busy), key=lambda pair: (pair[0], pair[1] or 0))
+    return UnusedKeys(destroyed=len(destroyed), busy=left)
 
 
 @dataclass(frozen=True)

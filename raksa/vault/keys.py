@@ -124,8 +124,8 @@ def _unwrapped(row: _Row, masters: dict[str, crypto.MasterKey]) -> Key | None:
 # that share those bits only wait for each other. SQLite needs none: a transaction there holds the
 # main database's only writer's lock from its start (transaction_mode IMMEDIATE).
 SUBJECT_LOCK = 0x7661756C
-# How long a destruction tries again for subjects being sealed under before it gives up (and the
-# retention run that asked leaves the work for its next run).
+# How long a destruction tries again for subjects being sealed under before it gives up on them (the
+# retention run that asked leaves them for its next run; an erasure fails and is retried).
 WAIT_SECONDS = 30.0
 # The most subjects a destruction holds at once (one transaction each group): PostgreSQL's lock table
 # is shared by every session and holds max_locks_per_transaction x max_connections locks (6,400 by
@@ -199,7 +199,7 @@ def _hold(connection: BaseDatabaseWrapper) -> _Hold:
     return hold
 
 
-def _lock_id(subject_hex: str) -> int:
+def lock_id(subject_hex: str) -> int:
     """The second key of a subject's advisory lock: its first 32 bits as a signed int4."""
     value = int(subject_hex[:8], 16)
     return value - (1 << 32) if value >= 1 << 31 else value
@@ -222,7 +222,7 @@ def key_for_sealing(subject_id: uuid.UUID, controller_id: int, retention: str, *
     else:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [SUBJECT_LOCK, _lock_id(subject_id.hex)])
+                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [SUBJECT_LOCK, lock_id(subject_id.hex)])
         held = hold.subjects[subject_id.int] = _Held()
         _listed(connection, held)
     masters = crypto.master_keys()
@@ -240,14 +240,17 @@ def key_for_sealing(subject_id: uuid.UUID, controller_id: int, retention: str, *
     return key
 
 
-def when_free(subjects: Iterable[str], *, using: str, then: Callable[[list[str]], None]) -> None:
+def when_free(subjects: Iterable[str], *, using: str, then: Callable[[list[str]], None]) -> list[str]:
     """Calls `then` with these subjects (hex) in transactions on the database `using` that hold them
     alone: no transaction sealing under their keys is open there meanwhile, and none begins until it
     has ended — so `then` checks what still seals, and destroys keys in the key store, before it ends.
 
     It never waits in a lock queue (a writer waiting behind it could then be part of a deadlock):
     subjects held by a writer are tried again a moment later, in a transaction of their own, for up
-    to WAIT_SECONDS; then VaultError, and nothing of theirs destroyed."""
+    to WAIT_SECONDS. Returns those a writer held all that time (sorted): `then` never had them, and
+    nothing of theirs was destroyed; the caller decides what becomes of them (retention leaves them
+    for its next run, an erasure fails). A writer that never ends (a connection idle in a transaction)
+    so costs a destruction WAIT_SECONDS, never the rest of its work."""
     remaining = sorted(set(subjects))
     deadline = time.monotonic() + WAIT_SECONDS
     pause = 0.002
@@ -264,12 +267,10 @@ def when_free(subjects: Iterable[str], *, using: str, then: Callable[[list[str]]
         remaining = busy
         if remaining:
             if time.monotonic() > deadline:
-                raise crypto.VaultError(
-                    f"{len(remaining)} subject(s) stayed held by writers for {WAIT_SECONDS:.0f} s: "
-                    "their keys were not destroyed"
-                )
+                return remaining
             wait_for_writers(pause)
             pause = min(pause * 2, 0.1)
+    return []
 
 
 def _take_alone(connection: BaseDatabaseWrapper, subjects: list[str]) -> set[str]:
@@ -278,7 +279,7 @@ def _take_alone(connection: BaseDatabaseWrapper, subjects: list[str]) -> set[str
         return set()  # the transaction holds SQLite's only writer's lock
     by_lock: dict[int, list[str]] = {}
     for subject in subjects:
-        by_lock.setdefault(_lock_id(subject), []).append(subject)
+        by_lock.setdefault(lock_id(subject), []).append(subject)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id FROM unnest(%s::int[]) AS t(id) WHERE NOT pg_try_advisory_xact_lock(%s, id)",

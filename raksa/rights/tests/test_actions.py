@@ -5,6 +5,7 @@ import socket
 from datetime import timedelta
 from email.message import EmailMessage
 
+from django.db import connection
 from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +25,8 @@ from raksa.services.tests.builders import subject_of
 from raksa.testing.accounts import IMMEDIATE_TASKS, citizen, platform_operator, staff
 from raksa.testing.mailbox import links, running
 from raksa.testing.refusals import refusing_updates
+from raksa.testing.writers import holding
+from raksa.vault.actions import PersonBusyError
 from raksa.vault.models import DataKey
 from raksa.vault.routers import KEYSTORE
 
@@ -296,6 +299,21 @@ class ClosingTests(TestCase):
         notices.forget(request=second)
         self.assertIsNotNone(self.notice_keys(second)[0])
 
+    def test_it_keeps_the_address_of_a_sent_message_while_a_write_for_the_person_stays_open(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("on SQLite a writer holds the whole main database, not one person: forgetting waits")
+        case = actions.file_request(
+            subject=subject_of(_person()), type=RequestType.ERASURE, identity_method=IdentityMethod.REAUTHENTICATION
+        )
+        notices.keep_address(request=case, address=EMAIL)
+        with holding(case.subject_id), self.assertRaises(PersonBusyError):
+            notices.forget(request=case)
+        # Kept whole (the retention rule ends it after its period if nothing else does), not half forgotten.
+        self.assertEqual((notices.address(case), self.notice_keys(case)), (EMAIL, [None]))
+        notices.forget(request=case)
+        self.assertIsNone(notices.address(case))
+        self.assertIsNotNone(self.notice_keys(case)[0])
+
     def test_it_destroys_an_address_whose_message_never_went_after_its_period(self) -> None:
         case = self.closed_with_smtp_refusing()
         ErasureNotice.objects.update(created_at=timezone.now() - timedelta(days=31))
@@ -321,6 +339,23 @@ class ClosingTests(TestCase):
         self.assertLessEqual(
             keys_before, set(live_keys.values_list("pk", flat=True)), "the failed run shredded nothing"
         )
+        self.assertTrue(actions.carry_out_erasure(request=case, actor=None))
+        case.refresh_from_db()
+        self.assertEqual((case.status, case.last_error), (Status.COMPLETED, ""))
+
+    def test_an_erasure_while_a_write_for_the_person_stays_open_fails_on_the_case_to_be_retried(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("on SQLite a writer holds the whole main database, not one person: the erasure waits")
+        case = actions.file_request(
+            subject=subject_of(_person()), type=RequestType.ERASURE, identity_method=IdentityMethod.REAUTHENTICATION
+        )
+        live_keys = DataKey.objects.using(KEYSTORE).filter(subject_id=case.subject_id, wrapped__isnull=False)
+        keys_before = set(live_keys.values_list("pk", flat=True))
+        with holding(case.subject_id):
+            self.assertFalse(actions.carry_out_erasure(request=case, actor=None))
+        case.refresh_from_db()
+        self.assertEqual((case.status, case.last_error), (Status.FAILED, "PersonBusyError"))
+        self.assertLessEqual(keys_before, set(live_keys.values_list("pk", flat=True)), "nothing was shredded")
         self.assertTrue(actions.carry_out_erasure(request=case, actor=None))
         case.refresh_from_db()
         self.assertEqual((case.status, case.last_error), (Status.COMPLETED, ""))

@@ -9,8 +9,9 @@ from raksa.audit.models import AuditEntry
 from raksa.organisations.models import Controller
 from raksa.subjects.actions import erase_subject
 from raksa.subjects.models import Subject
+from raksa.testing import writers
 from raksa.vault import crypto, keys
-from raksa.vault.actions import rotate_master_key, save_sealed, shred
+from raksa.vault.actions import PersonBusyError, rotate_master_key, save_sealed, shred
 from raksa.vault.indexes import find, normalise
 from raksa.vault.keys import session
 from raksa.vault.models import BlindIndex, DataKey
@@ -153,6 +154,17 @@ class ShreddingTests(factories.DossierTests, TestCase):
             row = factories.dossier(self.subject, self.controller, name="Registered again")
         self.assertEqual(self.open(row, "name"), "Registered again")
         self.assertIs(self.open(self.row, "name"), ERASED)
+
+    def test_an_erasure_while_a_write_for_the_person_stays_open_fails_and_destroys_nothing(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("on SQLite a writer holds the whole main database, not one person: the erasure waits")
+        live = DataKey.objects.using(KEYSTORE).filter(subject_id=self.subject.id, destroyed_at__isnull=True)
+        with writers.holding(self.subject.id), self.assertRaises(PersonBusyError):
+            erase_subject(subject=self.subject)
+        self.assertEqual(live.count(), 4)
+        self.assertEqual(self.open(self.row, "name"), factories.CANARIES["name"])
+        self.assertFalse(AuditEntry.objects.filter(action="vault.shred").exists())
+        self.assertEqual(erase_subject(subject=self.subject).keys, 4)
 
 
 class _UndoneError(Exception):

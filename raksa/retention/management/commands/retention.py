@@ -107,10 +107,13 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         seconds = (datetime.datetime.now(datetime.UTC) - started).total_seconds()
         for outcome in outcomes:
-            if outcome.total or outcome.warned or outcome.keys_destroyed:
+            if outcome.total or outcome.warned or outcome.keys_destroyed or outcome.people_left:
+                left = (
+                    f", {outcome.people_left} people's keys left for the next run (busy)" if outcome.people_left else ""
+                )
                 self.stdout.write(
                     f"{outcome.rule.code}: {outcome.total} ended, {outcome.warned} warned, "
-                    f"{outcome.keys_destroyed} keys destroyed"
+                    f"{outcome.keys_destroyed} keys destroyed{left}"
                 )
         total = sum(outcome.total for outcome in outcomes)
         self.stdout.write(f"Retention run ended {total} record(s) in {seconds:.1f} s.")
