@@ -377,9 +377,11 @@ def dashboard_figures(*, small: bool) -> list[Figure]:
 
 # Import -------------------------------------------------------------------------------------------
 def combined_log(path: Path, lines: int) -> None:
-    """`lines` requests, 20 a second, from lines / REQUESTS_PER_VISITOR visitors."""
+    """`lines` requests, 20 a second, from lines / REQUESTS_PER_VISITOR visitors, from two days ago (the
+    import refuses lines older than the raw records' retention)."""
     rng = random.Random(7)
-    moment = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
+    moment = datetime.datetime.now(datetime.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    moment -= datetime.timedelta(days=2)
     pool = visitors(max(1, lines // REQUESTS_PER_VISITOR), rng)
     with path.open("w") as out:
         for i in range(lines):

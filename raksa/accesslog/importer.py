@@ -6,6 +6,7 @@ source's cursor is its line number, so importing the same file twice adds nothin
 """
 
 import calendar
+import datetime
 import gzip
 import hashlib
 import multiprocessing
@@ -18,23 +19,30 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import BinaryIO
 
+from django.conf import settings
 from django.db import connection, connections
 
-from raksa.accesslog.ingest import BATCH_SIZE, Loader, can_fork, collector_paused
+from raksa.accesslog.actions import day_bounds, local_today
+from raksa.accesslog.ingest import BATCH_SIZE, Loader, can_fork, collector_paused, warm_up_before_forking
 from raksa.accesslog.models import SpoolCursor
 from raksa.accesslog.redaction import clean_address, clean_referrer
 
 # %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"; a quoted field is a run of plain characters
 # between escapes ("unrolled", so the engine takes the run in one step instead of a choice per character).
-_COMBINED = re.compile(
+# No field takes a newline, so the same fields find every line of a batch's text at once (`_BATCH`).
+_FIELDS = (
     r"(\S+) \S+ \S+ \[(\d\d/\w\w\w/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "
-    r'"(\S+) (\S+)(?: [^"]*)?" (\d{3}) (\d+|-) "([^"\\]*(?:\\.[^"\\]*)*)" "([^"\\]*(?:\\.[^"\\]*)*)"'
+    r'"(\S+) (\S+)(?: [^"\n]*)?" (\d{3}) (\d+|-) "([^"\\\n]*(?:\\.[^"\\\n]*)*)" "([^"\\\n]*(?:\\.[^"\\\n]*)*)"'
 )
+_COMBINED = re.compile(_FIELDS)
+_BATCH = re.compile(rf"^{_FIELDS}.*$", re.MULTILINE)
 _MONTHS = {name: number for number, name in enumerate(calendar.month_abbr) if name}
 REPORTED_BROKEN = 100
 # Processes sharing a file's batches on SQLite: two cores' worth (`raksa accesslog import --workers`).
 WORKERS = 2
 _REMEMBERED = 10_000
+# Bytes read at a time: blocks of about a thousand lines, most of them inside one batch.
+_BLOCK = 256 * 1024
 
 
 @dataclass
@@ -43,6 +51,7 @@ class ImportReport:
     imported: int = 0
     skipped: int = 0
     broken: int = 0
+    refused: int = 0  # older than the raw records' retention (RAKSA_ACCESSLOG_RAW_DAYS)
     broken_lines: list[tuple[str, int]] = field(default_factory=list)
 
 
@@ -53,31 +62,26 @@ def _reader(raw: BinaryIO) -> BinaryIO:
     return gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw  # type: ignore[return-value]
 
 
-class _Clock:
-    """Epoch milliseconds of a combined-log time, computed once per distinct second."""
-
-    def __init__(self) -> None:
-        self._cache: dict[str, int] = {}
-
-    def __call__(self, stamp: str) -> int:
-        cached = self._cache.get(stamp)
-        if cached is None:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            seconds = calendar.timegm(
-                (
-                    int(stamp[7:11]),
-                    _MONTHS[stamp[3:6]],
-                    int(stamp[0:2]),
-                    int(stamp[12:14]),
-                    int(stamp[15:17]),
-                    int(stamp[18:20]),
-                )
+def _time_ms(stamp: str) -> int:
+    """Epoch milliseconds of a combined-log time; -1 (never a whole second's) for an impossible one."""
+    try:
+        seconds = calendar.timegm(
+            (
+                int(stamp[7:11]),
+                _MONTHS[stamp[3:6]],
+                int(stamp[0:2]),
+                int(stamp[12:14]),
+                int(stamp[15:17]),
+                int(stamp[18:20]),
             )
-            offset = (int(stamp[22:24]) * 60 + int(stamp[24:26])) * 60
-            seconds -= offset if stamp[21] == "+" else -offset
-            cached = self._cache[stamp] = seconds * 1000
-        return cached
+        )
+    except (KeyError, ValueError):
+        return _IMPOSSIBLE
+    offset = (int(stamp[22:24]) * 60 + int(stamp[24:26])) * 60
+    return (seconds - offset if stamp[21] == "+" else seconds + offset) * 1000
+
+
+_IMPOSSIBLE = -1
 
 
 def import_logs(
@@ -173,6 +177,7 @@ def _import_in_processes(
     another writes its own, so on SQLite (which stores the rows in the writing process) two cores work."""
     # The parent's connections are closed before forking: a forked copy of one is not one.
     connections.close_all()
+    warm_up_before_forking()
     context = multiprocessing.get_context("fork")
     ring = [context.Pipe(duplex=False) for _ in range(workers)]  # ring[i]: from process i to the next
     results = [context.Pipe(duplex=False) for _ in range(1, workers)]
@@ -254,6 +259,7 @@ def _add(report: ImportReport, other: ImportReport, reported: int) -> None:
     report.imported += other.imported
     report.skipped += other.skipped
     report.broken += other.broken
+    report.refused += other.refused
     report.broken_lines[reported:] = sorted(report.broken_lines[reported:] + other.broken_lines, key=lambda at: at[1])
     del report.broken_lines[REPORTED_BROKEN:]
 
@@ -261,47 +267,134 @@ def _add(report: ImportReport, other: ImportReport, reported: int) -> None:
 def _import_part(
     log: _Log, report: ImportReport, progress: Callable[[Path, int, int], None] | None, part: _Part
 ) -> None:
-    loader, path, host, source, done = log.loader, log.path, log.host, log.source, log.done
-    clock = _Clock()
-    # Addresses and referrers repeat: each distinct one is cleaned once (bounded).
-    addresses: dict[str, str] = {}
-    referrers: dict[str, str] = {"-": ""}
-    batch: list[tuple[str, ...]] = []
-    # This process's batch: from line `first` to the line before `end`.
-    first = done + 1 + part.index * BATCH_SIZE
-    end = first + BATCH_SIZE
-    number = 0
+    loader, path, host, source = log.loader, log.path, log.host, log.source
     size = path.stat().st_size
+    line = _Line(path.name, report, {}, {}, {"-": ""}, host)
     with path.open("rb") as raw:
-        for number, line in enumerate(_reader(raw), start=1):
-            if number <= done:
-                if part.index == 0:
-                    report.lines += 1
-                    report.skipped += 1
-                continue
-            if number == end:
-                _flush(loader, batch, source, number - 1, report, part)
-                batch = []
-                first += BATCH_SIZE * part.count
-                end = first + BATCH_SIZE
-                if progress is not None:
-                    progress(path, raw.tell(), size)
-            if number < first:
-                continue  # another process's batch
-            report.lines += 1
-            match = _COMBINED.match(line.decode("utf-8", "replace").rstrip("\r\n"))
-            if match is None:
-                report.broken += 1
-                if len(report.broken_lines) < REPORTED_BROKEN:
-                    report.broken_lines.append((path.name, number))
-                continue
-            ip, stamp, method, target, status, size_sent, referrer, agent = match.groups()
-            try:
-                time_ms = clock(stamp)
-            except (KeyError, ValueError):
-                report.broken += 1
-                if len(report.broken_lines) < REPORTED_BROKEN:
-                    report.broken_lines.append((path.name, number))
+        lines = _Lines(_reader(raw), log.done, part)
+        for first, text, count in lines:
+            # Each batch: the retention's cut-off as of now (an import can outlast a midnight).
+            oldest = local_today() - datetime.timedelta(days=settings.RAKSA_ACCESSLOG_RAW_DAYS)
+            loader.forget_days_before(oldest)
+            line.kept_from = int(day_bounds(oldest)[0].timestamp()) * 1000
+            batch = line.records(text, first, count)
+            report.imported += loader.store(
+                batch, source=source, last_sequence=first + count - 1, offset=0, turn=part.turn()
+            )
+            if progress is not None:
+                progress(path, raw.tell(), size)
+    if part.index == 0:
+        report.lines += lines.skipped
+        report.skipped += lines.skipped
+
+
+class _Lines:
+    """This process's batches of a file's lines after line `done`: (the number of a batch's first line,
+    its text, how many lines), read in blocks of whole lines. The other processes' lines are counted
+    (one `count` of a block's newlines, in C) and passed over as bytes, never split or decoded."""
+
+    def __init__(self, stream: BinaryIO, done: int, part: _Part) -> None:
+        self.stream, self.done, self.part = stream, done, part
+        self.skipped = 0  # lines up to `done` (already imported)
+
+    def __iter__(self) -> Iterator[tuple[int, str, int]]:
+        step = BATCH_SIZE * self.part.count
+        first = self.done + 1 + self.part.index * BATCH_SIZE  # the first line of this process's next batch
+        pieces: list[bytes] = []
+        number = 0  # the lines before the block
+        for block in _blocks(self.stream):
+            count = block.count(b"\n")
+            start, position = number + 1, 0  # the block's first line not passed yet, and where it begins
+            number += count
+            while first <= number:  # this process's batch has lines in the rest of the block
+                if start < first:
+                    position = _after(block, position, first - start)
+                    start = first
+                last = min(first + BATCH_SIZE - 1, number)
+                end = len(block) if last == number else _after(block, position, last - start + 1)
+                pieces.append(block[position:end])
+                start, position = last + 1, end
+                if last < first + BATCH_SIZE - 1:
+                    break  # the batch goes on in the next block
+                yield first, b"".join(pieces).decode("utf-8", "replace"), BATCH_SIZE
+                pieces = []
+                first += step
+        self.skipped = min(self.done, number)
+        if pieces:
+            yield first, b"".join(pieces).decode("utf-8", "replace"), number - first + 1
+
+
+def _blocks(stream: BinaryIO) -> Iterator[bytes]:
+    """The stream in blocks of whole lines, each ending with a newline (a last line without one gets one)."""
+    tail = b""
+    while chunk := stream.read(_BLOCK):
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:
+            tail += chunk
+            continue
+        yield tail + chunk[:cut]
+        tail = chunk[cut:]
+    if tail:
+        yield tail + b"\n"
+
+
+def _after(block: bytes, position: int, lines: int) -> int:
+    """Where the line `lines` lines after the one at `position` begins (at a batch's edge only)."""
+    for _ in range(lines):
+        position = block.index(b"\n", position) + 1
+    return position
+
+
+@dataclass
+class _Line:
+    """What turns one process's lines into records: the file's name and the report (broken and refused
+    lines), the distinct times, addresses and referrers already worked out (bounded), the host, and
+    the first millisecond of the oldest day the retention keeps."""
+
+    name: str
+    report: ImportReport
+    times: dict[str, int]
+    addresses: dict[str, str]
+    referrers: dict[str, str]
+    host: str
+    kept_from: int = 0
+
+    def records(self, text: str, first: int, count: int) -> list[tuple]:
+        """The records of a batch's lines (`count` lines from line number `first`): the time stamp a
+        number of milliseconds, the address and referrer cleaned like live capture's."""
+        report = self.report
+        report.lines += count
+        found: list[tuple[str, ...]] = _BATCH.findall(text)
+        numbers: list[int] | None = None  # each found line's number, when some did not parse
+        if len(found) != count:
+            found, numbers = [], []
+            for number, line in enumerate(text.split("\n", count)[:count], start=first):
+                match = _COMBINED.match(line)
+                if match is None:
+                    self.broken(number)
+                else:
+                    found.append(match.groups())
+                    numbers.append(number)
+        times, addresses, referrers, host, kept_from = (
+            self.times,
+            self.addresses,
+            self.referrers,
+            self.host,
+            self.kept_from,
+        )
+        if len(times) > _REMEMBERED:
+            times.clear()
+        batch = []
+        for index, (ip, stamp, method, target, status, size_sent, referrer, agent) in enumerate(found):
+            time_ms = times.get(stamp)
+            if time_ms is None:
+                time_ms = times[stamp] = _time_ms(stamp)
+            if time_ms < kept_from:
+                number = first + index if numbers is None else numbers[index]
+                if time_ms == _IMPOSSIBLE:
+                    self.broken(number)
+                else:
+                    report.refused += 1
                 continue
             address = addresses.get(target)
             if address is None:
@@ -317,8 +410,8 @@ def _import_part(
                 came_from = referrers[referrer] = clean_referrer(referrer, host)
             batch.append(
                 (
-                    str(time_ms),
-                    "0",
+                    time_ms,
+                    0,
                     method,
                     status,
                     size_sent if size_sent != "-" else "0",
@@ -331,11 +424,9 @@ def _import_part(
                     "",
                 )
             )
-    if first <= number:
-        _flush(loader, batch, source, number, report, part)
+        return batch
 
-
-def _flush(
-    loader: Loader, batch: list[tuple[str, ...]], source: str, number: int, report: ImportReport, part: _Part
-) -> None:
-    report.imported += loader.store(batch, source=source, last_sequence=number, offset=0, turn=part.turn())
+    def broken(self, number: int) -> None:
+        self.report.broken += 1
+        if len(self.report.broken_lines) < REPORTED_BROKEN:
+            self.report.broken_lines.append((self.name, number))

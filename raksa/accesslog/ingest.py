@@ -41,7 +41,7 @@ from raksa.accesslog.models import AccessRecord, DailyCount, DailyTotal, DayClie
 log = logging.getLogger(__name__)
 
 # One record: time_ms, duration_us, method, status, bytes_sent, ip, host, path, referrer, user_agent,
-# subject_id, request_id (all strings, as in the spool).
+# subject_id, request_id (all strings, as in the spool; the importer passes time_ms and duration_us as ints).
 Record = Sequence[str]
 
 COLUMNS = (
@@ -217,6 +217,7 @@ class Loader:
         self._clients: dict[tuple[str, str, str], Client] = {}
         self.salt_missing = 0
         self._known_days: set[str] = set()
+        self._forgotten_before: datetime.date | None = None
         self._tuned: object = None
         self._tune()
 
@@ -236,6 +237,20 @@ class Loader:
                 cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
                 cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
             self._tuned = connection.connection
+
+    def forget_days_before(self, day: datetime.date) -> None:
+        """Forgets what it remembers of the days before `day` (their clients' IDs, unwrapped keys and
+        partitions), which a retention purge may have removed since: a long-running Loader (an import's)
+        then never points a record at a purged day's client, seals under its destroyed key, or writes to
+        its dropped partition. Cheap when `day` has not changed since the last call."""
+        if day == self._forgotten_before:
+            return
+        self._forgotten_before = day
+        before = day.isoformat()
+        self._clients = {key: client for key, client in self._clients.items() if key[0] >= before}
+        self._writers = {name: writer for name, writer in self._writers.items() if name >= before}
+        self._known_days = {name for name in self._known_days if name >= before}
+        self.keys = DayKeys()  # the days kept are unwrapped again at their next batch
 
     def store(
         self,

@@ -4,30 +4,43 @@ import io
 import os
 import shutil
 import signal
+import sqlite3
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import DatabaseError
+from django.db import DatabaseError, connection, connections
 from django.test import SimpleTestCase, TestCase, TransactionTestCase, override_settings
 from django.utils import timezone
 
 from raksa import devkeys
 from raksa.accesslog import rdns, spool
-from raksa.accesslog.actions import local_today
+from raksa.accesslog.actions import local_today, purge_expired_days
 from raksa.accesslog.daykeys import DayKeys, SaltDestroyedError, destroy_salts_before
 from raksa.accesslog.importer import import_logs
-from raksa.accesslog.ingest import Loader, Rollup
-from raksa.accesslog.models import AccessRecord, DailyTotal, DayKey, ReverseName, SpoolCursor
+from raksa.accesslog.ingest import Loader, Rollup, can_fork
+from raksa.accesslog.models import AccessRecord, DailyTotal, DayClient, DayKey, ReverseName, SpoolCursor
 from raksa.accesslog.tests.helpers import SpoolDirectory, client_of, record
 from raksa.testing import production
 
 # Real nginx/Apache combined-format lines, as the default log_format writes them, and two broken ones.
 LOG = (Path(__file__).parent / "combined.log").read_text()
+# The day the fixed-date logs below are imported on: the import refuses lines older than the raw
+# records' retention, which these would become some months from now.
+IMPORTED_ON = datetime.date(2026, 11, 23)
+
+
+def imported_on(test: SimpleTestCase, day: datetime.date = IMPORTED_ON) -> None:
+    patcher = mock.patch("raksa.accesslog.importer.local_today", return_value=day)
+    patcher.start()
+    test.addCleanup(patcher.stop)
 
 
 class ImportTests(TestCase):
@@ -36,6 +49,7 @@ class ImportTests(TestCase):
     def setUp(self) -> None:
         self.directory = Path(tempfile.mkdtemp())
         self.addCleanup(shutil.rmtree, self.directory, ignore_errors=True)
+        imported_on(self)
 
     def run_import(self, *paths: Path) -> str:
         out, err = io.StringIO(), io.StringIO()
@@ -68,6 +82,75 @@ class ImportTests(TestCase):
         packed.write_bytes(gzip.compress(LOG.encode()))
         self.assertIn("imported 4 of 6 lines", self.run_import(packed))
         self.assertEqual(DailyTotal.objects.get().views, 3)  # the POST is a record, not a page view
+
+    def test_it_refuses_lines_older_than_the_raw_retention_and_says_so(self) -> None:
+        today = local_today()
+        kept, expired = today - datetime.timedelta(days=90), today - datetime.timedelta(days=91)
+        log = self.directory / "old.log"
+        log.write_text(
+            "".join(
+                local_line(day, path)
+                for day, path in ((expired, "/th/a/"), (kept, "/th/b/"), (today, "/th/c/"), (expired, "/th/d/"))
+            )
+        )
+        imported_on(self, today)
+        output = self.run_import(log)
+        self.assertIn("imported 2 of 4 lines (0 already imported, 0 broken)", output)
+        self.assertIn("refused: 2 lines older than the 90 days raw access records are kept", output)
+        self.assertEqual(sorted(AccessRecord.objects.values_list("path", "day")), [("/th/b/", kept), ("/th/c/", today)])
+        self.assertFalse(DayKey.objects.using("keystore").filter(day=expired).exists())  # no key made for it
+        # Refused lines are passed over for good: a rerun finds them already imported.
+        self.assertIn("imported 0 of 4 lines (4 already imported", self.run_import(log))
+
+    def test_it_does_not_bring_back_a_day_purged_while_it_imports(self) -> None:
+        # One Loader for the whole run: a purge between two files removes the oldest day it had
+        # clients of; the second file's lines of that day are refused, not pointed at a purged client.
+        today = local_today()
+        oldest = today - datetime.timedelta(days=90)
+        first, second = self.directory / "1.log", self.directory / "2.log"
+        first.write_text(local_line(oldest, "/th/1-old/") + local_line(today, "/th/1-new/"))
+        second.write_text(local_line(oldest, "/th/2-old/") + local_line(today, "/th/2-new/"))
+        clock = mock.patch("raksa.accesslog.importer.local_today", return_value=today)
+        importer_today = clock.start()
+        self.addCleanup(clock.stop)
+        tomorrow = timezone.now() + datetime.timedelta(days=1)
+
+        def purge_after_the_first(path: Path, done: int, size: int) -> None:
+            if path == first and done == size and importer_today.return_value == today:
+                importer_today.return_value = today + datetime.timedelta(days=1)
+                self.assertEqual(purge_expired_days(now=tomorrow).purged, [oldest])
+
+        report = import_logs([first, second], progress=purge_after_the_first)
+        self.assertEqual((report.imported, report.refused), (3, 1))
+        self.assertEqual(sorted(AccessRecord.objects.values_list("path", flat=True)), ["/th/1-new/", "/th/2-new/"])
+        self.assertFalse(DayClient.objects.filter(day=oldest).exists())
+        self.assertFalse(DayKey.objects.using("keystore").filter(day=oldest).exists())
+        clients = set(DayClient.objects.values_list("id", flat=True))
+        self.assertTrue(set(AccessRecord.objects.values_list("client_id", flat=True)) <= clients)
+
+    def test_a_loader_forgets_the_clients_of_days_before_the_cut_off(self) -> None:
+        # The same client on a day the Loader met before and that a purge then removed: after
+        # forget_days_before it is made again, not found in the Loader's memory with its purged ID.
+        day = local_today() - datetime.timedelta(days=90)
+        noon = datetime.datetime.combine(day, datetime.time(12), ZoneInfo(settings.TIME_ZONE))
+        records = [record(when=noon, ip="192.0.2.1").split("\t")]
+        loader = Loader()
+        loader.store(records, source="test", last_sequence=1, offset=0)
+        purge_expired_days(now=timezone.now() + datetime.timedelta(days=1))
+        self.assertFalse(DayClient.objects.exists())
+        loader.forget_days_before(day)  # the day is still kept: nothing is forgotten
+        loader.forget_days_before(day + datetime.timedelta(days=1))
+        loader.store(records, source="test", last_sequence=2, offset=0)
+        self.assertEqual(AccessRecord.objects.get().client_id, DayClient.objects.get(day=day).id)
+
+
+def local_line(day: datetime.date, path: str) -> str:
+    """A combined-log line at noon of `day` in the site's time zone."""
+    noon = datetime.datetime.combine(day, datetime.time(12), ZoneInfo(settings.TIME_ZONE))
+    return (
+        f'203.0.113.9 - - [{noon:%d/%b/%Y:%H:%M:%S %z}] "GET {path} HTTP/1.1" 200 512 "-" '
+        '"Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"\n'
+    )
 
 
 class IngestCommandTests(TestCase):
@@ -234,6 +317,7 @@ class ImportInProcessesTests(TransactionTestCase):
         patcher = mock.patch("raksa.accesslog.importer.BATCH_SIZE", 40)
         patcher.start()
         self.addCleanup(patcher.stop)
+        imported_on(self)
 
     def write_log(self, *, boom: int = 0, broken: tuple[int, ...] = (), name: str = "access.log") -> Path:
         path = self.directory / name
@@ -284,3 +368,57 @@ class ImportInProcessesTests(TransactionTestCase):
 
     def test_it_raises_a_forked_process_failure_and_replays_exactly_c2(self) -> None:
         self.replays_exactly_after_a_failure_at(130)  # the fourth batch: the second process's
+
+
+@contextmanager
+def sqlite_files(directory: Path) -> Iterator[None]:
+    """The test's main database and key store as SQLite files (copies of the in-memory test databases,
+    which other processes cannot reach): an import over them forks. The in-memory connections are
+    set aside meanwhile, not closed (closing one would destroy its database), then put back."""
+    saved = {}
+    for alias in ("default", "keystore"):
+        wrapper = connections[alias]
+        wrapper.ensure_connection()
+        path = directory / f"{alias}.sqlite3"
+        with closing(sqlite3.connect(path)) as target:
+            wrapper.connection.backup(target)
+        saved[alias] = (wrapper.settings_dict["NAME"], wrapper.connection)
+        wrapper.connection = None
+        wrapper.settings_dict["NAME"] = str(path)
+    try:
+        yield
+    finally:
+        for alias, (name, memory) in saved.items():
+            wrapper = connections[alias]
+            wrapper.close()
+            wrapper.settings_dict["NAME"] = name
+            wrapper.connection = memory
+
+
+class ImportInProcessesOverSqliteFilesTests(ImportInProcessesTests):
+    """The same on SQLite files, where two processes import by default: the suite's SQLite databases
+    live in memory, where one process imports, so the tests above take the forked path on PostgreSQL
+    only."""
+
+    def setUp(self) -> None:
+        if connection.vendor != "sqlite":
+            self.skipTest("SQLite's half: ImportInProcessesTests forks on PostgreSQL already")
+        super().setUp()
+        self.enterContext(sqlite_files(self.directory))
+        self.assertTrue(can_fork())
+        # Which processes stored batches: more than one, or these tests would not test the forked path.
+        self.stored_by = self.directory / "stored-by"
+        store = Loader.store
+
+        def noted(loader: Loader, *args: Any, **kwargs: Any) -> int:
+            with self.stored_by.open("a") as out:
+                out.write(f"{os.getpid()}\n")
+            return store(loader, *args, **kwargs)
+
+        patcher = mock.patch.object(Loader, "store", noted)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def tearDown(self) -> None:
+        self.assertGreaterEqual(len(set(self.stored_by.read_text().split())), 2)
+        super().tearDown()

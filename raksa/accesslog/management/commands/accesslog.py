@@ -7,6 +7,7 @@ from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
@@ -176,6 +177,12 @@ class Command(BaseCommand):
             f"imported {report.imported} of {report.lines} lines "
             f"({report.skipped} already imported, {report.broken} broken)"
         )
+        if report.refused:
+            days = settings.RAKSA_ACCESSLOG_RAW_DAYS
+            self.stdout.write(
+                f"  refused: {report.refused} lines older than the {days} days raw access records are kept "
+                "(RAKSA_ACCESSLOG_RAW_DAYS); they are not imported"
+            )
         for name, number in report.broken_lines:
             self.stdout.write(f"  broken: {name} line {number}")
         if report.broken > len(report.broken_lines):
