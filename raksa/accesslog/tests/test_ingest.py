@@ -67,6 +67,26 @@ class IngestTests(TestCase):
         self.assertEqual(spool.spool_files(self.spool.path), [])  # sealed and finished: deleted
         self.assertEqual(AccessRecord.objects.count(), 45)
 
+    def test_it_resumes_after_non_ascii_lines_where_the_last_batch_ended_c2(self) -> None:
+        # Lines are decoded a chunk at a time: the cursor's offset must still count bytes, not characters.
+        path = Path(self.spool.path) / "otherhost_4243_1.spool"
+        lines = [
+            f"1\t{record(when=NOON, path='/th/ข่าว/')}\n".encode(),
+            f"2\t{record(when=NOON, path='/th/a\\tb/')}\n".encode(),
+            f"3\t{record(when=NOON, path='/th/x-/')}\n".encode().replace(b"x-", b"x\xff"),
+        ]
+        path.write_bytes(b"".join(lines))
+        self.assertEqual(ingest_spool(directory=self.spool.path).records, 3)
+        self.assertEqual(SpoolCursor.objects.get(source=path.stem).offset, path.stat().st_size)
+        with path.open("ab") as spooled:
+            spooled.write(f"4\t{record(when=NOON, path='/th/ต่อ/')}\n".encode())
+        report = ingest_spool(directory=self.spool.path)
+        self.assertEqual((report.records, report.broken), (1, []))
+        self.assertEqual(
+            sorted(AccessRecord.objects.values_list("path", flat=True)),
+            ["/th/a\tb/", "/th/x\ufffd/", "/th/ข่าว/", "/th/ต่อ/"],
+        )
+
     def test_it_seals_raw_ips_and_browsers_under_the_day_key_s4(self) -> None:
         spool_and_ingest(self.spool.path, [record(when=NOON, ip="198.51.100.23", agent=IPHONE)])
         stored = AccessRecord.objects.get()
