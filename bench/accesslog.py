@@ -1,8 +1,9 @@
 """Access-log figures (issue 6): capture overhead, ingest speed, dashboard cost, import against GoAccess.
 
-Each figure is compared with its baseline in the same run. Capture, ingest and import run on scratch
+Each figure is compared with its baseline in the same run. Capture and import run on scratch
 databases (a SQLite file, or PostgreSQL test databases when DATABASE_URL points there) that are
-dropped afterwards; the dashboard reads the bench data set (bench/dataset.py): 10,000,000 records
+dropped afterwards; the ingest runs on both databases, each in a child process over scratch
+databases of its own; the dashboard reads the bench data set (bench/dataset.py): 10,000,000 records
 over 90 days against the 100,000 of the set 100 times smaller (`--small`: 100,000 against 1,000).
 With `--small`, the smoke run, capture, ingest and import take small inputs.
 """
@@ -19,9 +20,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 from django.db.models import Max
 from django.http import HttpResponse
@@ -60,8 +62,7 @@ def run(*, small: bool, parts: set[str] | frozenset[str] = frozenset(PARTS)) -> 
     if "capture" in parts:
         figures += capture_figures(requests=200 if small else 5_000)
     if "ingest" in parts:
-        with scratch_databases():
-            figures += ingest_figures(small=small)
+        figures += ingest_figures(small=small)
     if "dashboard" in parts:
         figures += dashboard_figures(small=small)
     if "import" in parts:
@@ -272,52 +273,92 @@ def bare_insert_seconds(clients: list[tuple], rows: list[tuple]) -> float:
 
 
 def ingest_figures(*, small: bool) -> list[Figure]:
+    """The ingest on each database (the issue's goal is on both, whichever one a run's site uses), each in
+    a child process of its own over scratch databases copied from the migrated templates."""
     records = 10_000 if small else 1_000_000
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="raksa-bench-ingest-") as directory:
+        scratch = Path(directory)
+        main = templates.sqlite(scratch / "main.sqlite3")
+        keystore = templates.sqlite(scratch / "keys.sqlite3", keystore=True)
+        environment = templates.environment(f"sqlite:///{main}", f"sqlite:///{keystore}", scratch)
+        figures += _ingest_figures("SQLite", run_child("bench.accesslog:measure_ingest", [str(records)], environment))
+        name = f"raksa_bench_ingest_{os.getpid()}"
+        try:
+            templates.postgres(name)
+            templates.postgres(f"{name}_keys", keystore=True)
+        except psycopg.Error as error:
+            print(f"bench accesslog: PostgreSQL at {templates.PG_SERVER} unavailable, its ingest NOT measured: {error}")
+            return figures
+        try:
+            environment = templates.environment(
+                f"{templates.PG_SERVER}/{name}", f"{templates.PG_SERVER}/{name}_keys", scratch
+            )
+            found = run_child("bench.accesslog:measure_ingest", [str(records)], environment)
+            figures += _ingest_figures("PostgreSQL", found)
+        finally:
+            templates.drop_postgres(name)
+            templates.drop_postgres(f"{name}_keys")
+    return figures
+
+
+def measure_ingest(records: str) -> dict[str, float]:
+    """The child's part (bench/child.py), on the databases its environment names: ingest rates in one
+    process and in INGEST_WORKERS, the worst case, and the bare insert of the same rows, with the load
+    average after each."""
+    count = int(records)
     rng = random.Random(6)
     start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=DAYS - 1)
+    found: dict[str, float] = {"records": count}
+    found["one"], found["one_load"] = timed_ingest(count, start=start, rng=rng), os.getloadavg()[0]
     # The worst case, every record a new visitor of its day, on a fifth as many records (the detail).
-    rate, ingested = timed_ingest(records, start=start, rng=rng)
-    worst_rate, worst = timed_ingest(records // 5, start=start, rng=rng, per_visitor=1)
-    sample = list(spool_lines(min(records, 200_000), start=start, days=DAYS, rng=rng))
+    found["worst"] = timed_ingest(count // 5, start=start, rng=rng, per_visitor=1)
+    sample = list(spool_lines(min(count, 200_000), start=start, days=DAYS, rng=rng))
     # Numbered as the table would number them next: the records' client index then grows where it would.
     first = (DayClient.objects.aggregate(last=Max("id"))["last"] or 0) + 1
     clients, rows = Loader().rows([line.split("\t") for line in sample], first_client=first)
-    bare_rate = len(rows) / bare_insert_seconds(clients, rows)
+    found["bare"], found["bare_load"] = len(rows) / bare_insert_seconds(clients, rows), os.getloadavg()[0]
     # Last, so that the bare insert above meets the table the one process's ingest did.
-    workers_rate, _workers = timed_ingest(records, start=start, rng=rng, workers=INGEST_WORKERS)
+    found["workers"] = timed_ingest(count, start=start, rng=rng, workers=INGEST_WORKERS)
+    found["workers_load"] = os.getloadavg()[0]
+    return found
+
+
+def _ingest_figures(database: str, found: dict[str, float]) -> list[Figure]:
     # The ingester as deployed on each database (docs/accesslog.md), both rates in the detail.
     # PostgreSQL stores the rows in its server's process, so a second ingester keeps the second core
     # busy (quiet machine: 106,398 and 107,646 against one's 70,669 and 94,910/s); SQLite stores them
     # in the ingester's own process, where a second one waits for the single writer (65,376 against 71,097/s).
-    postgres = connections["default"].vendor == "postgresql"
-    figure_rate = workers_rate if postgres else rate
+    postgres = database == "PostgreSQL"
+    rate, workers_rate, bare_rate = found["one"], found["workers"], found["bare"]
+    figure_rate, figure_load = (workers_rate, found["workers_load"]) if postgres else (rate, found["one_load"])
     how = (
-        f"{INGEST_WORKERS} ingester processes (one: {rate:,.0f}/s)"
+        f"{INGEST_WORKERS} ingester processes (one: {rate:,.0f}/s at load average {found['one_load']:.1f})"
         if postgres
-        else f"one ingester process ({INGEST_WORKERS}: {workers_rate:,.0f}/s)"
+        else f"one ingester process ({INGEST_WORKERS}: {workers_rate:,.0f}/s, load average {found['workers_load']:.1f})"
     )
-    vendor = "COPY" if postgres else "executemany"
     worst_case = (
-        f"every record a new visitor of its day, one process: {worst_rate:,.0f}/s ({worst_rate / bare_rate:.2f}x "
-        f"bare, {worst:,} records)"
+        f"every record a new visitor of its day, one process: {found['worst']:,.0f}/s "
+        f"({found['worst'] / bare_rate:.2f}x bare, {found['records'] // 5:,.0f} records)"
     )
     return [
         Figure(
-            "accesslog ingest rate",
+            f"accesslog ingest rate, {database}",
             figure_rate,
             100_000,
             "records/s",
             "min",
-            f"{ingested:,} records over {DAYS} days, spool to tables, {REQUESTS_PER_VISITOR} a visitor and day, "
-            f"{how}; {worst_case}; load average {os.getloadavg()[0]:.1f}",
+            f"{found['records']:,.0f} records over {DAYS} days, spool to tables, {REQUESTS_PER_VISITOR} a visitor "
+            f"and day, {how}; {worst_case}; load average {figure_load:.1f}",
         ),
         Figure(
-            "accesslog ingest vs bare insert",
+            f"accesslog ingest vs bare insert, {database}",
             figure_rate / bare_rate,
             0.40,
             "x bare",
             "min",
-            f"bare {vendor} of the same rows: {bare_rate:,.0f}/s; {worst_case}",
+            f"bare {'COPY' if postgres else 'executemany'} of the same rows in one transaction: {bare_rate:,.0f}/s "
+            f"at load average {found['bare_load']:.1f}",
         ),
     ]
 
@@ -329,14 +370,14 @@ def timed_ingest(
     rng: random.Random,
     per_visitor: int = REQUESTS_PER_VISITOR,
     workers: int = 1,
-) -> tuple[float, int]:
-    """(records/s, records) of one ingest of a fresh spool into the scratch database."""
+) -> float:
+    """Records a second of one ingest of a fresh spool into the scratch database."""
     directory = Path(tempfile.mkdtemp(prefix="raksa-bench-ingest-"))
     try:
         write_spool(directory, spool_lines(records, start=start, days=DAYS, rng=rng, per_visitor=per_visitor))
         began = time.perf_counter()
         ingested = ingest_spool(directory=directory, workers=workers).records
-        return ingested / (time.perf_counter() - began), ingested
+        return ingested / (time.perf_counter() - began)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

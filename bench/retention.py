@@ -78,16 +78,8 @@ def run(*, small: bool) -> list[Figure]:
 
 
 def _environment(url: str, keystore: str, scratch: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "RAKSA_KEYSTORE_URL": keystore,
-        "RAKSA_AUDIT_CHECKPOINT_FILE": str(scratch / "checkpoints.jsonl"),
-        "DJANGO_SETTINGS_MODULE": os.environ.get("RAKSA_BENCH_SETTINGS", "raksa.settings"),
-        "RAKSA_LOG_LEVEL": "WARNING",
-        "DEBUG": "false",  # as in production: no query log in memory
-        "RAKSA_PUBLIC_PAGE_SECONDS": "0",  # every probe renders the page: no cache hides the database
-    }
+    # Every probe renders the page: no cache hides the database.
+    return {**templates.environment(url, keystore, scratch), "RAKSA_PUBLIC_PAGE_SECONDS": "0"}
 
 
 def _child(url: str, keystore: str, scratch: Path, rows: int) -> dict:

@@ -60,6 +60,20 @@ def postgres_template(*, keystore: bool = False) -> str:
     return f"{TEMPLATE}_keys" if keystore else TEMPLATE
 
 
+def environment(url: str, keystore: str, scratch: Path) -> dict[str, str]:
+    """The environment of a benchmark's child process over scratch databases (its main database and key
+    store apart, as in production), files in `scratch`."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "RAKSA_KEYSTORE_URL": keystore,
+        "RAKSA_AUDIT_CHECKPOINT_FILE": str(scratch / "checkpoints.jsonl"),
+        "DJANGO_SETTINGS_MODULE": os.environ.get("RAKSA_BENCH_SETTINGS", "raksa.settings"),
+        "RAKSA_LOG_LEVEL": "WARNING",
+        "DEBUG": "false",  # as in production: no query log in memory
+    }
+
+
 def drop_postgres(name: str) -> None:
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as server:
         server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
