@@ -111,19 +111,23 @@ def shred(
     indexes: list[int] = []
 
     def destroy(_subjects: list[str]) -> None:
-        with transaction.atomic(using=KEYSTORE):
+        with keys.destroying():
             data_keys = DataKey.objects.using(KEYSTORE).filter(destroyed_at__isnull=True, **scope)
-            destroyed.extend(key_id.bytes for key_id in data_keys.values_list("id", flat=True))
+            ended = [key_id.bytes for key_id in data_keys.values_list("id", flat=True)]
             data_keys.update(wrapped=None, destroyed_at=timezone.now())
-            indexes.append(BlindIndex.objects.using(KEYSTORE).filter(**scope).delete()[0])
-            audit.record(
-                action="vault.shred",
-                actor=actor,
-                subject_id=subject_id,
-                object_type="vault.datakey",
-                object_id=retention or "all",
-                purpose=purpose,
-            )
+            dropped = BlindIndex.objects.using(KEYSTORE).filter(**scope).delete()[0]
+        # Counted and recorded (in the main database's transaction) once the key store has committed: a
+        # key-store transaction that waited too long for a row lock is tried again.
+        destroyed.extend(ended)
+        indexes.append(dropped)
+        audit.record(
+            action="vault.shred",
+            actor=actor,
+            subject_id=subject_id,
+            object_type="vault.datakey",
+            object_id=retention or "all",
+            purpose=purpose,
+        )
 
     # A value being sealed for the person meanwhile commits first, and is erased with the rest. One
     # that stays open stops the erasure, which must not say it is done while a key lives.
@@ -211,7 +215,7 @@ def shred_unused_keys(
             and (subject, controller) not in still_sealing
             and (controller is not None or subject not in still_subjects)
         }
-        with transaction.atomic(using=KEYSTORE):
+        with keys.destroying():
             # A subject named without a controller whose values still sit under some controller: only the
             # other controllers' keys end (rare: listed one by one).
             partly = [subject for subject, controller in wanted if controller is None and subject in still_subjects]
@@ -223,7 +227,8 @@ def shred_unused_keys(
                     .values_list("subject_id", "controller_id")
                     if (bulk.hex_id(subject), controller) not in still_sealing
                 )
-            destroyed.extend(bulk.destroy_keys(retention=retention, scopes=unused, now=now or timezone.now()))
+            ended = bulk.destroy_keys(retention=retention, scopes=unused, now=now or timezone.now())
+        destroyed.extend(ended)  # once committed: a key-store transaction that waited too long is tried again
 
     busy = set(keys.when_free({subject for subject, _controller in wanted}, using=database, then=destroy_unused))
     keys.forget(destroyed)
@@ -253,7 +258,7 @@ def register_rewrapper(name: str, rewrap: Rewrapper) -> None:
 
 def rotate_master_key(*, batch_size: int = 500) -> Rotation:
     """Re-wraps every data key not yet under RAKSA_MASTER_KEY, unwrapping with RAKSA_PREVIOUS_MASTER_KEYS,
-    then the keys other apps registered (register_rewrapper), in the same transaction as the last batch.
+    then the keys other apps registered (register_rewrapper), in one transaction with the audit entry.
 
     Data rows are not touched: their values stay sealed under the same data keys. Safe to re-run.
     """
@@ -274,15 +279,6 @@ def rotate_master_key(*, batch_size: int = 500) -> Rotation:
     while True:
         with transaction.atomic(using=KEYSTORE):
             batch = list(pending.select_for_update()[:batch_size])
-            if not batch:
-                others = {name: rewrap(current, masters) for name, rewrap in _REWRAPPERS.items()}
-                audit.record(
-                    action="vault.rotate",
-                    object_type="vault.masterkey",
-                    object_id=current.key_id,
-                    purpose="key_rotation",
-                )
-                return Rotation(master_key_id=current.key_id, rewrapped=rewrapped, others=others)
             for data_key in batch:
                 assert data_key.wrapped is not None  # only live keys are selected
                 raw = crypto.unwrap(masters[data_key.master_key_id], data_key.id, bytes(data_key.wrapped))
@@ -290,6 +286,16 @@ def rotate_master_key(*, batch_size: int = 500) -> Rotation:
                 data_key.master_key_id = current.key_id
             DataKey.objects.using(KEYSTORE).bulk_update(batch, ["wrapped", "master_key_id"])
             rewrapped += len(batch)
+        if not batch:
+            break
+    # The audit entry goes to the main database, taken before the key store as everywhere (on SQLite, a
+    # writer holding the main database while it waits for the key store would otherwise wait for this).
+    with transaction.atomic(using=audit.DATABASE), transaction.atomic(using=KEYSTORE):
+        others = {name: rewrap(current, masters) for name, rewrap in _REWRAPPERS.items()}
+        audit.record(
+            action="vault.rotate", object_type="vault.masterkey", object_id=current.key_id, purpose="key_rotation"
+        )
+    return Rotation(master_key_id=current.key_id, rewrapped=rewrapped, others=others)
 
 
 @dataclass(frozen=True)

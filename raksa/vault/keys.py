@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, OperationalError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from raksa.vault import crypto
@@ -131,6 +131,15 @@ WAIT_SECONDS = 30.0
 # is shared by every session and holds max_locks_per_transaction x max_connections locks (6,400 by
 # default), and a retention batch names up to 5,000 people.
 LOCKS_AT_ONCE = 2000
+# The most subjects one transaction seals values for: each holds a lock in that table until the commit
+# (20,000 in one transaction failed with "out of shared memory"). Refused on SQLite too, so that code
+# which seals in bulk fails the same way on both databases, before PostgreSQL does.
+SUBJECTS_A_TRANSACTION = 2000
+# How long (ms) a destruction's key-store statement waits for a key-store row lock before it gives up and
+# its subjects are tried again like busy ones: it holds them in the main database meanwhile, and a writer
+# holding that row lock could be waiting for them (PostgreSQL; SQLite's writers wait at BEGIN, in order).
+KEY_STORE_LOCK_TIMEOUT_MS = 1000
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
 
 
 class _Held:
@@ -220,6 +229,8 @@ def key_for_sealing(subject_id: uuid.UUID, controller_id: int, retention: str, *
         if key is not None:
             return key
     else:
+        if subject_id.int not in hold.subjects and len(hold.subjects) >= SUBJECTS_A_TRANSACTION:
+            _refuse_more_subjects(connection, hold)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [SUBJECT_LOCK, lock_id(subject_id.hex)])
@@ -240,6 +251,41 @@ def key_for_sealing(subject_id: uuid.UUID, controller_id: int, retention: str, *
     return key
 
 
+def _refuse_more_subjects(connection: BaseDatabaseWrapper, hold: _Hold) -> None:
+    """Raises VaultError if the transaction still holds SUBJECTS_A_TRANSACTION subjects (those a rolled-back
+    savepoint let go are forgotten first)."""
+    for subject_int in [subject for subject, held in hold.subjects.items() if not _pending(connection, held)]:
+        del hold.subjects[subject_int]
+    if len(hold.subjects) >= SUBJECTS_A_TRANSACTION:
+        raise crypto.VaultError(
+            f"one transaction seals values of at most {SUBJECTS_A_TRANSACTION} people (each is held until it "
+            "commits): seal them in several transactions"
+        )
+
+
+class KeyStoreBusyError(crypto.VaultError):
+    """A destruction's key-store statement waited KEY_STORE_LOCK_TIMEOUT_MS for a row lock: its subjects
+    are tried again like those a writer holds."""
+
+
+@contextmanager
+def destroying() -> Iterator[None]:
+    """The key-store transaction of a destruction (`when_free`'s `then`), whose statements wait at most
+    KEY_STORE_LOCK_TIMEOUT_MS for a key-store row lock (PostgreSQL): the destruction holds its subjects in
+    the main database meanwhile, so a wait of its own could close a cycle with a writer."""
+    try:
+        with transaction.atomic(using=KEYSTORE):
+            connection = connections[KEYSTORE]
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = {int(KEY_STORE_LOCK_TIMEOUT_MS)}")
+            yield
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise KeyStoreBusyError("a key-store row stayed locked: the destruction is tried again") from error
+
+
 def when_free(subjects: Iterable[str], *, using: str, then: Callable[[list[str]], None]) -> list[str]:
     """Calls `then` with these subjects (hex) in transactions on the database `using` that hold them
     alone: no transaction sealing under their keys is open there meanwhile, and none begins until it
@@ -250,7 +296,9 @@ def when_free(subjects: Iterable[str], *, using: str, then: Callable[[list[str]]
     to WAIT_SECONDS. Returns those a writer held all that time (sorted): `then` never had them, and
     nothing of theirs was destroyed; the caller decides what becomes of them (retention leaves them
     for its next run, an erasure fails). A writer that never ends (a connection idle in a transaction)
-    so costs a destruction WAIT_SECONDS, never the rest of its work."""
+    so costs a destruction WAIT_SECONDS, never the rest of its work. The subjects of a `then` whose
+    key-store transaction (`destroying`) waited too long for a row lock (KeyStoreBusyError) are tried
+    again the same way."""
     remaining = sorted(set(subjects))
     deadline = time.monotonic() + WAIT_SECONDS
     pause = 0.002
@@ -262,7 +310,10 @@ def when_free(subjects: Iterable[str], *, using: str, then: Callable[[list[str]]
                 held_by_writers = _take_alone(connections[using], group)
                 free = [subject for subject in group if subject not in held_by_writers]
                 if free:
-                    then(free)
+                    try:
+                        then(free)
+                    except KeyStoreBusyError:
+                        held_by_writers.update(free)  # nothing of theirs destroyed: the key store rolled back
             busy += sorted(held_by_writers)
         remaining = busy
         if remaining:

@@ -17,7 +17,7 @@ from typing import Any
 from unittest.mock import patch
 
 from django.core.management import CommandError, call_command
-from django.db import OperationalError, connection, connections
+from django.db import connection, connections
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.utils import timezone, translation
 
@@ -43,6 +43,7 @@ from raksa.services.models import Status as RegistrationStatus
 from raksa.services.tests import builders
 from raksa.testing import accounts as personas
 from raksa.testing import writers
+from raksa.testing.concurrency import beginning_a_write_on_another_connection, until, waiting_for_a_lock
 from raksa.testing.mailbox import running
 from raksa.testing.refusals import refusing_updates
 from raksa.vault import actions as vault
@@ -380,40 +381,6 @@ class _Writer(threading.Thread):
             connections.close_all()
 
 
-def _until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 30
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the interleaving never happened")
-        time.sleep(0.01)
-
-
-def _waiting_for_a_lock() -> bool:
-    """Whether some session of the main database waits for a lock (PostgreSQL; a fresh look each time)."""
-    observer = connections.create_connection("default")
-    try:
-        with observer.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            return cursor.fetchone()[0] > 0
-    finally:
-        observer.close()
-
-
-def _beginning_a_write_on_another_connection() -> str:
-    """SQLite: what beginning a write transaction on another connection to the main database gives."""
-    other = connections.create_connection("default")
-    with other.cursor() as cursor:
-        try:
-            cursor.execute("BEGIN IMMEDIATE")
-        except OperationalError as refused:
-            return str(refused)
-        cursor.execute("ROLLBACK")  # closing an in-memory database's connection is ignored: end it
-    other.close()
-    return "begun"
-
-
 class KeyDestructionRaceTests(TransactionTestCase):
     """A person registers again while the purge destroys the key of their last case: the new values are
     sealed under a key that stays, never under the one destroyed (the writer holds its subject until
@@ -452,11 +419,11 @@ class KeyDestructionRaceTests(TransactionTestCase):
             if connection.vendor == "postgresql":
                 writer.start()
                 # Either it commits (the race) or it waits for the destroyer's hold on the person.
-                _until(lambda: not writer.is_alive() or _waiting_for_a_lock())
+                until(lambda: not writer.is_alive() or waiting_for_a_lock())
             else:
                 # One writer per SQLite database, and the destroyer holds the main one: a registration
                 # cannot begin (a file waits for it; the suite's shared-cache database refuses at once).
-                self.assertIn("locked", _beginning_a_write_on_another_connection())
+                self.assertIn("locked", beginning_a_write_on_another_connection())
             return destroy(**arguments)
 
         with patch.object(bulk, "destroy_keys", between_the_check_and_the_destruction):
