@@ -4,19 +4,31 @@ fields for 1,000 different people, with their keys loaded and cold (fetched and 
 
 Rows are model instances in memory (no table); their data keys are real rows in the configured key
 store, made under a controller ID no organisation uses and deleted at the end.
+
+"Seal one registration in its own transaction" (informational) is the cost every transaction that
+seals pays since keys cannot be destroyed under a writer (raksa.vault.keys: the person held, on
+PostgreSQL by an advisory lock, and their key read live from the key store), on a scratch site of
+SQLite and of PostgreSQL each, beside an empty transaction and the same values sealed where the
+person is already held.
 """
 
 import os
+import statistics
+import tempfile
+import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.management import call_command
 from django.db import models, transaction
 from django.test.utils import isolate_apps
 
-from bench.harness import Figure, Timing, measure
+from bench import scratch as templates
+from bench.harness import Figure, Timing, measure, run_child, smoke
 from raksa.registry import NAME, PUBLIC_TASK, SERVICE_DELIVERY, registry
 from raksa.vault.crypto import associated_data_prefix
 from raksa.vault.fields import EncryptedField
@@ -65,9 +77,55 @@ def run(*, small: bool) -> list[Figure]:
     call_command("migrate", "vault", database=KEYSTORE, verbosity=0)
     model = _bench_model()
     try:
-        return [*_sealing_figures(model, values=200), *_screen_figures(model, 1000)]
+        figures = [*_sealing_figures(model, values=200), *_screen_figures(model, 1000)]
     finally:
         DataKey.objects.using(KEYSTORE).filter(controller_id=_BENCH_CONTROLLER).delete()
+    return figures + _transaction_figures()
+
+
+def _transaction_figures() -> list[Figure]:
+    """The figure "seal one registration in its own transaction", on a scratch site of each database (a child
+    process each, with its own connections)."""
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="raksa-bench-vault-") as directory:
+        scratch = Path(directory)
+        main = templates.sqlite(scratch / "main.sqlite3")
+        keystore = templates.sqlite(scratch / "keys.sqlite3", keystore=True)
+        sqlite = templates.environment(f"sqlite:///{main}", f"sqlite:///{keystore}", scratch)
+        found = run_child("bench.vault:seal_in_transactions", [], sqlite)
+        figures.append(_transaction_figure("SQLite", found))
+        name = f"raksa_bench_vault_{os.getpid()}"
+        try:
+            templates.postgres(name)
+            templates.postgres(f"{name}_keys", keystore=True)
+        except psycopg.Error as error:
+            print(f"bench vault: PostgreSQL at {templates.PG_SERVER} unavailable, its figure NOT measured: {error}")
+            return figures
+        try:
+            url = f"{templates.PG_SERVER}/{name}"
+            found = run_child(
+                "bench.vault:seal_in_transactions", [], templates.environment(url, f"{url}_keys", scratch)
+            )
+            figures.append(_transaction_figure("PostgreSQL", found))
+        finally:
+            templates.drop_postgres(name)
+            templates.drop_postgres(f"{name}_keys")
+    return figures
+
+
+def _transaction_figure(database: str, found: dict) -> Figure:
+    own, empty, inside = found["own_us"], found["empty_us"], found["inside_us"]
+    return Figure(
+        name=f"seal one registration in its own transaction, {database}",
+        measured=own,
+        goal=None,
+        unit="µs",
+        detail=f"a returning person's {len(_FIELDS)} values sealed in a transaction of their own (the person held, "
+        f"their key read live from the key store: raksa.vault.keys), median of {found['samples']} samples of "
+        f"{found['transactions']} transactions, interleaved with the baselines: an empty transaction {empty:.0f} µs, "
+        f"the same values sealed in a transaction already holding the person {inside:.1f} µs; so the hold and the "
+        f"live key read add {own - empty - inside:.0f} µs a transaction",
+    )
 
 
 def _paired_ratio(vault: Callable[[], object], bare: Callable[[], object], pairs: int) -> tuple[float, Timing, Timing]:
@@ -210,3 +268,58 @@ def _screen_figures(model: Any, count: int) -> list[Figure]:
             f"(median {cold.median * 1000:.1f} ms)",
         ),
     ]
+
+
+# The child process, in a scratch site's databases ---------------------------------------------------
+def seal_in_transactions() -> dict:
+    """Times transactions that each seal one row's values for one returning person, interleaved with empty
+    transactions and with sealing the same values where the person is already held."""
+    from django.db import connection
+
+    model = _bench_model()
+    fields: list[Any] = [model._meta.get_field(name) for name in _FIELDS]
+    values = [os.urandom(50).hex() for _ in _FIELDS]
+    row = model(subject_id=uuid.uuid4(), controller_id=_BENCH_CONTROLLER)
+
+    def seal() -> None:
+        for field, text in zip(fields, values, strict=True):
+            row.__dict__[field.attname] = text
+            field.pre_save(row, add=True)
+
+    transactions = 50 if smoke() else 500
+    samples = 3 if smoke() else 15
+
+    def own() -> float:
+        started = time.perf_counter()
+        for _ in range(transactions):
+            with transaction.atomic():
+                seal()
+        return time.perf_counter() - started
+
+    def empty() -> float:
+        started = time.perf_counter()
+        for _ in range(transactions):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        return time.perf_counter() - started
+
+    def inside() -> float:
+        with transaction.atomic():
+            seal()  # the person held and their key read, once
+            started = time.perf_counter()
+            for _ in range(transactions):
+                seal()
+            return time.perf_counter() - started
+
+    timings: dict[str, list[float]] = {"own": [], "empty": [], "inside": []}
+    with session():
+        own()  # the person's keys made, the connections warm
+        for _ in range(samples):
+            for name, timed in (("own", own), ("empty", empty), ("inside", inside)):
+                timings[name].append(timed())
+    DataKey.objects.using(KEYSTORE).filter(controller_id=_BENCH_CONTROLLER).delete()
+    return {
+        "samples": samples,
+        "transactions": transactions,
+        **{f"{name}_us": statistics.median(found) / transactions * 1e6 for name, found in timings.items()},
+    }
