@@ -19,6 +19,7 @@ from raksa.retention import engine
 from raksa.retention import holds as legal_holds
 from raksa.retention.models import KeyStoreWork, LegalHold
 from raksa.retention.rules import Rule
+from raksa.retention.tasks import finish_key_store_work as finish_key_store_work_task
 from raksa.vault import actions as vault
 from raksa.vault import bulk
 from raksa.vault.models import DataKey
@@ -356,6 +357,28 @@ def _finish_left(work: KeyStoreWork, *, rule_code: str) -> _Done:
     done = _key_store_part(work, recovering=True)
     with transaction.atomic(using=work._state.db):
         return done if _clear(work, done, rule_code) else _Done(destroyed=0)
+
+
+def destroy_unused_keys_after_commit(
+    *, rule: str, retention: str, scopes: Iterable[tuple[uuid.UUID | str, int | None]]
+) -> None:
+    """For an action that ends rows outside a run, inside its transaction on the main database: the keys
+    of `retention` of these (subject, controller) pairs that then seal nothing are destroyed once that
+    transaction has committed (never before: a rollback keeps both rows and keys), by a task queued on
+    its commit, outside the action's locks. The work is a `KeyStoreWork` under `rule` committed with
+    the rows, so a task that fails or never runs leaves it to the next run."""
+    work = KeyStoreWork(rule=rule, retention=retention, stamp=timezone.now())
+    work.set_scopes((bulk.hex_id(subject), controller) for subject, controller in scopes)
+    database = router.db_for_write(KeyStoreWork)
+    work.save(using=database)
+    work_id = work.pk
+    transaction.on_commit(lambda: finish_key_store_work_task.enqueue(work_id=work_id), using=database)
+
+
+def finish_key_store_work(*, work_id: int) -> int:
+    """Finishes one `KeyStoreWork` now; the keys it destroyed (0 if a run finished it first)."""
+    work = KeyStoreWork.objects.filter(pk=work_id).first()
+    return 0 if work is None else _finish_left(work, rule_code=work.rule).destroyed
 
 
 def _clear(work: KeyStoreWork, done: _Done, rule_code: str) -> bool:

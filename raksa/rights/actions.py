@@ -20,6 +20,7 @@ from raksa.consent.models import Channel
 from raksa.disclosures.actions import find_people
 from raksa.organisations.models import Agency, Controller, StaffMembership
 from raksa.registry import ERASURE_NOTICE, RIGHTS_REQUESTS, RetentionClass, registry
+from raksa.retention.actions import destroy_unused_keys_after_commit
 from raksa.rights import finders, mail, notices
 from raksa.rights.models import CLOSED, IdentityMethod, RequestEvent, RequestType, RightsRequest, Status, Step
 from raksa.subjects import limits
@@ -56,6 +57,9 @@ MAX_EXTENSION_DAYS = 60
 
 # The steps the person is written to about (mail.KINDS).
 MAILED_STATUSES = (Status.IN_PROGRESS, Status.COMPLETED, Status.REFUSED)
+# The key-store work of a linked request's own subject (`link_request`), under this name for the retention
+# run that finishes it if its task cannot.
+LINKED_RULE = "rights.request.link"
 
 
 class RefusalWithoutReasonError(ValueError):
@@ -188,7 +192,8 @@ def link_request(*, request: RightsRequest, subject: Subject, actor: User) -> No
     """A walk-in or paper request is from a person already known here (found by `find_requester` after the
     officer checked their identity document): the case moves to that person, so its erasure or correction
     reaches their account and records. What the request holds is sealed again under that person's keys,
-    and the subject the request made for itself, left with nothing, has its keys destroyed."""
+    and the subject the request made for itself has its keys destroyed once this commits, those that
+    then seal nothing (checked while no writer holds it: raksa.vault.keys.when_free)."""
     if not is_walk_in(request) or request.status in CLOSED or subject.pk == request.subject_id:
         raise CaseStepError("only an open walk-in or paper request is linked to another person")
     _require_verified(request)
@@ -202,8 +207,14 @@ def link_request(*, request: RightsRequest, subject: Subject, actor: User) -> No
         save_sealed(request)
         _event(request, status=request.status, actor=actor, step=Step.LINKED)
         _audit(request, "rights.request.link", actor)
-    if not plan_erasure(subject_id=previous).rows:
-        shred(subject_id=previous, actor=actor)
+        for code in _live_classes(previous):
+            destroy_unused_keys_after_commit(rule=LINKED_RULE, retention=code, scopes=[(previous, None)])
+
+
+def _live_classes(subject_id: uuid.UUID) -> list[str]:
+    """The retention classes of the person's live keys."""
+    live = DataKey.objects.using(KEYSTORE).filter(subject_id=subject_id, destroyed_at__isnull=True)
+    return sorted(set(live.values_list("retention", flat=True)))
 
 
 def _file(

@@ -1,10 +1,11 @@
 """The last message of an erasure ("your data has been erased") can be sent again if it fails.
 
 Erasure destroys the address it goes to, so `keep_address` seals it first in an `ErasureNotice`, under
-the person's key of the `erasure_notice` class, which erasure keeps (`KEPT_CLASS`). `send_erased` sends
-the message and, once it went, destroys that key and the row (`forget`). A message that cannot be sent is
-recorded on the case and staff send it again (raksa.rights.actions.resend_mail); if it never can be,
-the retention rule below destroys the key after the class's period (30 days).
+the person's key of the `erasure_notice` class, which erasure keeps (`KEPT_CLASS`). Once the message
+went (raksa.rights.actions._send), `forget` deletes the row, and the key is destroyed after that
+deletion commits. A message that cannot be sent is recorded on the case and staff send it again
+(raksa.rights.actions.resend_mail); if it never can be, the retention rule below destroys the key after
+the class's period (30 days).
 """
 
 from datetime import timedelta
@@ -13,12 +14,14 @@ from django.db import transaction
 
 from raksa.audit import actions as audit
 from raksa.registry import ERASURE_NOTICE
+from raksa.retention.actions import destroy_unused_keys_after_commit
 from raksa.retention.rules import Period, Rule, register
 from raksa.rights.models import ErasureNotice, RightsRequest
-from raksa.vault.actions import PersonBusyError, save_sealed, shred_unused_keys
+from raksa.vault.actions import save_sealed
 from raksa.vault.openers import Opener
 
 KEPT_CLASS = ERASURE_NOTICE.code
+RULE = "rights.erasure_notice"
 
 
 def keep_address(*, request: RightsRequest, address: str) -> ErasureNotice:
@@ -45,9 +48,11 @@ def forget(*, request: RightsRequest, actor: object = None) -> None:
         deleted, _by_model = ErasureNotice.objects.filter(request=request).delete()
         if deleted:
             # The key is the person's for this controller and class: another erasure's notice may
-            # still need it, so it ends only once it seals nothing.
-            if shred_unused_keys(retention=KEPT_CLASS, scopes=[(request.subject_id, request.controller_id)]).busy:
-                raise PersonBusyError("the kept address's key was not destroyed: a write for the person stayed open")
+            # still need it, so it ends only once it seals nothing — after this deletion commits, outside
+            # the caller's transaction and locks (a rollback keeps the row and its key).
+            destroy_unused_keys_after_commit(
+                rule=RULE, retention=KEPT_CLASS, scopes=[(request.subject_id, request.controller_id)]
+            )
             audit.record(
                 action="rights.erasure_notice.forget",
                 actor=actor,
@@ -64,7 +69,7 @@ def _period() -> Period:
 
 register(
     Rule(
-        code="rights.erasure_notice",
+        code=RULE,
         model="rights.ErasureNotice",
         label_th="ที่อยู่อีเมลสำหรับแจ้งว่าลบข้อมูลแล้วที่ยังส่งข้อความไม่ได้",
         label_en="addresses kept to confirm an erasure whose message could not be sent",

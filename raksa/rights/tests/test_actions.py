@@ -4,8 +4,9 @@ closing the account (R1-R3, PDPA s19, s30, s33, s36)."""
 import socket
 from datetime import timedelta
 from email.message import EmailMessage
+from unittest.mock import patch
 
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from raksa.consent.actions import grant_consent
 from raksa.consent.models import Channel, Consent, ConsentEvent
 from raksa.organisations.models import Agency, StaffRole
 from raksa.retention.actions import run_retention
+from raksa.retention.models import KeyStoreWork
 from raksa.rights import actions, notices
 from raksa.rights.models import ErasureNotice, IdentityMethod, RequestType, RightsRequest, Status
 from raksa.services.tests import builders
@@ -26,13 +28,17 @@ from raksa.testing.accounts import IMMEDIATE_TASKS, citizen, platform_operator, 
 from raksa.testing.mailbox import links, running
 from raksa.testing.refusals import refusing_updates
 from raksa.testing.writers import holding
-from raksa.vault.actions import PersonBusyError
+from raksa.vault import actions as vault_actions
 from raksa.vault.models import DataKey
 from raksa.vault.routers import KEYSTORE
 
 EMAIL = "wanna.request@example.org"
 WRITTEN = "โปรดแก้ไขชื่อสกุลของฉัน canary-written-71c3"
 ORIGIN = "http://testserver"
+
+
+class _UndoneError(Exception):
+    pass
 
 
 def text(message: EmailMessage) -> str:
@@ -276,7 +282,8 @@ class ClosingTests(TestCase):
         self.assertEqual(self.notice_keys(case), [None])  # ...but the last message's address, under its own key
         mailbox = running()
         mailbox.clear()
-        self.assertTrue(actions.resend_mail(request=case, actor=staff("dpo.close", role=StaffRole.DPO)))
+        with self.captureOnCommitCallbacks(execute=True):
+            self.assertTrue(actions.resend_mail(request=case, actor=staff("dpo.close", role=StaffRole.DPO)))
         (last,) = mailbox.received(to=EMAIL)
         self.assertIn("ข้อมูลส่วนบุคคลของท่านถูกลบแล้ว", text(last))
         case.refresh_from_db()
@@ -294,25 +301,52 @@ class ClosingTests(TestCase):
         )
         notices.keep_address(request=first, address=EMAIL)
         notices.keep_address(request=second, address=EMAIL)
-        notices.forget(request=first)
+        with self.captureOnCommitCallbacks(execute=True):
+            notices.forget(request=first)
         self.assertEqual(notices.address(second), EMAIL)
-        notices.forget(request=second)
+        with self.captureOnCommitCallbacks(execute=True):
+            notices.forget(request=second)
         self.assertIsNotNone(self.notice_keys(second)[0])
 
-    def test_it_keeps_the_address_of_a_sent_message_while_a_write_for_the_person_stays_open(self) -> None:
+    def test_it_keeps_the_address_and_its_key_when_the_transaction_that_forgot_it_rolls_back_r3(self) -> None:
+        case = self.closed_with_smtp_refusing()
+        with self.captureOnCommitCallbacks(execute=True), self.assertRaises(_UndoneError), transaction.atomic():
+            notices.forget(request=case)
+            raise _UndoneError
+        self.assertEqual(self.notice_keys(case), [None])
+        self.assertEqual(notices.address(case), EMAIL)  # the row came back, and its key is still there
+
+    def test_it_leaves_the_key_to_the_next_retention_run_when_destroying_it_after_the_commit_failed_r3(self) -> None:
+        case = self.closed_with_smtp_refusing()
+        gone = OperationalError("the key store went away")
+        with (
+            patch.object(vault_actions, "shred_unused_keys", side_effect=gone),
+            self.captureOnCommitCallbacks(execute=True),
+        ):
+            notices.forget(request=case)
+        self.assertFalse(ErasureNotice.objects.exists())
+        self.assertEqual(self.notice_keys(case), [None])
+        run_retention(only=["rights.erasure_notice"])
+        self.assertIsNotNone(self.notice_keys(case)[0])
+        self.assertFalse(KeyStoreWork.objects.exists())
+
+    def test_it_forgets_the_address_of_a_sent_message_and_destroys_its_key_once_no_write_for_the_person_is_open(
+        self,
+    ) -> None:
         if connection.vendor != "postgresql":
             self.skipTest("on SQLite a writer holds the whole main database, not one person: forgetting waits")
         case = actions.file_request(
             subject=subject_of(_person()), type=RequestType.ERASURE, identity_method=IdentityMethod.REAUTHENTICATION
         )
         notices.keep_address(request=case, address=EMAIL)
-        with holding(case.subject_id), self.assertRaises(PersonBusyError):
+        with holding(case.subject_id), self.captureOnCommitCallbacks(execute=True):
             notices.forget(request=case)
-        # Kept whole (the retention rule ends it after its period if nothing else does), not half forgotten.
-        self.assertEqual((notices.address(case), self.notice_keys(case)), (EMAIL, [None]))
-        notices.forget(request=case)
+        # The message went: the row is gone at once; its key waits for the write to end, then the next run.
         self.assertIsNone(notices.address(case))
+        self.assertEqual(self.notice_keys(case), [None])
+        run_retention(only=["rights.erasure_notice"])
         self.assertIsNotNone(self.notice_keys(case)[0])
+        self.assertFalse(KeyStoreWork.objects.exists())
 
     def test_it_destroys_an_address_whose_message_never_went_after_its_period(self) -> None:
         case = self.closed_with_smtp_refusing()

@@ -3,9 +3,13 @@ DPO's and officers' pages (queue, assignment, identity, answers, extensions, rec
 
 import socket
 import time
+import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
+from django.db import transaction
 from django.test import Client, TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +29,8 @@ from raksa.services.tests.builders import subject_of
 from raksa.subjects import limits
 from raksa.testing.accounts import IMMEDIATE_TASKS, PASSWORD, citizen, platform_operator
 from raksa.testing.mailbox import running
+from raksa.vault import keys
+from raksa.vault.actions import save_sealed
 from raksa.vault.models import DataKey
 from raksa.vault.openers import Opener
 from raksa.vault.routers import KEYSTORE
@@ -320,7 +326,8 @@ class PaperRequestLinkTests(TestCase):
         self.assertEqual(self.case.subject_id, self.walk_in_subject)
 
     def test_it_links_the_paper_request_and_its_erasure_reaches_the_account_r3(self) -> None:
-        linked = self.link(kind="email", value="malee@example.org", subject=str(subject_of(self.person).id))
+        with self.captureOnCommitCallbacks(execute=True):
+            linked = self.link(kind="email", value="malee@example.org", subject=str(subject_of(self.person).id))
         self.assertRedirects(linked, reverse("rights:case", args=[self.case.id]))
         self.case.refresh_from_db()
         self.assertEqual(self.case.subject_id, subject_of(self.person).id)
@@ -333,6 +340,32 @@ class PaperRequestLinkTests(TestCase):
         self.assertRedirects(done, reverse("rights:case", args=[self.case.id]))
         self.assertFalse(self.client.login(username="malee", password=PASSWORD))
         self.assertFalse(User.objects.filter(username="malee").exists())
+
+    def test_it_keeps_the_walk_in_subjects_keys_that_seal_what_was_written_for_it_meanwhile(self) -> None:
+        written: list[RightsRequest] = []
+        when_free = keys.when_free
+
+        def writing_first(subjects: Iterable[str], **arguments: Any) -> None:
+            subjects = list(subjects)
+            if not written and self.walk_in_subject.hex in subjects:
+                # Another paper request of the walk-in person, committed once nothing else held them.
+                other = RightsRequest.objects.get(pk=self.case.pk)
+                other.id, other.subject_id, other.contact_email = uuid.uuid4(), self.walk_in_subject, None
+                other.details = "คำขอฉบับที่สอง canary-paper-2"
+                other._state.adding = True
+                with transaction.atomic():
+                    save_sealed(other)
+                written.append(other)
+            when_free(subjects, **arguments)
+
+        with patch.object(keys, "when_free", writing_first), self.captureOnCommitCallbacks(execute=True):
+            self.link(kind="email", value="malee@example.org", subject=str(subject_of(self.person).id))
+        self.case.refresh_from_db()
+        self.assertEqual(self.case.subject_id, subject_of(self.person).id)
+        (other,) = written
+        kept = RightsRequest.objects.get(pk=other.pk)
+        opened = Opener.for_subject(self.walk_in_subject).open(kept.details)
+        self.assertEqual(opened, "คำขอฉบับที่สอง canary-paper-2")
 
     def test_it_asks_for_the_kind_and_value_field_by_field(self) -> None:
         response = self.link(kind="fingerprint", value="")
