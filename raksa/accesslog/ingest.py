@@ -189,6 +189,17 @@ class Rollup:
     counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     totals: Counter[str] = field(default_factory=Counter)
     visitors: set[tuple[str, str]] = field(default_factory=set)
+    _sorted: tuple[list, list, dict[str, list[str]]] | None = None
+
+    def in_order(self) -> tuple[list, list, dict[str, list[str]]]:
+        """The counts, the totals and each day's visitor keys, sorted (worked out once: `store` does it
+        before its turn at the database)."""
+        if self._sorted is None:
+            by_day: dict[str, list[str]] = {}
+            for day, visitor in sorted(self.visitors):
+                by_day.setdefault(day, []).append(visitor)
+            self._sorted = (sorted(self.counts.items()), sorted(self.totals.items()), by_day)
+        return self._sorted
 
 
 # One client of a day as a Loader remembers it: its DayClient ID, daily visitor key ('' once the salt
@@ -218,6 +229,9 @@ class Loader:
         self.salt_missing = 0
         self._known_days: set[str] = set()
         self._forgotten_before: datetime.date | None = None
+        # The visitor keys this Loader's committed batches counted: already in DayVisitor, so not
+        # inserted again (a day's visitor comes back in batch after batch of an import).
+        self._counted: set[tuple[str, str]] = set()
         self._tuned: object = None
         self._tune()
 
@@ -248,6 +262,7 @@ class Loader:
         self._forgotten_before = day
         before = day.isoformat()
         self._clients = {key: client for key, client in self._clients.items() if key[0] >= before}
+        self._counted = {counted for counted in self._counted if counted[0] >= before}
         self._writers = {name: writer for name, writer in self._writers.items() if name >= before}
         self._known_days = {name for name in self._known_days if name >= before}
         self.keys = DayKeys()  # the days kept are unwrapped again at their next batch
@@ -267,26 +282,51 @@ class Loader:
         stores the COPY's first rows while this process makes the next ones. On SQLite, which stores
         them in this process, they are made first, before `turn` (the processes of one import take
         turns at the database, so that their batches commit in order) is entered, so that another
-        process's batch is written meanwhile."""
+        process's batch is written meanwhile. Saving the new clients takes SQLite's one write lock,
+        which another process's batch holds while it is written: there the new clients are saved
+        inside the turn, and the rows are made before it with a stand-in ID (negative) for each,
+        replaced once the clients are saved (`_with_ids`)."""
         if self.postgres:
             self._ensure_partitions(records)
         self._tune()
-        if records:
-            new = self._new_clients(records)
-            if new:
-                self._save_clients(new)
+        new = self._new_clients(records) if records else {}
+        later = bool(new) and turn is not None and not self.postgres
+        if later:
+            for number, (key, (_row, *client)) in enumerate(new.items(), start=1):
+                self._clients[key] = (-number, *client)  # type: ignore[assignment]
+        elif new:
+            self._save_clients(new)
         rollup = Rollup()
         rows: Iterable[tuple] = self._rows(records, rollup)
         if not self.postgres:
             rows = list(rows)
-        with turn or nullcontext(), transaction.atomic(), connection.cursor() as cursor:
-            if records:
-                self._insert_rows(cursor, rows)
-                self._add_rollup(cursor, rollup)
-            SpoolCursor.objects.update_or_create(
-                source=source, defaults={"last_sequence": last_sequence, "offset": offset}
-            )
+            rollup.in_order()
+        try:
+            with turn or nullcontext(), transaction.atomic(), connection.cursor() as cursor:
+                if later:
+                    self._save_clients(new)
+                    rows = self._with_ids(rows, new)  # type: ignore[arg-type]
+                if records:
+                    self._insert_rows(cursor, rows)
+                    self._add_rollup(cursor, rollup)
+                SpoolCursor.objects.update_or_create(
+                    source=source, defaults={"last_sequence": last_sequence, "offset": offset}
+                )
+        except BaseException:
+            if later:  # the stand-ins go (the clients are found again by the batch's replay)
+                for key in new:
+                    self._clients.pop(key, None)
+            raise
+        if len(self._counted) > _REMEMBERED:
+            self._counted.clear()
+        self._counted |= rollup.visitors
         return len(records)
+
+    def _with_ids(self, rows: list[tuple], new: dict[tuple[str, str, str], NewClient]) -> list[tuple]:
+        """The rows with each new client's stand-in ID (-1, -2, … in order of arrival) replaced by its
+        DayClient ID, now saved."""
+        ids = [0] + [self._clients[key][0] for key in new]
+        return [row if row[-1] > 0 else (*row[:-1], ids[-row[-1]]) for row in rows]
 
     def rows(self, records: Sequence[Record], *, first_client: int = 1) -> tuple[list[tuple], list[tuple]]:
         """The rows `store` would write for these records, without the database (the benchmark's bare
@@ -442,7 +482,7 @@ class Loader:
                 if referrer:
                     came_from = (day, referrer)
                     by_referrer[came_from] = by_referrer.get(came_from, 0) + 1
-        counts, totals, visitors = rollup.counts, rollup.totals, rollup.visitors
+        counts, totals, visitors, counted = rollup.counts, rollup.totals, rollup.visitors, self._counted
         for (day, _ip, _agent), (views, (_id, visitor, network, browser)) in by_client.items():
             family, _version, os_family, device = browser
             counts[day, Dimension.BROWSER, family] += views
@@ -450,7 +490,7 @@ class Loader:
             counts[day, Dimension.DEVICE, device] += views
             if network:
                 counts[day, Dimension.NETWORK, network] += views
-            if visitor:
+            if visitor and (day, visitor) not in counted:
                 visitors.add((day, visitor))
         for quarter, views in by_quarter.items():
             day, local_hour, _utc_hour, _first_second, _date = quarters.get(quarter) or self._quarter(quarter)
@@ -522,11 +562,7 @@ class Loader:
         count_new_visitors = f"UPDATE {totals} SET visitors = visitors + %s WHERE day = %s"  # noqa: S608  (table names from model meta)  # nosec B608
         # Everything in one order (sorted) in every ingester: two of them adding to the same rows at
         # once take their locks in the same order, so one waits for the other and neither deadlocks.
-        by_day: dict[str, list[str]] = {}
-        for day, visitor in sorted(rollup.visitors):
-            by_day.setdefault(day, []).append(visitor)
-        counted = sorted(rollup.counts.items())
-        totalled = sorted(rollup.totals.items())
+        counted, totalled, by_day = rollup.in_order()
         execute = cursor.execute  # type: ignore[attr-defined]
         executemany = cursor.executemany  # type: ignore[attr-defined]
         if self.postgres:

@@ -1,3 +1,4 @@
+import contextlib
 import datetime
 import gzip
 import io
@@ -142,6 +143,21 @@ class ImportTests(TestCase):
         loader.forget_days_before(day + datetime.timedelta(days=1))
         loader.store(records, source="test", last_sequence=2, offset=0)
         self.assertEqual(AccessRecord.objects.get().client_id, DayClient.objects.get(day=day).id)
+
+    def test_a_loader_retrying_a_failed_batch_points_its_records_at_saved_clients(self) -> None:
+        # An import's batch saves its new clients inside its turn (SQLite), in the batch's transaction:
+        # when that fails, the clients go with it, and the same Loader's retry must not reuse their IDs.
+        records = [record(when=timezone.now(), ip=f"192.0.2.{number}").split("\t") for number in range(1, 4)]
+        loader = Loader()
+        with (
+            mock.patch.object(Loader, "_add_rollup", side_effect=DatabaseError("gone")),
+            self.assertRaises(DatabaseError),
+        ):
+            loader.store(records, source="test", last_sequence=3, offset=0, turn=contextlib.nullcontext())
+        loader.store(records, source="test", last_sequence=3, offset=0, turn=contextlib.nullcontext())
+        clients = dict(DayClient.objects.values_list("id", "ip_index"))
+        self.assertEqual(len(clients), 3)
+        self.assertEqual({record.client_id for record in AccessRecord.objects.all()}, set(clients))
 
 
 def local_line(day: datetime.date, path: str) -> str:
