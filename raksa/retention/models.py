@@ -71,8 +71,10 @@ class LegalHold(models.Model):
 
 
 class KeyStoreWork(models.Model):
-    """What a retention batch still has to do in the key store once its rows have ended: delete the
-    blind indexes of these rows and destroy the keys that no longer seal anything of these people.
+    """What a retention batch (or an action that ends rows outside a run, with `rule` naming it:
+    `destroy_unused_keys_after_commit`) still has to do in the key store once its rows have ended:
+    delete the blind indexes of these rows and destroy the keys that no longer seal anything of these
+    people.
 
     The key store is another database, so the two cannot commit together. The batch's rows end first
     and this row commits with them; the key store's work follows, and the row goes in the next
