@@ -431,28 +431,39 @@ class Loader:
         # quarter of an hour, the address, the referrer), then spread over the dimensions per batch.
         by_client: dict[tuple[str, str, str], list] = {}
         by_quarter: dict[int, int] = {}
-        by_address: dict[tuple[str, str], int] = {}
-        by_referrer: dict[tuple[str, str], int] = {}
+        # A day's views by address and by referrer: the day is looked up when the quarter changes only.
+        by_address: dict[str, dict[str, int]] = {}
+        by_referrer: dict[str, dict[str, int]] = {}
         # PostgreSQL's binary COPY takes dates, datetimes and UUIDs; SQLite's text columns take
         # strings exactly as Django writes them (str() of naive UTC: no fraction when zero), so that
         # its lookups compare like with like.
         postgres = self.postgres
+        # Records come in time order, nearly: what follows from their quarter of an hour (its clock, its
+        # day's tallies) is looked up when it changes, and its views counted in `views` until then.
+        current: int | None = None
+        views = 0
         for time_ms, duration, method, status, size, ip, host, path, referrer, agent, subject, request_id in records:
             ms = int(time_ms)
             quarter = ms // 900_000
-            clock = quarters.get(quarter)
-            if clock is None:
-                clock = self._quarter(quarter)
-            day, _local_hour, utc_hour, first_second, date = clock
+            if quarter != current:
+                if views and current is not None:
+                    by_quarter[current] = by_quarter.get(current, 0) + views
+                    views = 0
+                clock = quarters.get(quarter)
+                if clock is None:
+                    clock = self._quarter(quarter)
+                day, _local_hour, utc_hour, first_second, date = clock
+                stored_day = date if postgres else day
+                first_ms = quarter * 900_000 - first_second * 1000
+                addresses = by_address.setdefault(day, {})
+                referrers = by_referrer.setdefault(day, {})
+                current = quarter
             if postgres:
-                stored_day: object = date
                 stamp: object = datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC)
                 account: object = uuid.UUID(subject) if subject else None
             else:
-                stored_day = day
-                face = _CLOCK_FACES[first_second + (ms - quarter * 900_000) // 1000]
-                stamp = f"{utc_hour}{face}{_FRACTIONS[ms % 1000]}"
-                account = subject.replace("-", "") or None
+                stamp = f"{utc_hour}{_CLOCK_FACES[(ms - first_ms) // 1000]}{_FRACTIONS[ms % 1000]}"
+                account = subject.replace("-", "") if subject else None
             key = (day, ip, agent)
             client = clients[key]
             code = int(status)
@@ -476,12 +487,12 @@ class Loader:
                     by_client[key] = [1, client]
                 else:
                     seen[0] += 1
-                by_quarter[quarter] = by_quarter.get(quarter, 0) + 1
-                address = (day, path)
-                by_address[address] = by_address.get(address, 0) + 1
+                views += 1
+                addresses[path] = addresses.get(path, 0) + 1
                 if referrer:
-                    came_from = (day, referrer)
-                    by_referrer[came_from] = by_referrer.get(came_from, 0) + 1
+                    referrers[referrer] = referrers.get(referrer, 0) + 1
+        if views and current is not None:
+            by_quarter[current] = by_quarter.get(current, 0) + views
         counts, totals, visitors, counted = rollup.counts, rollup.totals, rollup.visitors, self._counted
         for (day, _ip, _agent), (views, (_id, visitor, network, browser)) in by_client.items():
             family, _version, os_family, device = browser
@@ -496,12 +507,14 @@ class Loader:
             day, local_hour, _utc_hour, _first_second, _date = quarters.get(quarter) or self._quarter(quarter)
             totals[day] += views
             counts[day, Dimension.HOUR, local_hour] += views
-        for (day, path), views in by_address.items():
-            counts[day, Dimension.PAGE, path.partition("?")[0][:500]] += views
-        for (day, referrer), views in by_referrer.items():
-            site = referring_site(referrer)
-            if site:
-                counts[day, Dimension.REFERRER, site] += views
+        for day, of_day in by_address.items():
+            for path, views in of_day.items():
+                counts[day, Dimension.PAGE, path.partition("?")[0][:500]] += views
+        for day, of_day in by_referrer.items():
+            for referrer, views in of_day.items():
+                site = referring_site(referrer)
+                if site:
+                    counts[day, Dimension.REFERRER, site] += views
 
     def _quarter(self, quarter: int) -> tuple[str, str, str, int, datetime.date]:
         """(local day, local hour, UTC "YYYY-MM-DD HH:", the second of the UTC hour it starts at, the local
