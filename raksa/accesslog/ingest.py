@@ -752,6 +752,10 @@ def _ingest_file(
             raws.pop()
             lines = [raw.decode("utf-8", "replace") for raw in raws]
             sizes = map(len, raws)
+        if "\x00" in text:
+            # PostgreSQL's text cannot hold NUL: a request for /%00 would stop the file, and every file after
+            # it, for good. One character for one (a NUL is one byte), so the sizes above stay right.
+            lines = [line.replace("\x00", "\ufffd") for line in lines]
         for line, size in zip(lines, sizes, strict=True):
             offset += size + 1
             fields = line.split("\t")

@@ -62,6 +62,16 @@ class CaptureTests(TestCase):
             opener.unseal("user_agent", client.user_agent_sealed, client.ip_index), "evil\tagent\nwith lines\\"
         )
 
+    def test_it_ingests_a_request_for_a_nul_character_and_the_requests_after_it_c2(self) -> None:
+        # PostgreSQL's text cannot hold NUL: one request for /%00 stopped every later record for good.
+        self.client.get("/th/")
+        self.client.get("/th/%00x/", HTTP_USER_AGENT="nul\x00agent")
+        self.client.get("/en/")
+
+        self.assertEqual(ingest_spool(directory=self.spool.path).records, 3)
+
+        self.assertEqual(sorted(AccessRecord.objects.values_list("path", flat=True)), ["/en/", "/th/", "/th/\ufffdx/"])
+
     def test_it_records_the_account_of_a_logged_in_person_c2(self) -> None:
         user = staff("dpo.capture", "dpo")
         self.client.force_login(user)
