@@ -363,6 +363,14 @@ class ImportInProcessesTests(TransactionTestCase):
         self.assertEqual(report.broken_lines, [("z.log", 5), ("z.log", 50), ("a.log", 3)])
         self.assertEqual((report.lines, report.imported, report.broken), (400, 397, 3))
 
+    def test_it_shares_a_gzip_log_between_processes_c2(self) -> None:
+        path = self.write_log(broken=(41,))
+        packed = path.with_suffix(".log.gz")
+        packed.write_bytes(gzip.compress(path.read_bytes()))
+        report = import_logs([packed], workers=2)
+        self.assertEqual((report.lines, report.imported, report.broken_lines), (200, 199, [("access.log.gz", 41)]))
+        self.assertEqual(AccessRecord.objects.values("path").distinct().count(), 199)
+
     def replays_exactly_after_a_failure_at(self, line: int) -> None:
         path = self.write_log(boom=line)
         with mock.patch.object(Loader, "_add_rollup", fail_on_boom), self.assertRaises(DatabaseError):
