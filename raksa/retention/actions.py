@@ -182,6 +182,11 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
     store's part follows the commit of the rows' end, through a `KeyStoreWork` row committed with them
     (see there), and what a stopped run left of it is finished first."""
     rule.checked_period()
+    with _page_cache_for_batches(router.db_for_write(rule.due(now).model), KEYSTORE):
+        return _run_rule(rule, now=now, batch_size=batch_size)
+
+
+def _run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int) -> RuleOutcome:
     outcome = RuleOutcome(rule=rule)
     if rule.warn is not None:
         outcome.warned = rule.warn(now)
@@ -219,16 +224,20 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
                     break
                 # The batch is the ending rows up to its last row: the same query, bounded, not a list of keys.
                 batch = pending.filter(_keyset(rule.order, bound, after=False, inclusive=True)).order_by()
-                counts, ids, scopes = _read_batch(batch, rule, ids=bool(store), scopes=shredding)
+                counts, ids, scopes = _read_batch(
+                    batch, rule, ids=bool(store) or rule.end_dependents is not None, scopes=shredding
+                )
+                if rule.end_dependents is not None:
+                    rule.end_dependents(ids)
                 rule.end_rows(batch, now)
                 for agency_id, count in counts.items():
                     _record_run("retention.records_ended", rule, agency_id, count)
                 work = None
-                if ids or scopes:
+                if (store and ids) or scopes:
                     work = KeyStoreWork(
                         rule=rule.code,
                         store=store,
-                        object_ids=KeyStoreWork.pack(ids),
+                        object_ids=KeyStoreWork.pack(ids) if store else b"",
                         retention=rule.retention.code if shredding and rule.retention is not None else "",
                         stamp=timezone.now(),
                     )
@@ -254,6 +263,43 @@ def run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int = BATCH_SIZE
     outcome.people_left += lane.people_left
     outcome.longest_batch = max(outcome.longest_batch, lane.longest)
     return outcome
+
+
+# SQLite: the page cache (KiB) of the connections a run's batches use, against SQLite's default of 2 MB.
+# A batch of 5,000 rows dirties a random page of each blind index per row in the key store: with 2 MB
+# the dirty pages spilled to the WAL in the middle of the transaction and were read back, and every
+# batch read the indexes again from the file (100,000 registrations: 1,246 MB written and 2,073 MB
+# read; with 64 MB, 658 and 517 MB). Pages are taken as they are needed, and only for the run.
+PAGE_CACHE_KIB = 65536
+
+
+@contextmanager
+def _page_cache_for_batches(*aliases: str) -> Iterator[None]:
+    """A roomy page cache on these SQLite connections while the block lasts (the key store's thread sets
+    its own: `_roomy_page_cache`); the size they had after it."""
+    sqlite = [connections[alias] for alias in aliases if connections[alias].vendor == "sqlite"]
+    before = []
+    for connection in sqlite:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            before.append(int(cursor.fetchone()[0]))
+    _roomy_page_cache(*aliases)
+    try:
+        yield
+    finally:
+        for connection, size in zip(sqlite, before, strict=True):
+            if connection.connection is not None:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"PRAGMA cache_size = {size}")
+
+
+def _roomy_page_cache(*aliases: str) -> None:
+    """PAGE_CACHE_KIB on this thread's SQLite connections to these databases (the same size again keeps
+    what the cache holds)."""
+    for alias in aliases:
+        if connections[alias].vendor == "sqlite":
+            with connections[alias].cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
 
 
 def _beside_possible(main: str) -> bool:
@@ -330,6 +376,7 @@ class _KeyStoreLane:
 
 def _timed_key_store_part(work: KeyStoreWork) -> tuple[_Done, float]:
     started = time.perf_counter()
+    _roomy_page_cache(KEYSTORE, work._state.db or DEFAULT_DB_ALIAS)  # in a thread: the thread's own connections
     return _key_store_part(work, recovering=False), time.perf_counter() - started
 
 
@@ -442,16 +489,15 @@ def _read_batch(
         columns["_subject"] = bulk.hex_text(rule.subject)
         if rule.controller:
             columns["_controller"] = F(rule.controller)
-    agencies: Counter[int | None] = Counter()
-    found: list[str] = []
+    rows = list(batch.annotate(**columns).values_list(*columns))
+    # Column by column (zip in C), not a dict a row: 100,000 rows read in 0.72 s, not 0.83-1.32 (load 6).
+    by_column = dict(zip(columns, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(columns, ())
+    agencies = Counter(by_column.get("_agency", (engine.PLATFORM,) * len(rows)))
+    found = list(by_column["_id"]) if ids else []
     pairs: set[tuple[str, int | None]] = set()
-    for values in batch.annotate(**columns).values_list(*columns):
-        row = dict(zip(columns, values, strict=True))
-        agencies[row.get("_agency", engine.PLATFORM)] += 1
-        if ids:
-            found.append(row["_id"])
-        if row.get("_subject"):
-            pairs.add((row["_subject"], row.get("_controller")))
+    if scopes:
+        controllers = by_column.get("_controller", (None,) * len(rows))
+        pairs = {pair for pair in zip(by_column["_subject"], controllers, strict=True) if pair[0]}
     return dict(agencies), found, sorted(pairs, key=lambda pair: (pair[0], pair[1] or 0))
 
 

@@ -8,12 +8,14 @@ SERVICE_RECORD key is destroyed once it seals nothing else of theirs.
 import datetime
 from collections import defaultdict
 
+from django.db import router
 from django.db.models import Q, QuerySet
 
 from raksa.registry import SERVICE_RECORD
 from raksa.retention.rules import Ending, Period, Rule, check_period, register
 from raksa.services.columns import COLUMNS
 from raksa.services.models import CaseNote, Registration, Service
+from raksa.vault import bulk
 
 
 def _period() -> Period:
@@ -38,8 +40,15 @@ def _due(now: datetime.datetime) -> QuerySet:
 
 
 def _erase(rows: QuerySet, now: datetime.datetime) -> int:
-    CaseNote.objects.filter(registration__in=rows.values("pk")).delete()
     return rows.update(erased_at=now, **dict.fromkeys(COLUMNS))
+
+
+def _delete_notes(registration_ids: list[str]) -> int:
+    # By the batch's IDs, an index probe each: a subquery found the batch again (SQLite: 1 s per 100,000
+    # registrations, with no notes at all).
+    return bulk.delete_rows(
+        model=CaseNote, field="registration", ids=registration_ids, using=router.db_for_write(CaseNote)
+    )
 
 
 REGISTRATIONS = register(
@@ -53,6 +62,7 @@ REGISTRATIONS = register(
         retention=SERVICE_RECORD,
         ending=Ending.ANONYMISE,
         end=_erase,
+        end_dependents=_delete_notes,
         agency="service__agency_id",
         subject="subject_id",
         controller="controller_id",

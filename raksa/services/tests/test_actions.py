@@ -271,6 +271,9 @@ class RetentionTests(TestCase):
         registration = builders.registration(service, person, phone="081 234 5678")
         officer = builders.officer("officer.minburi", service.agency)
         actions.change_status(registration=registration, staff=officer, status=Status.REJECTED, reason="เอกสารไม่ครบ")
+        open_case = builders.registration(service, builders.citizen("somsri"), phone="089 765 4321")
+        actions.add_note(registration=open_case, staff=officer, text="โทรกลับพรุ่งนี้")
+        self.assertTrue(CaseNote.objects.filter(registration=registration).exists())
         now = timezone.now()
         (kept,) = run_retention(now=now + datetime.timedelta(days=29), only=["services.registration"])
         (ended,) = run_retention(now=now + datetime.timedelta(days=31), only=["services.registration"])
@@ -280,6 +283,7 @@ class RetentionTests(TestCase):
         self.assertIsNone(erased.phone)
         self.assertIsNotNone(erased.erased_at)
         self.assertFalse(CaseNote.objects.filter(registration=registration).exists())
+        self.assertEqual(CaseNote.objects.filter(registration=open_case).count(), 1)
 
 
 class AdministeringTests(TestCase):
