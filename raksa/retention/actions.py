@@ -119,8 +119,9 @@ def run_retention(
         if not alone:
             raise RetentionRunningError
         selected = engine.selected(only)
-        # What stopped runs of other rules left for the key store (or of a rule renamed since): their
-        # ended rows' blind indexes must not wait for that rule's next run.
+        # What stopped runs of other rules left for the key store (or of a rule renamed since), and what
+        # actions outside a run left when their task failed or was never queued (under a rule's code or
+        # the action's own name: destroy_unused_keys_after_commit): none waits for that rule's run.
         for left in KeyStoreWork.objects.exclude(rule__in=[rule.code for rule in selected]).order_by("pk"):
             _finish_left(left, rule_code=left.rule)
         outcomes = []
@@ -413,13 +414,16 @@ def destroy_unused_keys_after_commit(
     of `retention` of these (subject, controller) pairs that then seal nothing are destroyed once that
     transaction has committed (never before: a rollback keeps both rows and keys), by a task queued on
     its commit, outside the action's locks. The work is a `KeyStoreWork` under `rule` committed with
-    the rows, so a task that fails or never runs leaves it to the next run."""
+    the rows, so a task that fails, never runs or cannot be queued leaves it to the next run. What it
+    destroys is recorded as `retention.keys_destroyed` under `rule`, a count without actor or person."""
     work = KeyStoreWork(rule=rule, retention=retention, stamp=timezone.now())
     work.set_scopes((bulk.hex_id(subject), controller) for subject, controller in scopes)
     database = router.db_for_write(KeyStoreWork)
     work.save(using=database)
     work_id = work.pk
-    transaction.on_commit(lambda: finish_key_store_work_task.enqueue(work_id=work_id), using=database)
+    # Robust: the work is committed and the next run finishes it, so a queue that fails (logged) must not
+    # fail the action that already committed (a sent message would stay marked unsent).
+    transaction.on_commit(lambda: finish_key_store_work_task.enqueue(work_id=work_id), using=database, robust=True)
 
 
 def finish_key_store_work(*, work_id: int) -> int:

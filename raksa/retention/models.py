@@ -76,9 +76,10 @@ class KeyStoreWork(models.Model):
     delete the blind indexes of these rows and destroy the keys that no longer seal anything of these
     people.
 
-    The key store is another database, so the two cannot commit together. The batch's rows end first
-    and this row commits with them; the key store's work follows, and the row goes in the next
-    transaction. So a key is destroyed only for rows that really ended, and a crash in between leaves
+    The key store is another database, so the two cannot commit together. The rows end first and this
+    row commits with them; the key store's work follows (a run's after the batch, an action's in a task
+    queued on its commit), and the row goes in a transaction after that. So a key is destroyed only for
+    rows that really ended, and a crash in between (or a task that failed or was never queued) leaves
     this row, which the next run finishes before anything else (raksa.retention.actions). It holds
     row IDs and pseudonymous subject IDs, never a value, and lives minutes (longer only while a writer
     holds one of its people: it is then rewritten to name only them, for the next run).

@@ -43,7 +43,8 @@ def address(request: RightsRequest) -> str | None:
 
 
 def forget(*, request: RightsRequest, actor: object = None) -> None:
-    """The message went: the address's key is destroyed and its row deleted."""
+    """The message went: the address's row is deleted (audited), and its key destroyed once that
+    commits, if it then seals nothing else (raksa.retention.actions.destroy_unused_keys_after_commit)."""
     with transaction.atomic():
         deleted, _by_model = ErasureNotice.objects.filter(request=request).delete()
         if deleted:

@@ -2,12 +2,13 @@
 closing the account (R1-R3, PDPA s19, s30, s33, s36)."""
 
 import socket
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from email.message import EmailMessage
 from unittest.mock import patch
 
 from django.db import OperationalError, connection, transaction
-from django.test import TestCase, override_settings
+from django.test import TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from raksa.audit.models import AuditEntry
 from raksa.consent.actions import grant_consent
 from raksa.consent.models import Channel, Consent, ConsentEvent
 from raksa.organisations.models import Agency, StaffRole
+from raksa.retention import actions as retention_actions
 from raksa.retention.actions import run_retention
 from raksa.retention.models import KeyStoreWork
 from raksa.rights import actions, notices
@@ -219,9 +221,41 @@ class StepTests(TestCase):
         self.assertEqual((case.type, case.status), (RequestType.CONSENT_WITHDRAWAL, Status.COMPLETED))
 
 
+class _Closed:
+    """An account closed while the mail server refused the last message, and its kept address's key."""
+
+    def committing(self) -> AbstractContextManager[object]:
+        """Where the actions' commit callbacks run (a TestCase's run at the block's end)."""
+        return nullcontext()
+
+    def closed_with_smtp_refusing(self) -> RightsRequest:
+        """Closes the account while the mail server refuses connections: the last message cannot go."""
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        nowhere = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 2},
+            }
+        }
+        user = _person()
+        with override_settings(MAILERS=nowhere), self.committing():
+            case = actions.close_account(user=user, origin=ORIGIN)
+        case.refresh_from_db()
+        return case
+
+    def notice_keys(self, case: RightsRequest) -> list[object]:
+        keys = DataKey.objects.using(KEYSTORE).filter(subject_id=case.subject_id, retention="erasure_notice")
+        return list(keys.values_list("destroyed_at", flat=True))
+
+
 @override_settings(TASKS=IMMEDIATE_TASKS)
-class ClosingTests(TestCase):
+class ClosingTests(_Closed, TestCase):
     databases = "__all__"
+
+    def committing(self) -> AbstractContextManager[object]:
+        return self.captureOnCommitCallbacks(execute=True)
 
     def test_it_closes_an_account_as_an_erasure_request_that_erase_person_carries_out_r3(self) -> None:
         mailbox = running()
@@ -240,27 +274,6 @@ class ClosingTests(TestCase):
         kinds = [text(m) for m in mailbox.received(to=EMAIL)]
         self.assertEqual(len(kinds), 2)  # received, then erased (to the address read before erasure)
         self.assertIn("ข้อมูลส่วนบุคคลของท่านถูกลบแล้ว", kinds[1])
-
-    def closed_with_smtp_refusing(self) -> RightsRequest:
-        """Closes the account while the mail server refuses connections: the last message cannot go."""
-        with socket.socket() as closed:
-            closed.bind(("127.0.0.1", 0))
-            port = closed.getsockname()[1]
-        nowhere = {
-            "default": {
-                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 2},
-            }
-        }
-        user = _person()
-        with override_settings(MAILERS=nowhere), self.captureOnCommitCallbacks(execute=True):
-            case = actions.close_account(user=user, origin=ORIGIN)
-        case.refresh_from_db()
-        return case
-
-    def notice_keys(self, case: RightsRequest) -> list[object]:
-        keys = DataKey.objects.using(KEYSTORE).filter(subject_id=case.subject_id, retention="erasure_notice")
-        return list(keys.values_list("destroyed_at", flat=True))
 
     def test_it_destroys_the_address_kept_for_the_last_message_once_it_is_sent_r3(self) -> None:
         mailbox = running()
@@ -393,3 +406,24 @@ class ClosingTests(TestCase):
         self.assertTrue(actions.carry_out_erasure(request=case, actor=None))
         case.refresh_from_db()
         self.assertEqual((case.status, case.last_error), (Status.COMPLETED, ""))
+
+
+@override_settings(TASKS=IMMEDIATE_TASKS)
+class ClosingCommittedTests(_Closed, TransactionTestCase):
+    """What follows the actions' real commits (their commit callbacks run inside them)."""
+
+    databases = "__all__"
+
+    def test_it_clears_a_resent_message_even_if_its_keys_task_cannot_be_queued_r3(self) -> None:
+        case = self.closed_with_smtp_refusing()
+        with patch.object(retention_actions, "finish_key_store_work_task") as task, self.assertLogs("django.db"):
+            task.enqueue.side_effect = OperationalError("the task queue went away")
+            self.assertTrue(actions.resend_mail(request=case, actor=staff("dpo.close", role=StaffRole.DPO)))
+        case.refresh_from_db()
+        self.assertEqual((case.unsent_mail, case.last_error), ("", ""))  # the message went, and the case says so
+        self.assertFalse(ErasureNotice.objects.exists())
+        # The work committed with the deletion waits for the next retention run, which destroys the key.
+        self.assertEqual(self.notice_keys(case), [None])
+        run_retention(only=["rights.erasure_notice"])
+        self.assertIsNotNone(self.notice_keys(case)[0])
+        self.assertFalse(KeyStoreWork.objects.exists())

@@ -22,8 +22,10 @@ from raksa.consent.actions import grant_consent
 from raksa.consent.models import Channel, Consent
 from raksa.disclosures import ropa
 from raksa.organisations.models import Agency, StaffMembership, StaffRole
-from raksa.rights import actions
-from raksa.rights.models import Export, RequestType, RightsRequest, Status
+from raksa.registry import ERASURE_NOTICE, registry
+from raksa.retention.models import KeyStoreWork
+from raksa.rights import actions, notices
+from raksa.rights.models import ErasureNotice, Export, RequestType, RightsRequest, Status
 from raksa.services.tests import builders
 from raksa.services.tests.builders import subject_of
 from raksa.subjects import limits
@@ -342,10 +344,13 @@ class PaperRequestLinkTests(TestCase):
         self.assertFalse(User.objects.filter(username="malee").exists())
 
     def test_it_keeps_the_walk_in_subjects_keys_that_seal_what_was_written_for_it_meanwhile(self) -> None:
+        # A key of another class the walk-in person had that seals nothing any more (its row gone).
+        notices.keep_address(request=self.case, address="malee.paper@example.org")
+        ErasureNotice.objects.filter(request=self.case).delete()
         written: list[RightsRequest] = []
         when_free = keys.when_free
 
-        def writing_first(subjects: Iterable[str], **arguments: Any) -> None:
+        def writing_first(subjects: Iterable[str], **arguments: Any) -> list[str]:
             subjects = list(subjects)
             if not written and self.walk_in_subject.hex in subjects:
                 # Another paper request of the walk-in person, committed once nothing else held them.
@@ -356,7 +361,7 @@ class PaperRequestLinkTests(TestCase):
                 with transaction.atomic():
                     save_sealed(other)
                 written.append(other)
-            when_free(subjects, **arguments)
+            return when_free(subjects, **arguments)
 
         with patch.object(keys, "when_free", writing_first), self.captureOnCommitCallbacks(execute=True):
             self.link(kind="email", value="malee@example.org", subject=str(subject_of(self.person).id))
@@ -366,6 +371,21 @@ class PaperRequestLinkTests(TestCase):
         kept = RightsRequest.objects.get(pk=other.pk)
         opened = Opener.for_subject(self.walk_in_subject).open(kept.details)
         self.assertEqual(opened, "คำขอฉบับที่สอง canary-paper-2")
+        live = DataKey.objects.using(KEYSTORE).filter(subject_id=self.walk_in_subject, destroyed_at=None)
+        details = registry.declaration("rights.RightsRequest", "details").retention
+        self.assertEqual(list(live.values_list("retention", flat=True)), [details.code])
+        self.assertTrue(
+            DataKey.objects.using(KEYSTORE)
+            .filter(subject_id=self.walk_in_subject, retention=ERASURE_NOTICE.code)
+            .exclude(destroyed_at=None)
+        )
+        # The task finished the work and recorded it (a count under the link's name, no person, no actor).
+        self.assertFalse(KeyStoreWork.objects.exists())
+        entry = AuditEntry.objects.get(action="retention.keys_destroyed")
+        self.assertEqual(
+            (entry.object_type, entry.object_id, entry.subject_id, entry.actor_id),
+            (actions.LINKED_RULE, "1", None, None),
+        )
 
     def test_it_asks_for_the_kind_and_value_field_by_field(self) -> None:
         response = self.link(kind="fingerprint", value="")
