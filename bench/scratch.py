@@ -54,6 +54,17 @@ def postgres(name: str, *, keystore: bool = False) -> None:
         server.execute(f"CREATE DATABASE {name} TEMPLATE {postgres_template(keystore=keystore)}")
 
 
+def postgres_site(name: str) -> None:
+    """Creates the PostgreSQL databases `name` and `{name}_keys` (main and key store), or neither: the
+    main one is dropped again if the key store cannot be made. Raises psycopg.Error if they cannot be."""
+    postgres(name)
+    try:
+        postgres(f"{name}_keys", keystore=True)
+    except psycopg.Error:
+        drop_postgres(name)
+        raise
+
+
 def postgres_template(*, keystore: bool = False) -> str:
     """The name of the migrated template (made first if the code's migrations changed)."""
     _ensure_postgres_templates()

@@ -96,8 +96,7 @@ def _transaction_figures() -> list[Figure]:
         figures.append(_transaction_figure("SQLite", found))
         name = f"raksa_bench_vault_{os.getpid()}"
         try:
-            templates.postgres(name)
-            templates.postgres(f"{name}_keys", keystore=True)
+            templates.postgres_site(name)
         except psycopg.Error as error:
             print(f"bench vault: PostgreSQL at {templates.PG_SERVER} unavailable, its figure NOT measured: {error}")
             return figures

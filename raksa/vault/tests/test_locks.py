@@ -134,6 +134,10 @@ class DestroyerLockWaitTests(factories.DossierTests, TransactionTestCase):
         self.destroys_after_letting_go(subject, unused)
 
 
+class _UndoneError(Exception):
+    pass
+
+
 class SubjectsATransactionTests(factories.DossierTests, TransactionTestCase):
     """Each person a transaction seals values of is held (a lock) until it commits: PostgreSQL's lock table
     ran out at 20,000 people in one transaction. Past SUBJECTS_A_TRANSACTION the vault refuses first."""
@@ -144,7 +148,7 @@ class SubjectsATransactionTests(factories.DossierTests, TransactionTestCase):
         owner = factories.controller()
         people = [factories.person() for _ in range(4)]
         with (
-            patch.object(keys, "SUBJECTS_A_TRANSACTION", 3, create=True),
+            patch.object(keys, "SUBJECTS_A_TRANSACTION", 3),
             self.assertRaisesMessage(crypto.VaultError, "at most 3 people"),
             transaction.atomic(),
         ):
@@ -153,6 +157,19 @@ class SubjectsATransactionTests(factories.DossierTests, TransactionTestCase):
             factories.dossier(people[0], owner, name="Somsri again")  # someone already held
             factories.dossier(people[3], owner, name="Somchai")
         self.assertFalse(Dossier.objects.exists())
-        with patch.object(keys, "SUBJECTS_A_TRANSACTION", 3, create=True):
+        with patch.object(keys, "SUBJECTS_A_TRANSACTION", 3):
             row = factories.dossier(people[3], owner, name="Somchai")  # its own transaction
         self.assertEqual(Opener.for_subject(people[3].id).open(row.name), "Somchai")
+
+    def test_it_forgets_the_people_a_rolled_back_savepoint_let_go_before_it_counts(self) -> None:
+        owner = factories.controller()
+        people = [factories.person() for _ in range(4)]
+        with patch.object(keys, "SUBJECTS_A_TRANSACTION", 3), transaction.atomic():
+            factories.dossier(people[0], owner, name="Somsri")
+            with self.assertRaises(_UndoneError), transaction.atomic():
+                for person in people[1:3]:
+                    factories.dossier(person, owner, name="Somsri")
+                raise _UndoneError  # those two are no longer held (PostgreSQL released their locks)
+            for person in people[2:]:
+                factories.dossier(person, owner, name="Somchai")
+        self.assertEqual(Dossier.objects.count(), 3)
