@@ -41,6 +41,9 @@ REPORTED_BROKEN = 100
 # Processes sharing a file's batches on SQLite: two cores' worth (`raksa accesslog import --workers`).
 WORKERS = 2
 _REMEMBERED = 10_000
+# Bytes no combined-format line is shorter than (the shortest, with an IPv4 address, "-" for the user,
+# the referrer and the browser, a one-digit size, "GET / HTTP/1.1": 71 with its newline).
+_SHORTEST_LINE = 64
 # Bytes read at a time: blocks of about a thousand lines, most of them inside one batch.
 _BLOCK = 256 * 1024
 
@@ -150,13 +153,21 @@ def _import_file(
     # Read once every batch of the files before is committed (the processes that wrote them ended).
     cursor = SpoolCursor.objects.filter(source=source).first()
     log = _Log(loader, path, host, source, cursor.last_sequence if cursor else 0)
-    if workers == 1:
+    if workers == 1 or _one_batch_at_most(path):
         _import_part(log, report, progress, _Part())
     else:
         _import_in_processes(log, report, progress, workers)
     if progress is not None:
         size = path.stat().st_size
         progress(path, size, size)
+
+
+def _one_batch_at_most(path: Path) -> bool:
+    """Whether the file is too small to hold more than one batch of combined-format lines (uncompressed,
+    and none shorter than 64 bytes): a second process would have nothing to do but start."""
+    with path.open("rb") as raw:
+        compressed = raw.read(2) == b"\x1f\x8b"
+    return not compressed and path.stat().st_size <= BATCH_SIZE * _SHORTEST_LINE
 
 
 @dataclass

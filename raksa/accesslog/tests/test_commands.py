@@ -363,6 +363,14 @@ class ImportInProcessesTests(TransactionTestCase):
         self.assertEqual(report.broken_lines, [("z.log", 5), ("z.log", 50), ("a.log", 3)])
         self.assertEqual((report.lines, report.imported, report.broken), (400, 397, 3))
 
+    def test_it_imports_a_file_of_one_batch_in_one_process_c2(self) -> None:
+        path = self.directory / "small.log"
+        path.write_text("".join(combined_line(number, f"/th/p{number}/") for number in range(1, 11)))
+        with mock.patch("raksa.accesslog.importer._import_in_processes") as forked:
+            report = import_logs([path], workers=2)
+        forked.assert_not_called()
+        self.assertEqual((report.lines, report.imported), (10, 10))
+
     def test_it_shares_a_gzip_log_between_processes_c2(self) -> None:
         path = self.write_log(broken=(41,))
         packed = path.with_suffix(".log.gz")
@@ -430,19 +438,18 @@ class ImportInProcessesOverSqliteFilesTests(ImportInProcessesTests):
         super().setUp()
         self.enterContext(sqlite_files(self.directory))
         self.assertTrue(can_fork())
-        # Which processes stored batches: more than one, or these tests would not test the forked path.
-        self.stored_by = self.directory / "stored-by"
+
+    def test_it_stores_batches_from_two_processes(self) -> None:
+        # Or the tests above would not take the forked path here.
+        stored_by = self.directory / "stored-by"
         store = Loader.store
 
         def noted(loader: Loader, *args: Any, **kwargs: Any) -> int:
-            with self.stored_by.open("a") as out:
+            with stored_by.open("a") as out:
                 out.write(f"{os.getpid()}\n")
             return store(loader, *args, **kwargs)
 
-        patcher = mock.patch.object(Loader, "store", noted)
-        patcher.start()
-        self.addCleanup(patcher.stop)
-
-    def tearDown(self) -> None:
-        self.assertGreaterEqual(len(set(self.stored_by.read_text().split())), 2)
-        super().tearDown()
+        with mock.patch.object(Loader, "store", noted):
+            report = import_logs([self.write_log()], workers=2)
+        self.assertEqual(report.imported, 200)
+        self.assertEqual(len(set(stored_by.read_text().split())), 2)
