@@ -316,7 +316,8 @@ def _beside_possible(main: str) -> bool:
 
 @dataclass(frozen=True)
 class _Done:
-    """What a work's key store part did: the keys it destroyed, and the people it left (a writer held them)."""
+    """What a work's key store part did: the keys it destroyed, and the people it left (a writer or a key-store
+    row lock held them)."""
 
     destroyed: int
     left: list[tuple[str, int | None]] = field(default_factory=list)
@@ -385,7 +386,7 @@ def _key_store_part(work: KeyStoreWork, *, recovering: bool) -> _Done:
     """Deletes the work's blind indexes, then destroys its people's unused keys (holding them in the
     main database first: raksa.vault.keys.when_free); returns how many keys the work destroyed
     (finishing it after a crash: with those destroyed before the crash, which carry its stamp) and
-    the people a writer held throughout, whose keys wait for the next run."""
+    the people a writer (or a key-store row lock) held throughout, whose keys wait for the next run."""
     if work.store:
         # Committed apart: the key store is never held while the main database is waited for (SQLite).
         with transaction.atomic(using=KEYSTORE):

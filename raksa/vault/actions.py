@@ -25,8 +25,9 @@ class ValueTakenError(crypto.VaultError):
 
 
 class PersonBusyError(crypto.VaultError):
-    """A person's keys were not destroyed: a transaction sealing for them stayed open for
-    `keys.WAIT_SECONDS` (nothing of theirs was destroyed; trying again later is safe)."""
+    """A person's keys were not destroyed: a transaction sealing for them stayed open, or another key-store
+    transaction kept their keys' rows locked, for `keys.WAIT_SECONDS` (nothing of theirs was destroyed;
+    trying again later is safe). The message says which, never who."""
 
 
 def save_sealed(instance: Model) -> None:
@@ -101,7 +102,8 @@ def shred(
     """Crypto-shredding: destroys a subject's data keys (all, or one controller's, or one retention
     class's) and the matching blind indexes. Every value sealed under those keys reads as erased,
     in the database and in every backup of it, as soon as the key store's backups have expired.
-    The audit entry (names and codes only) commits with the destruction."""
+    The audit entry (names and codes only) is written in the main database's transaction that holds the
+    person, before the key store commits: a destruction is never committed without it."""
     scope: dict[str, object] = {"subject_id": subject_id}
     if controller_id is not None:
         scope["controller_id"] = controller_id
@@ -111,28 +113,37 @@ def shred(
     indexes: list[int] = []
 
     def destroy(_subjects: list[str]) -> None:
-        with keys.destroying():
-            data_keys = DataKey.objects.using(KEYSTORE).filter(destroyed_at__isnull=True, **scope)
-            ended = [key_id.bytes for key_id in data_keys.values_list("id", flat=True)]
-            data_keys.update(wrapped=None, destroyed_at=timezone.now())
-            dropped = BlindIndex.objects.using(KEYSTORE).filter(**scope).delete()[0]
-        # Counted and recorded (in the main database's transaction) once the key store has committed: a
-        # key-store transaction that waited too long for a row lock is tried again.
-        destroyed.extend(ended)
+        # The entry first, in a savepoint of the main database's transaction that holds the person (main
+        # database, then key store: the order every writer takes them in). An insert that fails stops the
+        # erasure before the key store commits; a key store that gave up (KeyStoreBusyError, tried again)
+        # or failed takes the entry back with it.
+        with transaction.atomic(using=audit.DATABASE):
+            audit.record(
+                action="vault.shred",
+                actor=actor,
+                subject_id=subject_id,
+                object_type="vault.datakey",
+                object_id=retention or "all",
+                purpose=purpose,
+            )
+            with keys.destroying():
+                data_keys = DataKey.objects.using(KEYSTORE).filter(destroyed_at__isnull=True, **scope)
+                ended = [key_id.bytes for key_id in data_keys.values_list("id", flat=True)]
+                data_keys.update(wrapped=None, destroyed_at=timezone.now())
+                dropped = BlindIndex.objects.using(KEYSTORE).filter(**scope).delete()[0]
+        destroyed.extend(ended)  # counted once the key store has committed
         indexes.append(dropped)
-        audit.record(
-            action="vault.shred",
-            actor=actor,
-            subject_id=subject_id,
-            object_type="vault.datakey",
-            object_id=retention or "all",
-            purpose=purpose,
-        )
 
     # A value being sealed for the person meanwhile commits first, and is erased with the rest. One
     # that stays open stops the erasure, which must not say it is done while a key lives.
     database = _written_to(store.model_class() for store in registry.stores())
-    if keys.when_free([subject_id.hex], using=database, then=destroy):
+    busy = keys.when_free([subject_id.hex], using=database, then=destroy)
+    if busy.key_store_locked:
+        raise PersonBusyError(
+            f"a row of this person's in the key store stayed locked by another transaction for "
+            f"{keys.WAIT_SECONDS:.0f} s: none of their keys was destroyed"
+        )
+    if busy:
         raise PersonBusyError(
             f"a write for this person stayed open for {keys.WAIT_SECONDS:.0f} s: none of their keys was destroyed"
         )
@@ -165,8 +176,8 @@ def indexed_store(model: type[Model]) -> str | None:
 @dataclass(frozen=True)
 class UnusedKeys:
     destroyed: int
-    # The (subject, controller) pairs given of the people a writer held throughout (keys.when_free),
-    # subjects as hex: nothing of theirs was checked or destroyed.
+    # The (subject, controller) pairs given of the people a writer held, or whose key-store rows another
+    # transaction kept locked, throughout (keys.when_free), subjects as hex: nothing of theirs was destroyed.
     busy: list[tuple[str, int | None]] = field(default_factory=list)
 
 
@@ -181,8 +192,8 @@ def shred_unused_keys(
     For bulk retention: the caller records one aggregate audit entry for the whole run instead of
     one per person (raksa.retention.actions.run_retention). Subjects may be given as UUIDs or hex
     text; the check of each store and the destruction are one statement each (raksa.vault.bulk).
-    The keys destroyed are stamped `now` (by default the time of the call). People a writer holds
-    throughout are left as they are and handed back (`UnusedKeys.busy`).
+    The keys destroyed are stamped `now` (by default the time of the call). People a writer holds (or
+    whose key-store rows stay locked) throughout are left as they are and handed back (`UnusedKeys.busy`).
     """
     wanted = {(bulk.hex_id(subject), controller) for subject, controller in scopes}
     if not wanted:
@@ -230,7 +241,9 @@ def shred_unused_keys(
             ended = bulk.destroy_keys(retention=retention, scopes=unused, now=now or timezone.now())
         destroyed.extend(ended)  # once committed: a key-store transaction that waited too long is tried again
 
-    busy = set(keys.when_free({subject for subject, _controller in wanted}, using=database, then=destroy_unused))
+    busy = set(
+        keys.when_free({subject for subject, _controller in wanted}, using=database, then=destroy_unused).subjects
+    )
     keys.forget(destroyed)
     left = sorted((pair for pair in wanted if pair[0] in busy), key=lambda pair: (pair[0], pair[1] or 0))
     return UnusedKeys(destroyed=len(destroyed), busy=left)

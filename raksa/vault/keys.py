@@ -304,26 +304,50 @@ def destroying() -> Iterator[None]:
         raise KeyStoreBusyError("a key-store row stayed locked: the destruction is tried again") from error
 
 
-def when_free(subjects: Iterable[str], *, using: str, then: Callable[[list[str]], None]) -> list[str]:
+@dataclass(frozen=True)
+class Busy:
+    """The subjects (hex, sorted) `when_free` gave up on after WAIT_SECONDS: nothing of theirs was destroyed."""
+
+    # A writer held them in the main database at the last try.
+    held_by_writers: list[str] = field(default_factory=list)
+    # Their key-store transaction met a row another transaction kept locked at the last try (KeyStoreBusyError).
+    key_store_locked: list[str] = field(default_factory=list)
+
+    @property
+    def subjects(self) -> list[str]:
+        return sorted(self.held_by_writers + self.key_store_locked)
+
+    def __bool__(self) -> bool:
+        return bool(self.held_by_writers or self.key_store_locked)
+
+
+def when_free(subjects: Iterable[str], *, using: str, then: Callable[[list[str]], None]) -> Busy:
     """Calls `then` with these subjects (hex) in transactions on the database `using` that hold them
     alone: no transaction sealing under their keys is open there meanwhile, and none begins until it
     has ended — so `then` checks what still seals, and destroys keys in the key store, before it ends.
 
-    It never waits in a lock queue (a writer waiting behind it could then be part of a deadlock):
-    subjects held by a writer are tried again a moment later, in a transaction of their own, for up
-    to WAIT_SECONDS. Returns those a writer held all that time (sorted): `then` never had them, and
-    nothing of theirs was destroyed; the caller decides what becomes of them (retention leaves them
-    for its next run, an erasure fails). A writer that never ends (a connection idle in a transaction)
-    so costs a destruction WAIT_SECONDS, never the rest of its work. The subjects of a `then` whose
-    key-store transaction (`destroying`) waited too long for a row lock (KeyStoreBusyError) are tried
-    again the same way."""
+    It never waits in the main database's lock queue (a writer waiting behind it could then be part of
+    a deadlock): subjects held by a writer are tried again a moment later, in a transaction of their
+    own, for up to WAIT_SECONDS. A `then` whose key-store transaction (`destroying`) waited too long for
+    a row lock (KeyStoreBusyError) destroyed nothing: its subjects are split in two, each half tried
+    again at once in a transaction of its own (the locks let go between: the row's holder may be
+    waiting for one of them), down to the one whose row it is, who is tried again like a held one. So a
+    row kept locked costs the others about log2(group) lock timeouts, never their destruction.
+
+    Returns those still held or locked out at the last try after WAIT_SECONDS (`Busy`): `then` never
+    had them, nothing of theirs was destroyed, and the caller decides what becomes of them (retention
+    leaves them for its next run, an erasure fails). A writer that never ends (a connection idle in a
+    transaction) so costs a destruction WAIT_SECONDS, never the rest of its work."""
     remaining = sorted(set(subjects))
     deadline = time.monotonic() + WAIT_SECONDS
     pause = 0.002
-    while remaining:
-        busy: list[str] = []
-        for start in range(0, len(remaining), LOCKS_AT_ONCE):
-            group = remaining[start : start + LOCKS_AT_ONCE]
+    while True:
+        held: list[str] = []
+        locked: list[str] = []
+        groups = [remaining[start : start + LOCKS_AT_ONCE] for start in range(0, len(remaining), LOCKS_AT_ONCE)]
+        while groups:
+            group = groups.pop()
+            met_a_locked_row = False
             with transaction.atomic(using=using):
                 held_by_writers = _take_alone(connections[using], group)
                 free = [subject for subject in group if subject not in held_by_writers]
@@ -331,15 +355,20 @@ def when_free(subjects: Iterable[str], *, using: str, then: Callable[[list[str]]
                     try:
                         then(free)
                     except KeyStoreBusyError:
-                        held_by_writers.update(free)  # nothing of theirs destroyed: the key store rolled back
-            busy += sorted(held_by_writers)
-        remaining = busy
-        if remaining:
-            if time.monotonic() > deadline:
-                return remaining
-            wait_for_writers(pause)
-            pause = min(pause * 2, 0.1)
-    return []
+                        met_a_locked_row = True  # nothing of theirs destroyed: the key store rolled back
+            held += held_by_writers
+            if met_a_locked_row and len(free) > 1:
+                middle = len(free) // 2
+                groups += [free[middle:], free[:middle]]
+            elif met_a_locked_row:
+                locked += free
+        remaining = sorted(held + locked)
+        if not remaining:
+            return Busy()
+        if time.monotonic() > deadline:
+            return Busy(held_by_writers=sorted(held), key_store_locked=sorted(locked))
+        wait_for_writers(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _take_alone(connection: BaseDatabaseWrapper, subjects: list[str]) -> set[str]:

@@ -350,7 +350,7 @@ class PaperRequestLinkTests(TestCase):
         written: list[RightsRequest] = []
         when_free = keys.when_free
 
-        def writing_first(subjects: Iterable[str], **arguments: Any) -> list[str]:
+        def writing_first(subjects: Iterable[str], **arguments: Any) -> keys.Busy:
             subjects = list(subjects)
             if not written and self.walk_in_subject.hex in subjects:
                 # Another paper request of the walk-in person, committed once nothing else held them.

@@ -1,10 +1,12 @@
 import contextvars
+from unittest.mock import patch
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test import TestCase, TransactionTestCase, override_settings
 
 from raksa import devkeys
+from raksa.audit import actions as audit
 from raksa.audit.models import AuditEntry
 from raksa.organisations.models import Controller
 from raksa.subjects.actions import erase_subject
@@ -165,6 +167,16 @@ class ShreddingTests(factories.DossierTests, TestCase):
         self.assertEqual(self.open(self.row, "name"), factories.CANARIES["name"])
         self.assertFalse(AuditEntry.objects.filter(action="vault.shred").exists())
         self.assertEqual(erase_subject(subject=self.subject).keys, 4)
+
+    def test_an_erasure_whose_audit_entry_cannot_be_written_destroys_nothing(self) -> None:
+        live = DataKey.objects.using(KEYSTORE).filter(subject_id=self.subject.id, destroyed_at__isnull=True)
+        refused = DatabaseError("the audit log refused the entry")
+        with patch.object(audit, "record", side_effect=refused), self.assertRaises(DatabaseError):
+            shred(subject_id=self.subject.id)
+        self.assertEqual(live.count(), 4)  # an erasure is never done without its entry
+        self.assertEqual(self.open(self.row, "name"), factories.CANARIES["name"])
+        self.assertEqual(shred(subject_id=self.subject.id).keys, 4)
+        self.assertEqual(AuditEntry.objects.filter(action="vault.shred").count(), 1)
 
 
 class _UndoneError(Exception):

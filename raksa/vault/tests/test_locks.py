@@ -1,7 +1,8 @@
 """The locks sealing and destroying keys take: their order, their number, and how long a destroyer waits."""
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from unittest.mock import patch
 
 from django.conf import settings
@@ -52,7 +53,7 @@ class RotationLockOrderTests(factories.DossierTests, TransactionTestCase):
 
 class _KeyStoreRowsLocked(threading.Thread):
     """Holds a person's key-store rows locked (as a key-store transaction of another session would) until
-    released, or for 10 s."""
+    released, or for 30 s."""
 
     def __init__(self, subject: Subject) -> None:
         super().__init__(name="key-store-locker")
@@ -64,7 +65,7 @@ class _KeyStoreRowsLocked(threading.Thread):
             with transaction.atomic(using=KEYSTORE):
                 list(DataKey.objects.using(KEYSTORE).select_for_update().filter(subject_id=self.subject.id))
                 self.locked.set()
-                self.release.wait(10)
+                self.release.wait(30)
         finally:
             connections.close_all()
 
@@ -132,6 +133,45 @@ class DestroyerLockWaitTests(factories.DossierTests, TransactionTestCase):
             )
 
         self.destroys_after_letting_go(subject, unused)
+
+    @contextmanager
+    def rows_locked_throughout(self, subject: Subject) -> Iterator[None]:
+        if connection.vendor != "postgresql":
+            self.skipTest("SQLite's key store is one writer's lock, taken in order at BEGIN: no row lock to wait on")
+        locker = _KeyStoreRowsLocked(subject)
+        locker.start()
+        try:
+            self.assertTrue(locker.locked.wait(30))
+            with patch.object(keys, "WAIT_SECONDS", 1.0), patch.object(keys, "KEY_STORE_LOCK_TIMEOUT_MS", 100):
+                yield
+        finally:
+            locker.release.set()
+            locker.join()
+
+    def test_a_retention_destruction_leaves_only_the_person_whose_key_store_rows_stay_locked(self) -> None:
+        owner = factories.controller()
+        blocked, other = factories.person(), factories.person()
+        for person in (blocked, other):
+            factories.dossier(person, owner, **factories.CANARIES)
+        Dossier.objects.all().delete()
+        codes = sorted(set(DataKey.objects.using(KEYSTORE).values_list("retention", flat=True)))
+        scopes = [(blocked.id, None), (other.id, None)]
+        with self.rows_locked_throughout(blocked):
+            done = [actions.shred_unused_keys(retention=code, scopes=scopes) for code in codes]
+        self.assertEqual({pair for each in done for pair in each.busy}, {(blocked.id.hex, None)})
+        self.assertEqual(sum(each.destroyed for each in done), 3)
+        live = DataKey.objects.using(KEYSTORE).filter(destroyed_at=None)
+        self.assertEqual(set(live.values_list("subject_id", flat=True)), {blocked.id})
+
+    def test_an_erasure_whose_key_store_rows_stay_locked_fails_saying_so(self) -> None:
+        subject = factories.person()
+        factories.dossier(subject, factories.controller(), **factories.CANARIES)
+        with self.rows_locked_throughout(subject), self.assertRaises(actions.PersonBusyError) as failed:
+            actions.shred(subject_id=subject.id)
+        self.assertIn("key store", str(failed.exception))
+        self.assertNotIn(subject.id.hex, str(failed.exception))
+        self.assertEqual(DataKey.objects.using(KEYSTORE).filter(subject_id=subject.id, destroyed_at=None).count(), 3)
+        self.assertFalse(AuditEntry.objects.filter(action="vault.shred").exists())
 
 
 class _UndoneError(Exception):
