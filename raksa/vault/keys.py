@@ -136,7 +136,7 @@ LOCKS_AT_ONCE = 2000
 # which seals in bulk fails the same way on both databases, before PostgreSQL does.
 SUBJECTS_A_TRANSACTION = 2000
 # How long (ms) a destruction's key-store statement waits for a key-store row lock before it gives up and
-# its subjects are tried again like busy ones: it holds them in the main database meanwhile, and a writer
+# its subjects are tried again (when_free): it holds them in the main database meanwhile, and a writer
 # holding that row lock could be waiting for them (PostgreSQL; SQLite's writers wait at BEGIN, in order).
 KEY_STORE_LOCK_TIMEOUT_MS = 1000
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
@@ -282,8 +282,8 @@ def _refuse_more_subjects(connection: BaseDatabaseWrapper, hold: _Hold) -> None:
 
 
 class KeyStoreBusyError(crypto.VaultError):
-    """A destruction's key-store statement waited KEY_STORE_LOCK_TIMEOUT_MS for a row lock: its subjects
-    are tried again like those a writer holds."""
+    """A destruction's key-store statement waited KEY_STORE_LOCK_TIMEOUT_MS for a row lock: nothing was
+    destroyed, and `when_free` tries its subjects again (halved, down to the one whose row it is)."""
 
 
 @contextmanager
