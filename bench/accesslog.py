@@ -225,13 +225,19 @@ def spool_lines(
 
 
 # The ingester's processes in the detail (`raksa accesslog ingest --workers`): one per core here. They
-# share the spool's files, which the writer rotates every ROTATE_BYTES (1,000,000 records make 4).
+# share the spool's files, SPOOL_FILES of them in time order: a writer rotates its file every hour or
+# ROTATE_BYTES, which made 1,000,000 records 3 files, and 2 ingesters then ingested the last one alone.
 INGEST_WORKERS = 2
+SPOOL_FILES = 4
 
 
-def write_spool(directory: Path, lines: Iterator[str]) -> None:
+def write_spool(directory: Path, lines: Iterator[str], *, count: int) -> None:
+    """`count` lines in SPOOL_FILES files, in order."""
     writer = spool.SpoolWriter(directory)
-    for line in lines:
+    per_file = -(-count // SPOOL_FILES)
+    for number, line in enumerate(lines):
+        if number and not number % per_file:
+            writer.close()  # sealed: the next line opens the next file
         writer.write(line)
     writer.close()
 
@@ -373,7 +379,8 @@ def timed_ingest(
     """Records a second of one ingest of a fresh spool into the scratch database."""
     directory = Path(tempfile.mkdtemp(prefix="raksa-bench-ingest-"))
     try:
-        write_spool(directory, spool_lines(records, start=start, days=DAYS, rng=rng, per_visitor=per_visitor))
+        lines = spool_lines(records, start=start, days=DAYS, rng=rng, per_visitor=per_visitor)
+        write_spool(directory, lines, count=records)
         began = time.perf_counter()
         ingested = ingest_spool(directory=directory, workers=workers).records
         return ingested / (time.perf_counter() - began)
