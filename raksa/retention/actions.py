@@ -229,7 +229,7 @@ def _run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int) -> RuleOut
                     batch, rule, ids=bool(store) or rule.end_dependents is not None, scopes=shredding
                 )
                 if rule.end_dependents is not None:
-                    rule.end_dependents(ids)
+                    rule.end_dependents(batch, ids)
                 rule.end_rows(batch, now)
                 for agency_id, count in counts.items():
                     _record_run("retention.records_ended", rule, agency_id, count)

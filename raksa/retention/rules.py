@@ -129,9 +129,10 @@ class Rule:
     retention: RetentionClass | None = None
     ending: Ending = Ending.DELETE
     end: Callable[[QuerySet, datetime.datetime], int] | None = None
-    # Rows of other tables that go with a batch's rows (a registration's case notes), ended first by
-    # the batch's IDs as hex text (read once with the batch), not by finding the batch again.
-    end_dependents: Callable[[list[str]], int] | None = None
+    # Rows of other tables that go with a batch's rows (a registration's case notes), ended first,
+    # given the batch and its IDs as hex text (read once with the batch): on SQLite finding the batch
+    # again cost more than probing by the IDs.
+    end_dependents: Callable[[QuerySet, list[str]], int] | None = None
     agency: str | None = None
     subject: str | None = None
     controller: str | None = None

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.db import connections
-from django.db.models import CharField, Model, Value
+from django.db.models import CharField, Model, QuerySet, Value
 from django.db.models.functions import Cast, Replace
 
 from raksa.vault.models import BlindIndex, DataKey
@@ -32,8 +32,10 @@ def hex_text(lookup: str) -> Replace:
     return Replace(Cast(lookup, output_field=CharField()), Value("-"), Value(""))
 
 
-def _list_parameter(vendor: str, values: Sequence[str | int | None]) -> list[str | int | None] | str:
-    return list(values) if vendor == "postgresql" else json.dumps(values)
+def _list_parameter(vendor: str, values: Sequence[str]) -> str:
+    """Hex IDs as one parameter: a JSON array (SQLite), or an array literal PostgreSQL casts (nothing
+    to escape in hex; psycopg took 18-28 ms to adapt a list of 5,000 strings, the literal 9-12)."""
+    return "{" + ",".join(values) + "}" if vendor == "postgresql" else json.dumps(list(values))
 
 
 def delete_indexes(*, store: str, object_ids: Sequence[str]) -> int:
@@ -53,22 +55,21 @@ def delete_indexes(*, store: str, object_ids: Sequence[str]) -> int:
         return cursor.rowcount
 
 
-def delete_rows(*, model: type[Model], field: str, ids: Sequence[str], using: str) -> int:
-    """Deletes the model's rows whose UUID `field` is one of these IDs (hex), in one statement driven by
-    the IDs (an index probe each): rows that hang on a batch of rows being ended, found without
-    finding the batch again."""
+def delete_dependents(*, model: type[Model], field: str, rows: QuerySet, ids: Sequence[str], using: str) -> int:
+    """Deletes the model's rows whose foreign key `field` points at one of `rows`, whose IDs (hex) are
+    `ids`, in one statement: on SQLite driven by the IDs (an index probe each; a subquery found the
+    rows again, 37-42 ms a batch of 5,000), on PostgreSQL a semi-join with the rows' query (its planner
+    starts from the dependents when they are few, where parsing 5,000 UUIDs cost 10-25 ms a batch)."""
     if not ids:
         return 0
     connection = connections[using]
+    if connection.vendor == "postgresql":
+        return model._base_manager.using(using).filter(**{f"{field}__in": rows.values("pk")}).delete()[0]
     table = connection.ops.quote_name(model._meta.db_table)
     column = connection.ops.quote_name(model._meta.get_field(field).column)  # type: ignore[union-attr,arg-type]
-    if connection.vendor == "postgresql":
-        among = f"{column} = ANY(%s::uuid[])"
-    else:
-        among = f"{column} IN (SELECT value FROM json_each(%s))"  # noqa: S608  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {table} WHERE {among}",  # noqa: S608  # nosec B608
+            f"DELETE FROM {table} WHERE {column} IN (SELECT value FROM json_each(%s))",  # noqa: S608  # nosec B608
             [_list_parameter(connection.vendor, ids)],
         )
         return cursor.rowcount
@@ -83,8 +84,8 @@ def destroy_keys(*, retention: str, scopes: Iterable[tuple[str, int | None]], no
     connection = connections[KEYSTORE]
     if connection.vendor == "postgresql":
         scope = "unnest(%s::uuid[], %s::int[]) AS s(subject, controller)"
-        parameters: list[list[str] | list[int | None] | str] = [
-            [subject for subject, _ in pairs],
+        parameters: list[list[int | None] | str] = [
+            _list_parameter(connection.vendor, [subject for subject, _ in pairs]),
             [controller for _, controller in pairs],
         ]
         subject, controller = "s.subject", "s.controller"
