@@ -1,8 +1,10 @@
 """Importing existing web-server logs (nginx/Apache combined format, gzip too) as access records.
 
 Lines go through the same cleaning as live capture (query allow-list, secret routes cut) and the
-same Loader. A line that does not parse is counted and reported with its number, never fatal. The
-source's cursor is its line number, so importing the same file twice adds nothing.
+same Loader. A line that does not parse, or holds what the database cannot (a NUL, a size past 18
+digits, an impossible time or one more than FUTURE_TOLERANCE_MS after now), is counted and reported
+with its number, never fatal. The source's cursor is its line number, so importing the same file twice
+adds nothing.
 """
 
 import calendar
@@ -11,6 +13,7 @@ import gzip
 import hashlib
 import multiprocessing
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -30,12 +33,23 @@ from raksa.accesslog.redaction import clean_address, clean_referrer
 # %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"; a quoted field is a run of plain characters
 # between escapes ("unrolled", so the engine takes the run in one step instead of a choice per character).
 # No field takes a newline, so the same fields find every line of a batch's text at once (`_BATCH`).
+# The size has at most 18 digits: a 64-bit column holds it.
+_QUOTED = r'"([^"\\\n]*(?:\\.[^"\\\n]*)*)"'
 _FIELDS = (
     r"(\S+) \S+ \S+ \[(\d\d/\w\w\w/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "
-    r'"(\S+) (\S+)(?: [^"\n]*)?" (\d{3}) (\d+|-) "([^"\\\n]*(?:\\.[^"\\\n]*)*)" "([^"\\\n]*(?:\\.[^"\\\n]*)*)"'
+    rf'"(\S+) (\S+)(?: [^"\n]*)?" (\d{{3}}) (\d{{1,18}}|-) {_QUOTED} {_QUOTED}'
 )
-_COMBINED = re.compile(_FIELDS)
-_BATCH = re.compile(rf"^{_FIELDS}.*$", re.MULTILINE)
+# After the browser, only further fields, each after a space: quoted ones (nginx's "$http_x_forwarded_for")
+# or plain words without quotes or brackets (Apache's %I %O, nginx's $request_time). A line cut short
+# and followed by the next one on the same line has that line's `] "` after a quote or inside a word:
+# it is broken, not one good line hiding the second request in the first's browser string.
+_TAIL = r'(?:[ \t]+(?:"[^"\\\n]*(?:\\.[^"\\\n]*)*"|[^\s"\[\]]+))*[ \t\r]*'
+_COMBINED = re.compile(_FIELDS + _TAIL)
+_BATCH = re.compile(rf"^{_FIELDS}{_TAIL}$", re.MULTILINE)
+# Lines dated up to this long after the import's clock are taken (another server's clock may be ahead);
+# later ones are broken: no request is made in the future, and a day key made for one would be kept
+# for the retention after that day.
+FUTURE_TOLERANCE_MS = 3_600_000
 _MONTHS = {name: number for number, name in enumerate(calendar.month_abbr) if name}
 REPORTED_BROKEN = 100
 # Processes sharing a file's batches on SQLite: two cores' worth (`raksa accesslog import --workers`).
@@ -66,17 +80,24 @@ def _reader(raw: BinaryIO) -> BinaryIO:
 
 
 def _time_ms(stamp: str) -> int:
-    """Epoch milliseconds of a combined-log time; -1 (never a whole second's) for an impossible one."""
+    """Epoch milliseconds of a combined-log time; -1 (never a whole second's) for an impossible one
+    (31 November, 25:00, minute 60; a leap second too)."""
     try:
-        seconds = calendar.timegm(
+        # datetime checks each field's range (timegm would carry 99 seconds into the next minutes); naive
+        # (the stamp's offset is applied below), which is quicker than an aware one's arithmetic.
+        seconds = (
             (
-                int(stamp[7:11]),
-                _MONTHS[stamp[3:6]],
-                int(stamp[0:2]),
-                int(stamp[12:14]),
-                int(stamp[15:17]),
-                int(stamp[18:20]),
+                datetime.datetime(  # noqa: DTZ001
+                    int(stamp[7:11]),
+                    _MONTHS[stamp[3:6]],
+                    int(stamp[0:2]),
+                    int(stamp[12:14]),
+                    int(stamp[15:17]),
+                    int(stamp[18:20]),
+                )
+                - _EPOCH
             )
+            // _SECOND
         )
     except (KeyError, ValueError):
         return _IMPOSSIBLE
@@ -85,6 +106,8 @@ def _time_ms(stamp: str) -> int:
 
 
 _IMPOSSIBLE = -1
+_EPOCH = datetime.datetime(1970, 1, 1)  # noqa: DTZ001  (naive UTC, as _time_ms's)
+_SECOND = datetime.timedelta(seconds=1)
 
 
 def import_logs(
@@ -288,6 +311,7 @@ def _import_part(
             oldest = local_today() - datetime.timedelta(days=settings.RAKSA_ACCESSLOG_RAW_DAYS)
             loader.forget_days_before(oldest)
             line.kept_from = int(day_bounds(oldest)[0].timestamp()) * 1000
+            line.kept_until = int(time.time() * 1000) + FUTURE_TOLERANCE_MS
             batch = line.records(text, first, count)
             report.imported += loader.store(
                 batch, source=source, last_sequence=first + count - 1, offset=0, turn=part.turn()
@@ -360,7 +384,8 @@ def _after(block: bytes, position: int, lines: int) -> int:
 class _Line:
     """What turns one process's lines into records: the file's name and the report (broken and refused
     lines), the distinct times, addresses and referrers already worked out (bounded), the host, and
-    the first millisecond of the oldest day the retention keeps."""
+    the first millisecond of the oldest day the retention keeps and the last it takes (the future's
+    tolerance after now)."""
 
     name: str
     report: ImportReport
@@ -369,6 +394,7 @@ class _Line:
     referrers: dict[str, str]
     host: str
     kept_from: int = 0
+    kept_until: int = 0
 
     def records(self, text: str, first: int, count: int) -> list[tuple]:
         """The records of a batch's lines (`count` lines from line number `first`): the time stamp a
@@ -377,32 +403,36 @@ class _Line:
         report.lines += count
         found: list[tuple[str, ...]] = _BATCH.findall(text)
         numbers: list[int] | None = None  # each found line's number, when some did not parse
-        if len(found) != count:
+        # A NUL (PostgreSQL's text cannot hold it) is looked for in the batch's text at once, in C.
+        if len(found) != count or "\0" in text:
             found, numbers = [], []
             for number, line in enumerate(text.split("\n", count)[:count], start=first):
-                match = _COMBINED.match(line)
-                if match is None:
+                match = _COMBINED.fullmatch(line)
+                if match is None or "\0" in line:
                     self.broken(number)
                 else:
                     found.append(match.groups())
                     numbers.append(number)
-        times, addresses, referrers, host, kept_from = (
+        times, addresses, referrers, host, kept_from, kept_until = (
             self.times,
             self.addresses,
             self.referrers,
             self.host,
             self.kept_from,
+            self.kept_until,
         )
-        if len(times) > _REMEMBERED:
-            times.clear()
+        # A batch's times are worked out again (logs come in time order: few stamps cross a batch's edge),
+        # so that "the future" is as of the batch.
+        times.clear()
         batch = []
         for index, (ip, stamp, method, target, status, size_sent, referrer, agent) in enumerate(found):
             time_ms = times.get(stamp)
             if time_ms is None:
-                time_ms = times[stamp] = _time_ms(stamp)
+                time_ms = _time_ms(stamp)
+                time_ms = times[stamp] = time_ms if time_ms <= kept_until else _IMPOSSIBLE
             if time_ms < kept_from:
                 number = first + index if numbers is None else numbers[index]
-                if time_ms == _IMPOSSIBLE:
+                if time_ms == _IMPOSSIBLE:  # or in the future
                     self.broken(number)
                 else:
                     report.refused += 1

@@ -84,6 +84,52 @@ class ImportTests(TestCase):
         self.assertIn("imported 4 of 6 lines", self.run_import(packed))
         self.assertEqual(DailyTotal.objects.get().views, 3)  # the POST is a record, not a page view
 
+    def test_it_reports_lines_the_database_cannot_hold_as_broken_and_imports_the_rest(self) -> None:
+        # Each parses as a combined-format line, but its value would stop the batch (and every rerun at
+        # it): a size past a 64-bit column, impossible or future times, a NUL in a text field.
+        good = LOG.splitlines()[0]
+        soon = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=20)
+        late = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=2)
+        lines = [
+            good,
+            good.replace(" 5123 ", " 99999999999999999999999 "),
+            good.replace("21/Nov/2026:09:15:02 +0700", "31/Dec/9999:23:59:59 -2359"),
+            good.replace("21/Nov/2026:09:15:02 +0700", "21/Nov/2026:99:99:99 +0700"),
+            good.replace("21/Nov/2026:09:15:02 +0700", "31/Nov/2026:09:15:02 +0700"),
+            good.replace("/th/news/", "/th/\0news/"),
+            good.replace("Mozilla/5.0", "Mozilla/\x005.0"),
+            good.replace("203.0.113.7", "203.0.\x00113.7"),
+            good.replace("21/Nov/2026:09:15:02 +0700", f"{late:%d/%b/%Y:%H:%M:%S} +0000"),
+            good.replace("21/Nov/2026:09:15:02 +0700", f"{soon:%d/%b/%Y:%H:%M:%S} +0000").replace("news", "soon"),
+            good.replace(" 5123 ", " 999999999999999999 ").replace("news", "big"),
+        ]
+        log = self.directory / "odd.log"
+        log.write_text("\n".join(lines) + "\n")
+        output = self.run_import(log)
+        self.assertIn("imported 3 of 11 lines (0 already imported, 8 broken)", output)
+        for number in range(2, 10):
+            self.assertIn(f"broken: odd.log line {number}\n", output)
+        self.assertEqual(
+            sorted(AccessRecord.objects.values_list("path", "bytes_sent")),
+            [("/th/big/?page=2", 999999999999999999), ("/th/news/?page=2", 5123), ("/th/soon/?page=2", 5123)],
+        )
+        # The cursor moved past them: a rerun adds nothing and fails nowhere.
+        self.assertIn("imported 0 of 11 lines (11 already imported, 0 broken)", self.run_import(log))
+
+    def test_it_reports_two_lines_run_together_as_broken(self) -> None:
+        # A line cut short in its browser string, the next one after it on the same line: the first's
+        # browser string would take the second's address and time, and its request go uncounted.
+        first, second = LOG.splitlines()[0], LOG.splitlines()[3]
+        together, extended = first[:-40] + second, second + ' "10.0.0.1, 10.0.0.2" 0.005 rt=0.005'
+        # Both ways a batch's lines are read: one pattern over its text, and line by line when one is broken.
+        for name, lines in (("cut.log", [together, extended]), ("cut-2.log", [together, extended, "junk"])):
+            log = self.directory / name
+            log.write_text("\n".join(lines) + "\n")
+            output = self.run_import(log)
+            self.assertIn(f"imported 1 of {len(lines)} lines (0 already imported, {len(lines) - 1} broken)", output)
+            self.assertIn(f"broken: {name} line 1\n", output)
+        self.assertEqual(AccessRecord.objects.count(), 2)  # the line with more fields, from each file
+
     def test_it_refuses_lines_older_than_the_raw_retention_and_says_so(self) -> None:
         today = local_today()
         kept, expired = today - datetime.timedelta(days=90), today - datetime.timedelta(days=91)
