@@ -93,7 +93,8 @@ class RuleOutcome:
     rule: Rule
     by_agency: Counter[int | None] = field(default_factory=Counter)
     keys_destroyed: int = 0
-    # People whose keys waited for a writer that held them past keys.WAIT_SECONDS: left for the next run.
+    # People (each once) whose keys waited past keys.WAIT_SECONDS for a writer that held them, or for a
+    # key-store row another transaction kept locked: left for the next run.
     people_left: int = 0
     warned: int = 0
     batches: int = 0
@@ -122,8 +123,7 @@ def run_retention(
         # What stopped runs of other rules left for the key store (or of a rule renamed since), and what
         # actions outside a run left when their task failed or was never queued (under a rule's code or
         # the action's own name: destroy_unused_keys_after_commit): none waits for that rule's run.
-        for left in KeyStoreWork.objects.exclude(rule__in=[rule.code for rule in selected]).order_by("pk"):
-            _finish_left(left, rule_code=left.rule)
+        _finish_left(list(KeyStoreWork.objects.exclude(rule__in=[rule.code for rule in selected]).order_by("pk")))
         outcomes = []
         for rule in selected:
             if rule.run_by:
@@ -198,10 +198,16 @@ def _run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int) -> RuleOut
     main = router.db_for_write(model)
     store = vault.indexed_store(model) or ""
     shredding = rule.shred and rule.retention is not None and rule.subject is not None
-    for left in KeyStoreWork.objects.using(main).filter(rule=rule.code).order_by("pk"):
-        done = _finish_left(left, rule_code=rule.code)
-        outcome.keys_destroyed += done.destroyed
-        outcome.people_left += done.people_left
+    # What a stopped run left is finished first; a work that leaves people again waits for the end of the
+    # run, to be merged with what its batches leave.
+    finished = [
+        (left, _key_store_part(left, recovering=True))
+        for left in KeyStoreWork.objects.using(main).filter(rule=rule.code).order_by("pk")
+    ]
+    held = [each for each in finished if each[1].busy]
+    if len(held) < len(finished):
+        with transaction.atomic(using=main):
+            outcome.keys_destroyed += _clear([each for each in finished if not each[1].busy])[0]
     # From the first ending row on: a store that keeps its ended rows (emptied registrations) may keep
     # them in the index that serves its order, and only this look-up steps over them.
     last = engine.ending(rule, now, holds).order_by(*rule.order).values_list(*rule.order).first()
@@ -217,9 +223,11 @@ def _run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int) -> RuleOut
             )
             started = time.perf_counter()
             with transaction.atomic(using=main):
-                # The key store work finished since the last batch: its row goes, with its audit entry.
-                for finished_work, done in lane.take_finished():
-                    _clear(finished_work, done, rule.code)
+                # The key store work finished since the last batch: its row goes, with its audit entry
+                # (one that left people waits for the end of the run).
+                finished = lane.take_finished()
+                held += [each for each in finished if each[1].busy]
+                outcome.keys_destroyed += _clear([each for each in finished if not each[1].busy])[0]
                 bound = _batch_end(pending, rule.order, batch_size)
                 if bound is None:
                     break
@@ -255,13 +263,11 @@ def _run_rule(rule: Rule, *, now: datetime.datetime, batch_size: int) -> RuleOut
         lane.wait()
     finally:
         lane.close()
-    finished = lane.take_finished()
+    finished = held + lane.take_finished()
     if finished:
         with transaction.atomic(using=main):
-            for finished_work, done in finished:
-                _clear(finished_work, done, rule.code)
-    outcome.keys_destroyed += lane.keys_destroyed
-    outcome.people_left += lane.people_left
+            destroyed, outcome.people_left = _clear(finished)
+        outcome.keys_destroyed += destroyed
     outcome.longest_batch = max(outcome.longest_batch, lane.longest)
     return outcome
 
@@ -314,19 +320,6 @@ def _beside_possible(main: str) -> bool:
     return not any(each.vendor == "sqlite" and each.is_in_memory_db() for each in databases)  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class _Done:
-    """What a work's key store part did: the keys it destroyed, and the people it left (a writer or a key-store
-    row lock held them)."""
-
-    destroyed: int
-    left: list[tuple[str, int | None]] = field(default_factory=list)
-
-    @property
-    def people_left(self) -> int:
-        return len({subject for subject, _controller in self.left})
-
-
 class _KeyStoreLane:
     """Runs each batch's key store part after its rows' end has committed, one at a time and in order:
     `beside`, in a thread of its own, while the next batch's rows end in the main database (two
@@ -334,10 +327,8 @@ class _KeyStoreLane:
 
     def __init__(self, *, beside: bool) -> None:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retention-keys") if beside else None
-        self.running: tuple[KeyStoreWork, Future[tuple[_Done, float]]] | None = None
-        self.finished: list[tuple[KeyStoreWork, _Done]] = []
-        self.keys_destroyed = 0
-        self.people_left = 0
+        self.running: tuple[KeyStoreWork, Future[tuple[vault.UnusedKeys, float]]] | None = None
+        self.finished: list[tuple[KeyStoreWork, vault.UnusedKeys]] = []
         self.longest = 0.0
 
     def start(self, work: KeyStoreWork) -> None:
@@ -345,7 +336,7 @@ class _KeyStoreLane:
         if self.pool is not None:
             self.running = (work, self.pool.submit(_timed_key_store_part, work))
         else:
-            future: Future[tuple[_Done, float]] = Future()
+            future: Future[tuple[vault.UnusedKeys, float]] = Future()
             future.set_result(_timed_key_store_part(work))
             self.running = (work, future)
 
@@ -357,11 +348,9 @@ class _KeyStoreLane:
         self.running = None
         done, seconds = future.result()
         self.finished.append((work, done))
-        self.keys_destroyed += done.destroyed
-        self.people_left += done.people_left
         self.longest = max(self.longest, seconds)
 
-    def take_finished(self) -> list[tuple[KeyStoreWork, _Done]]:
+    def take_finished(self) -> list[tuple[KeyStoreWork, vault.UnusedKeys]]:
         finished, self.finished = self.finished, []
         return finished
 
@@ -376,13 +365,13 @@ class _KeyStoreLane:
         self.pool.shutdown()
 
 
-def _timed_key_store_part(work: KeyStoreWork) -> tuple[_Done, float]:
+def _timed_key_store_part(work: KeyStoreWork) -> tuple[vault.UnusedKeys, float]:
     started = time.perf_counter()
     _roomy_page_cache(KEYSTORE, work._state.db or DEFAULT_DB_ALIAS)  # in a thread: the thread's own connections
     return _key_store_part(work, recovering=False), time.perf_counter() - started
 
 
-def _key_store_part(work: KeyStoreWork, *, recovering: bool) -> _Done:
+def _key_store_part(work: KeyStoreWork, *, recovering: bool) -> vault.UnusedKeys:
     """Deletes the work's blind indexes, then destroys its people's unused keys (holding them in the
     main database first: raksa.vault.keys.when_free); returns how many keys the work destroyed
     (finishing it after a crash: with those destroyed before the crash, which carry its stamp) and
@@ -392,20 +381,20 @@ def _key_store_part(work: KeyStoreWork, *, recovering: bool) -> _Done:
         with transaction.atomic(using=KEYSTORE):
             bulk.delete_indexes(store=work.store, object_ids=KeyStoreWork.unpack(work.object_ids))
     if not work.retention:
-        return _Done(destroyed=0)
+        return vault.UnusedKeys(destroyed=0)
     unused = vault.shred_unused_keys(retention=work.retention, scopes=work.scopes(), now=work.stamp)
-    destroyed = unused.destroyed
     if recovering:
         destroyed = DataKey.objects.using(KEYSTORE).filter(retention=work.retention, destroyed_at=work.stamp).count()
-    return _Done(destroyed=destroyed, left=unused.busy)
+        return vault.UnusedKeys(destroyed=destroyed, busy=unused.busy)
+    return unused
 
 
-def _finish_left(work: KeyStoreWork, *, rule_code: str) -> _Done:
-    """Finishes what a stopped run left for the key store (or leaves again the people a writer still
-    holds); the keys it destroyed (with those destroyed before the stop)."""
-    done = _key_store_part(work, recovering=True)
-    with transaction.atomic(using=work._state.db):
-        return done if _clear(work, done, rule_code) else _Done(destroyed=0)
+def _finish_left(works: list[KeyStoreWork]) -> tuple[int, int]:
+    """Finishes what stopped runs or actions left for the key store (or leaves again the people a writer
+    still holds); the keys destroyed (with those destroyed before the stop) and the people left."""
+    finished = [(work, _key_store_part(work, recovering=True)) for work in works]
+    with transaction.atomic(using=router.db_for_write(KeyStoreWork)):
+        return _clear(finished)
 
 
 def destroy_unused_keys_after_commit(
@@ -430,31 +419,38 @@ def destroy_unused_keys_after_commit(
 def finish_key_store_work(*, work_id: int) -> int:
     """Finishes one `KeyStoreWork` now; the keys it destroyed (0 if a run finished it first)."""
     work = KeyStoreWork.objects.filter(pk=work_id).first()
-    return 0 if work is None else _finish_left(work, rule_code=work.rule).destroyed
+    return 0 if work is None else _finish_left([work])[0]
 
 
-def _clear(work: KeyStoreWork, done: _Done, rule_code: str) -> bool:
-    """Records the finished work's keys, once, and deletes it, or rewrites it to hold only the people it
-    left (under a new stamp: the keys destroyed so far are counted now, not again when it is finished);
-    False if another run cleared or rewrote it first."""
-    still = KeyStoreWork.objects.using(work._state.db).filter(pk=work.pk, stamp=work.stamp)
-    if done.left:
-        left = KeyStoreWork(store="", object_ids=b"", stamp=timezone.now())
-        left.set_scopes(done.left)
-        changed = still.update(
-            store=left.store,
-            object_ids=left.object_ids,
-            subjects=left.subjects,
-            controllers=left.controllers,
-            stamp=left.stamp,
-        )
-    else:
-        changed, _ = still.delete()
-    if changed and done.destroyed:
-        _record_run("retention.keys_destroyed", rule_code, None, done.destroyed)
-    if changed and done.left:
-        _record_run("retention.keys_left", rule_code, None, done.people_left)
-    return bool(changed)
+def _clear(finished: list[tuple[KeyStoreWork, vault.UnusedKeys]]) -> tuple[int, int]:
+    """Inside a transaction on the works' database: records the finished works' keys, once, and deletes
+    the works; the people they left are named again by one new work per rule and class (a person left by
+    several works once, so the next run waits for them once), stamped now: the keys destroyed so far are
+    counted now, not again when it is finished. A work another run cleared or rewrote first counts
+    nothing. The keys destroyed and the people left (each counted once)."""
+    destroyed_in_all = people_in_all = 0
+    groups: dict[tuple[str, str], list[tuple[KeyStoreWork, vault.UnusedKeys]]] = {}
+    for work, done in finished:
+        groups.setdefault((work.rule, work.retention), []).append((work, done))
+    for (rule_code, retention), group in groups.items():
+        destroyed, left = 0, dict[tuple[str, int | None], None]()
+        for work, done in group:
+            gone, _ = KeyStoreWork.objects.using(work._state.db).filter(pk=work.pk, stamp=work.stamp).delete()
+            if gone:
+                destroyed += done.destroyed
+                left.update(dict.fromkeys(done.busy))
+        if left:
+            again = KeyStoreWork(rule=rule_code, retention=retention, stamp=timezone.now())
+            again.set_scopes(left)
+            again.save(using=group[0][0]._state.db)
+        people = len({subject for subject, _controller in left})
+        if destroyed:
+            _record_run("retention.keys_destroyed", rule_code, None, destroyed)
+        if people:
+            _record_run("retention.keys_left", rule_code, None, people)
+        destroyed_in_all += destroyed
+        people_in_all += people
+    return destroyed_in_all, people_in_all
 
 
 def _batch_end(pending: QuerySet, order: tuple[str, ...], batch_size: int) -> tuple | None:

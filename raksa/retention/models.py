@@ -82,7 +82,8 @@ class KeyStoreWork(models.Model):
     rows that really ended, and a crash in between (or a task that failed or was never queued) leaves
     this row, which the next run finishes before anything else (raksa.retention.actions). It holds
     row IDs and pseudonymous subject IDs, never a value, and lives minutes (longer only while a writer
-    holds one of its people: it is then rewritten to name only them, for the next run).
+    holds one of its people: the works that left them are then replaced by one naming only them, for the
+    next run).
     """
 
     rule = models.CharField(max_length=60)
@@ -96,7 +97,9 @@ class KeyStoreWork(models.Model):
     subjects = models.BinaryField(default=b"")
     controllers = models.BinaryField(default=b"")
     retention = models.CharField(max_length=40, blank=True)
-    # The keys this work destroys are stamped with it: a run that finishes it after a crash counts them.
+    # The keys this work destroys are stamped with it (their `destroyed_at`): a run that finishes it after a
+    # crash counts them. It is when the work was written (a work naming the people left, when the run
+    # that left them ended), not when a key was destroyed, which may be a run's interval later.
     stamp = models.DateTimeField()
 
     def __str__(self) -> str:

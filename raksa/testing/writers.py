@@ -22,9 +22,11 @@ def holding(subject_id: uuid.UUID, *, using: str = "default", wait_seconds: floa
     try:
         with writer.cursor() as cursor:
             cursor.execute("BEGIN")
+            # Never waits: a test that met a lock held elsewhere fails here instead of hanging.
             cursor.execute(
-                "SELECT pg_advisory_xact_lock_shared(%s, %s)", [keys.SUBJECT_LOCK, keys.lock_id(subject_id.hex)]
+                "SELECT pg_try_advisory_xact_lock_shared(%s, %s)", [keys.SUBJECT_LOCK, keys.lock_id(subject_id.hex)]
             )
+            assert cursor.fetchone()[0], "another session holds this person exclusively"
         with patch.object(keys, "WAIT_SECONDS", wait_seconds):
             yield
     finally:

@@ -141,11 +141,11 @@ def shred(
     if busy.key_store_locked:
         raise PersonBusyError(
             f"a row of this person's in the key store stayed locked by another transaction for "
-            f"{keys.WAIT_SECONDS:.0f} s: none of their keys was destroyed"
+            f"{keys.WAIT_SECONDS:g} s: none of their keys was destroyed"
         )
     if busy:
         raise PersonBusyError(
-            f"a write for this person stayed open for {keys.WAIT_SECONDS:.0f} s: none of their keys was destroyed"
+            f"a write for this person stayed open for {keys.WAIT_SECONDS:g} s: none of their keys was destroyed"
         )
     keys.forget(destroyed)
     return Shredded(keys=len(destroyed), indexes=sum(indexes))
@@ -175,6 +175,9 @@ def indexed_store(model: type[Model]) -> str | None:
 
 @dataclass(frozen=True)
 class UnusedKeys:
+    """What a destruction of unused keys did (`shred_unused_keys`, and a retention work's key store part):
+    the keys it destroyed, and the people it had to leave."""
+
     destroyed: int
     # The (subject, controller) pairs given of the people a writer held, or whose key-store rows another
     # transaction kept locked, throughout (keys.when_free), subjects as hex: nothing of theirs was destroyed.

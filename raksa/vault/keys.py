@@ -383,7 +383,7 @@ def _take_alone(connection: BaseDatabaseWrapper, subjects: list[str]) -> set[str
             "SELECT id FROM unnest(%s::int[]) AS t(id) WHERE NOT pg_try_advisory_xact_lock(%s, id)",
             [sorted(by_lock), SUBJECT_LOCK],
         )
-        return {subject for (lock_id,) in cursor.fetchall() for subject in by_lock[lock_id]}
+        return {subject for (held,) in cursor.fetchall() for subject in by_lock[held]}
 
 
 def wait_for_writers(seconds: float) -> None:

@@ -186,7 +186,7 @@ class RegistrationRetentionTests(EngineTestCase):
         read_by_a_second_run = KeyStoreWork.objects.get()
         (outcome,) = run_retention(now=after, only=["services.registration"])
         self.assertEqual(outcome.keys_destroyed, 1)
-        self.assertEqual(actions._finish_left(read_by_a_second_run, rule_code="services.registration").destroyed, 0)
+        self.assertEqual(actions._finish_left([read_by_a_second_run]), (0, 0))
         destroyed = AuditEntry.objects.filter(action="retention.keys_destroyed", object_type="services.registration")
         self.assertEqual([entry.object_id for entry in destroyed], ["1"])
 
@@ -261,6 +261,35 @@ class RegistrationRetentionTests(EngineTestCase):
         self.assertEqual(list(left), ["1", "1"])
         destroyed = entries.filter(action="retention.keys_destroyed").values_list("object_id", flat=True)
         self.assertEqual(sum(map(int, destroyed)), 3)
+
+    def test_a_person_left_by_several_batches_is_left_once(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("on SQLite a writer holds the whole main database, not one person: a run waits for it")
+        # Their other registration is another agency's (another key), ended by the next batch.
+        elsewhere = builders.certificate(
+            builders.agency("chatuchak", controller_slug="mof"), slug="elsewhere", fields=("name", "phone")
+        )
+        elsewhere.retention_days = 30
+        elsewhere.save()
+        second = builders.registration(elsewhere, self.person, phone="081 234 5678")
+        services.change_status(
+            registration=second,
+            staff=builders.officer("officer.chatuchak", elsewhere.agency),
+            status=RegistrationStatus.COMPLETED,
+            reason="",
+        )
+        after = self.closed + datetime.timedelta(days=31)
+        with writers.holding(self.subject_id):
+            (outcome,) = run_retention(now=after, only=["services.registration"], batch_size=1)
+            self.assertEqual((outcome.total, outcome.batches, outcome.people_left), (2, 2, 1))
+            # One work names them once, so the next run waits for them once.
+            work = KeyStoreWork.objects.get()
+            self.assertEqual([subject for subject, _c in work.scopes()], [self.subject_id.hex] * 2)
+            (outcome,) = run_retention(now=after, only=["services.registration"])
+            self.assertEqual(outcome.people_left, 1)
+            self.assertEqual(KeyStoreWork.objects.count(), 1)
+        left = AuditEntry.objects.filter(action="retention.keys_left", object_type="services.registration")
+        self.assertEqual(list(left.values_list("object_id", flat=True)), ["1", "1"])
 
     def dpo(self) -> StaffMembership:
         user = personas.staff("dpo.minburi", agency=self.service.agency, role=StaffRole.DPO)
@@ -358,6 +387,43 @@ class KeyStoreBesideTheRowsTests(TransactionTestCase):
         self.assertFalse(KeyStoreWork.objects.exists())
         destroyed = AuditEntry.objects.filter(action="retention.keys_destroyed", object_type="services.registration")
         self.assertEqual(sum(int(entry.object_id) for entry in destroyed), 3)
+
+    def test_a_person_a_writer_holds_is_left_once_while_the_others_keys_go_beside(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("on SQLite a writer holds the whole main database, not one person: a run waits for it")
+        service = builders.certificate(builders.agency(), fields=("name", "phone"))
+        officer = builders.officer("officer.minburi", service.agency)
+        people = [builders.citizen(f"person{number}") for number in range(3)]
+        # The held person's registrations with two controllers (two keys) end in two batches; each batch
+        # also ends another person's.
+        elsewhere = builders.certificate(
+            builders.agency("chatuchak", controller_slug="mof"), slug="elsewhere", fields=("name", "phone")
+        )
+        for person, where in ((people[0], service), (people[1], service), (people[0], elsewhere), (people[2], service)):
+            registration = builders.registration(where, person, phone="081 234 5678")
+            services.change_status(
+                registration=registration,
+                staff=officer if where == service else builders.officer("officer.chatuchak", where.agency),
+                status=RegistrationStatus.COMPLETED,
+                reason="",
+            )
+        held = builders.subject_of(people[0]).id
+        after = timezone.now() + datetime.timedelta(days=SERVICE_RECORD.period_days or 0, hours=1)
+        live = DataKey.objects.using(KEYSTORE).filter(retention=SERVICE_RECORD.code, destroyed_at__isnull=True)
+        self.assertTrue(actions._beside_possible("default"))  # the key store's part runs in its thread
+        with writers.holding(held):
+            (outcome,) = run_retention(now=after, only=["services.registration"], batch_size=2)
+        self.assertEqual((outcome.total, outcome.batches, outcome.keys_destroyed, outcome.people_left), (4, 2, 2, 1))
+        self.assertFalse(Registration.objects.exclude(phone=None).exists())
+        self.assertFalse(BlindIndex.objects.using(KEYSTORE).filter(store="services.registration").exists())
+        self.assertEqual(list(live.values_list("subject_id", flat=True)), [held, held])
+        work = KeyStoreWork.objects.get()
+        self.assertEqual(([subject for subject, _c in work.scopes()], bytes(work.object_ids)), ([held.hex] * 2, b""))
+        # The writer gone, the next run finishes the work.
+        (outcome,) = run_retention(now=after, only=["services.registration"])
+        self.assertEqual((outcome.keys_destroyed, outcome.people_left), (2, 0))
+        self.assertFalse(live.exists())
+        self.assertFalse(KeyStoreWork.objects.exists())
 
 
 NEW_PHONE = "089 765 4321"
