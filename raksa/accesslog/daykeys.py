@@ -119,6 +119,11 @@ class DayWriter:
         self._ip_ad = self._day_ad + b"ip\x1f"
         self._agent_ad = self._day_ad + b"user_agent\x1f"
 
+    @property
+    def salted(self) -> bool:
+        """Whether it holds the day's visitor salt (unwrapped while the day was open)."""
+        return self._keys.salt is not None
+
     def ip_index(self, ip: str) -> str:
         return self._keys.index(ip.encode())[:16].hex()
 

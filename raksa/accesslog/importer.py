@@ -308,8 +308,10 @@ def _import_part(
         lines = _Lines(_reader(raw), log.done, part)
         for first, text, count in lines:
             # Each batch: the retention's cut-off as of now (an import can outlast a midnight).
-            oldest = local_today() - datetime.timedelta(days=settings.RAKSA_ACCESSLOG_RAW_DAYS)
+            today = local_today()
+            oldest = today - datetime.timedelta(days=settings.RAKSA_ACCESSLOG_RAW_DAYS)
             loader.forget_days_before(oldest)
+            loader.forget_closed_days(today)  # and the salts of the days closed meanwhile
             line.kept_from = int(day_bounds(oldest)[0].timestamp()) * 1000
             line.kept_until = int(time.time() * 1000) + FUTURE_TOLERANCE_MS
             batch = line.records(text, first, count)

@@ -35,7 +35,7 @@ from django.db import connection, connections, transaction
 from ua_parser import parse as parse_user_agent
 
 from raksa.accesslog import partitions, spool
-from raksa.accesslog.daykeys import DayKeys, DayWriter
+from raksa.accesslog.daykeys import DayKeys, DayWriter, days_not_closed
 from raksa.accesslog.models import AccessRecord, DailyCount, DailyTotal, DayClient, DayVisitor, Dimension, SpoolCursor
 
 log = logging.getLogger(__name__)
@@ -265,7 +265,26 @@ class Loader:
         self._counted = {counted for counted in self._counted if counted[0] >= before}
         self._writers = {name: writer for name, writer in self._writers.items() if name >= before}
         self._known_days = {name for name in self._known_days if name >= before}
-        self.keys = DayKeys()  # the days kept are unwrapped again at their next batch
+        self.keys = DayKeys()  # a day met from now on is unwrapped again (its writer, if kept, stays)
+
+    def forget_closed_days(self, today: datetime.date) -> None:
+        """Forgets the writers, clients and counted visitors of the past days whose visitor salt was
+        destroyed since it unwrapped it (`actions.destroy_past_salts`, once a day is over): a
+        long-running Loader (an import's) then counts their later records as views only, as a new one
+        would, instead of visitors under a salt that no longer exists. One query, and only while it
+        holds the salt of a day before `today`."""
+        first = today.isoformat()
+        past = [writer.day for name, writer in self._writers.items() if name < first and writer.salted]
+        if not past:
+            return
+        still_open = set(days_not_closed(min(past), max(past)))
+        closed = {day.isoformat() for day in past if day not in still_open}
+        if not closed:
+            return
+        self._clients = {key: client for key, client in self._clients.items() if key[0] not in closed}
+        self._counted = {counted for counted in self._counted if counted[0] not in closed}
+        self._writers = {name: writer for name, writer in self._writers.items() if name not in closed}
+        self.keys = DayKeys()  # unwrapped again, without the salts destroyed
 
     def store(
         self,

@@ -23,11 +23,11 @@ from django.utils import timezone
 
 from raksa import devkeys
 from raksa.accesslog import rdns, spool
-from raksa.accesslog.actions import local_today, purge_expired_days
+from raksa.accesslog.actions import destroy_past_salts, local_today, purge_expired_days
 from raksa.accesslog.daykeys import DayKeys, SaltDestroyedError, destroy_salts_before
 from raksa.accesslog.importer import import_logs
 from raksa.accesslog.ingest import Loader, Rollup, can_fork
-from raksa.accesslog.models import AccessRecord, DailyTotal, DayClient, DayKey, ReverseName, SpoolCursor
+from raksa.accesslog.models import AccessRecord, DailyTotal, DayClient, DayKey, DayVisitor, ReverseName, SpoolCursor
 from raksa.accesslog.tests.helpers import SpoolDirectory, client_of, record
 from raksa.testing import production
 
@@ -174,6 +174,31 @@ class ImportTests(TestCase):
         self.assertFalse(DayKey.objects.using("keystore").filter(day=oldest).exists())
         clients = set(DayClient.objects.values_list("id", flat=True))
         self.assertTrue(set(AccessRecord.objects.values_list("client_id", flat=True)) <= clients)
+
+    def test_it_counts_no_visitor_of_a_day_closed_while_it_imports(self) -> None:
+        # One Loader for the whole run: yesterday closes (its salt destroyed) between the two files; the
+        # second file's lines of yesterday are views only, as a new Loader would count them.
+        yesterday = local_today() - datetime.timedelta(days=1)
+        first, second = self.directory / "1.log", self.directory / "2.log"
+        first.write_text(local_line(yesterday, "/th/a/"))
+        second.write_text(
+            "".join(
+                local_line(yesterday, "/th/b/").replace("203.0.113.9", ip)
+                for ip in ("203.0.113.9", "198.51.100.1", "198.51.100.2")
+            )
+        )
+
+        closed: list[datetime.date] = []
+
+        def close_after_the_first(path: Path, done: int, size: int) -> None:
+            if path == first and done == size and not closed:
+                closed.extend(destroy_past_salts())
+
+        report = import_logs([first, second], progress=close_after_the_first)
+        self.assertEqual((closed, report.imported), ([yesterday], 4))
+        total = DailyTotal.objects.get(day=yesterday)
+        self.assertEqual((total.views, total.visitors), (4, 1))
+        self.assertFalse(DayVisitor.objects.filter(day=yesterday).exists())
 
     def test_a_loader_forgets_the_clients_of_days_before_the_cut_off(self) -> None:
         # The same client on a day the Loader met before and that a purge then removed: after
