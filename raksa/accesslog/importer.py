@@ -4,7 +4,9 @@ Lines go through the same cleaning as live capture (query allow-list, secret rou
 same Loader. A line that does not parse, or holds what the database cannot (a NUL, a size past 18
 digits, an impossible time or one more than FUTURE_TOLERANCE_MS after now), is counted and reported
 with its number, never fatal. The source's cursor is its line number, so importing the same file twice
-adds nothing.
+adds nothing. The cursor is named by the file's path and first line, so a log rotated under the same
+path starts again at its first line; a plain file's last line without its newline is left for the next
+run (the file may be being written); a gzip file cut short is imported as far as it reads.
 """
 
 import calendar
@@ -14,6 +16,7 @@ import hashlib
 import multiprocessing
 import re
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -70,6 +73,10 @@ class ImportReport:
     broken: int = 0
     refused: int = 0  # older than the raw records' retention (RAKSA_ACCESSLOG_RAW_DAYS)
     broken_lines: list[tuple[str, int]] = field(default_factory=list)
+    # Files whose compressed stream ended early or is damaged: the lines before were imported.
+    unfinished: list[str] = field(default_factory=list)
+    # A last line without its newline yet (a log being written), left for the next run: file, number.
+    waiting: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _reader(raw: BinaryIO) -> BinaryIO:
@@ -172,9 +179,11 @@ def _import_file(
     progress: Callable[[Path, int, int], None] | None,
     workers: int,
 ) -> None:
-    source = "import:" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:48]
+    source, by_path = _sources(path)
     # Read once every batch of the files before is committed (the processes that wrote them ended).
     cursor = SpoolCursor.objects.filter(source=source).first()
+    if cursor is None and SpoolCursor.objects.filter(source=by_path).update(source=source):
+        cursor = SpoolCursor.objects.filter(source=source).first()  # an import's before 2026-11-23
     log = _Log(loader, path, host, source, cursor.last_sequence if cursor else 0)
     if workers == 1 or _one_batch_at_most(path):
         _import_part(log, report, progress, _Part())
@@ -183,6 +192,22 @@ def _import_file(
     if progress is not None:
         size = path.stat().st_size
         progress(path, size, size)
+
+
+def _sources(path: Path) -> tuple[str, str]:
+    """The file's cursor's name: its path's and its first line's hash, so that a log rotated under the
+    same path (its first line another request) is imported from its first line, not from the old
+    file's line count. Then the name imports before 2026-11-23 gave it, by its path only: such a
+    cursor is taken over once (renamed), and is right unless the file was rotated since."""
+    by_path = hashlib.sha256(str(path.resolve()).encode())
+    old = "import:" + by_path.hexdigest()[:48]
+    with path.open("rb") as raw:
+        try:
+            first = _reader(raw).readline()
+        except (EOFError, gzip.BadGzipFile, zlib.error):
+            first = b""  # nothing to import before its first line is whole
+    by_path.update(b"\n" + first)
+    return "import:" + by_path.hexdigest()[:48], old
 
 
 def _one_batch_at_most(path: Path) -> bool:
@@ -323,6 +348,10 @@ def _import_part(
     if part.index == 0:
         report.lines += lines.skipped
         report.skipped += lines.skipped
+        if lines.cut_short:
+            report.unfinished.append(path.name)
+        if lines.waiting:
+            report.waiting.append((path.name, lines.waiting))
 
 
 class _Lines:
@@ -333,13 +362,15 @@ class _Lines:
     def __init__(self, stream: BinaryIO, done: int, part: _Part) -> None:
         self.stream, self.done, self.part = stream, done, part
         self.skipped = 0  # lines up to `done` (already imported)
+        self.cut_short = False  # a compressed stream that ended early or is damaged
+        self.waiting = 0  # the number of a last line without its newline, left for the next run
 
     def __iter__(self) -> Iterator[tuple[int, str, int]]:
         step = BATCH_SIZE * self.part.count
         first = self.done + 1 + self.part.index * BATCH_SIZE  # the first line of this process's next batch
         pieces: list[bytes] = []
         number = 0  # the lines before the block
-        for block in _blocks(self.stream):
+        for block in self._blocks():
             count = block.count(b"\n")
             start, position = number + 1, 0  # the block's first line not passed yet, and where it begins
             number += count
@@ -359,20 +390,34 @@ class _Lines:
         self.skipped = min(self.done, number)
         if pieces:
             yield first, b"".join(pieces).decode("utf-8", "replace"), number - first + 1
+        if self.waiting:
+            self.waiting = number + 1
 
-
-def _blocks(stream: BinaryIO) -> Iterator[bytes]:
-    """The stream in blocks of whole lines, each ending with a newline (a last line without one gets one)."""
-    tail = b""
-    while chunk := stream.read(_BLOCK):
-        cut = chunk.rfind(b"\n") + 1
-        if not cut:
-            tail += chunk
-            continue
-        yield tail + chunk[:cut]
-        tail = chunk[cut:]
-    if tail:
-        yield tail + b"\n"
+    def _blocks(self) -> Iterator[bytes]:
+        """The stream in blocks of whole lines, each ending with a newline. A last line without one is
+        taken from a finished gzip stream (a rotated log) with one added; in a plain file it may still
+        be being written, so it is left for the next run (`waiting`), as the spool ingester leaves a
+        spool file's. A compressed stream that ends early or is damaged ends the blocks where it breaks
+        (`cut_short`), its partial last line left."""
+        stream, tail = self.stream, b""
+        while True:
+            try:
+                chunk = stream.read(_BLOCK)
+            except (EOFError, gzip.BadGzipFile, zlib.error):
+                self.cut_short = True
+                return
+            if not chunk:
+                break
+            cut = chunk.rfind(b"\n") + 1
+            if not cut:
+                tail += chunk
+                continue
+            yield tail + chunk[:cut]
+            tail = chunk[cut:]
+        if tail and isinstance(stream, gzip.GzipFile):
+            yield tail + b"\n"
+        elif tail:
+            self.waiting = -1  # its number is known once the lines before are counted (`__iter__`)
 
 
 def _after(block: bytes, position: int, lines: int) -> int:

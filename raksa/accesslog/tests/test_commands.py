@@ -1,6 +1,7 @@
 import contextlib
 import datetime
 import gzip
+import hashlib
 import io
 import os
 import shutil
@@ -129,6 +130,55 @@ class ImportTests(TestCase):
             self.assertIn(f"imported 1 of {len(lines)} lines (0 already imported, {len(lines) - 1} broken)", output)
             self.assertIn(f"broken: {name} line 1\n", output)
         self.assertEqual(AccessRecord.objects.count(), 2)  # the line with more fields, from each file
+
+    def test_it_imports_what_a_cut_gzip_log_holds_and_says_it_is_unfinished(self) -> None:
+        lines = [combined_line(second, f"/th/{second}/") for second in range(3000)]
+        packed = self.directory / "access.log.2.gz"
+        packed.write_bytes(gzip.compress("".join(lines).encode())[:-200])
+        output = self.run_import(packed)
+        self.assertIn("unfinished: access.log.2.gz ends early or is damaged (compressed)", output)
+        imported = AccessRecord.objects.count()
+        self.assertTrue(1000 < imported < 3000, imported)
+        self.assertIn(f"imported {imported} of {imported} lines (0 already imported, 0 broken)", output)
+        # The lines before the cut, whole, in order: none taken from the partial last one.
+        self.assertEqual(
+            sorted(AccessRecord.objects.values_list("path", flat=True)),
+            sorted(f"/th/{second}/" for second in range(imported)),
+        )
+        self.assertIn(f"imported 0 of {imported} lines ({imported} already imported", self.run_import(packed))
+
+    def test_it_leaves_a_growing_logs_unfinished_last_line_for_the_next_run(self) -> None:
+        log = self.directory / "access.log"
+        lines = [combined_line(second, f"/th/{second}/") for second in range(3)]
+        log.write_text(lines[0] + lines[1] + lines[2][:50])
+        output = self.run_import(log)
+        self.assertIn("imported 2 of 2 lines (0 already imported, 0 broken)", output)
+        self.assertIn("waiting: access.log line 3 has no newline yet; it is left for the next run", output)
+        with log.open("a") as more:
+            more.write(lines[2][50:])
+        output = self.run_import(log)
+        self.assertIn("imported 1 of 3 lines (2 already imported, 0 broken)", output)
+        self.assertNotIn("waiting", output)
+        self.assertEqual(AccessRecord.objects.count(), 3)
+
+    def test_it_imports_a_log_rotated_under_the_same_path_from_its_first_line(self) -> None:
+        log = self.directory / "access.log"
+        log.write_text("".join(combined_line(second, f"/th/old-{second}/") for second in range(3)))
+        self.assertIn("imported 3 of 3 lines", self.run_import(log))
+        log.write_text("".join(combined_line(100 + second, f"/th/new-{second}/") for second in range(5)))
+        self.assertIn("imported 5 of 5 lines (0 already imported, 0 broken)", self.run_import(log))
+        self.assertEqual(AccessRecord.objects.filter(path__startswith="/th/new-").count(), 5)
+
+    def test_it_resumes_from_a_cursor_named_by_the_path_only(self) -> None:
+        # Imports before the cursor was named by the first line too: their cursor is taken over.
+        log = self.directory / "access.log"
+        log.write_text("".join(combined_line(second, f"/th/{second}/") for second in range(5)))
+        by_path = "import:" + hashlib.sha256(str(log.resolve()).encode()).hexdigest()[:48]
+        SpoolCursor.objects.create(source=by_path, last_sequence=3)
+        self.assertIn("imported 2 of 5 lines (3 already imported, 0 broken)", self.run_import(log))
+        self.assertEqual(sorted(AccessRecord.objects.values_list("path", flat=True)), ["/th/3/", "/th/4/"])
+        self.assertFalse(SpoolCursor.objects.filter(source=by_path).exists())
+        self.assertIn("imported 0 of 5 lines (5 already imported", self.run_import(log))
 
     def test_it_refuses_lines_older_than_the_raw_retention_and_says_so(self) -> None:
         today = local_today()

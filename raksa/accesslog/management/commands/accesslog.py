@@ -187,3 +187,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  broken: {name} line {number}")
         if report.broken > len(report.broken_lines):
             self.stdout.write(f"  … and {report.broken - len(report.broken_lines)} more")
+        for name in report.unfinished:
+            self.stdout.write(
+                f"  unfinished: {name} ends early or is damaged (compressed); the lines before were imported"
+            )
+        for name, number in report.waiting:
+            self.stdout.write(f"  waiting: {name} line {number} has no newline yet; it is left for the next run")
