@@ -290,8 +290,7 @@ def ingest_figures(*, small: bool) -> list[Figure]:
         figures += _ingest_figures("SQLite", run_child("bench.accesslog:measure_ingest", [str(records)], environment))
         name = f"raksa_bench_ingest_{os.getpid()}"
         try:
-            templates.postgres(name)
-            templates.postgres(f"{name}_keys", keystore=True)
+            templates.postgres_site(name)  # both or neither (the main one was left when the key store failed)
         except psycopg.Error as error:
             print(f"bench accesslog: PostgreSQL at {templates.PG_SERVER} unavailable, its ingest NOT measured: {error}")
             return figures

@@ -190,14 +190,26 @@ class ImportTests(TestCase):
                 for day, path in ((expired, "/th/a/"), (kept, "/th/b/"), (today, "/th/c/"), (expired, "/th/d/"))
             )
         )
+        # The cut-off is the first second of the oldest kept day in the site's time zone (7 hours from
+        # UTC's), written here in UTC: a cut-off taken in UTC would refuse the first and keep the second.
+        zone = ZoneInfo(settings.TIME_ZONE)
+        with log.open("a") as more:
+            for when, path in (
+                (datetime.datetime.combine(kept, datetime.time(0), zone), "/th/kept-first/"),
+                (datetime.datetime.combine(expired, datetime.time(23, 59, 59), zone), "/th/expired-last/"),
+            ):
+                more.write(line_at(when.astimezone(datetime.UTC), path))
         imported_on(self, today)
         output = self.run_import(log)
-        self.assertIn("imported 2 of 4 lines (0 already imported, 0 broken)", output)
-        self.assertIn("refused: 2 lines older than the 90 days raw access records are kept", output)
-        self.assertEqual(sorted(AccessRecord.objects.values_list("path", "day")), [("/th/b/", kept), ("/th/c/", today)])
+        self.assertIn("imported 3 of 6 lines (0 already imported, 0 broken)", output)
+        self.assertIn("refused: 3 lines older than the 90 days raw access records are kept", output)
+        self.assertEqual(
+            sorted(AccessRecord.objects.values_list("path", "day")),
+            [("/th/b/", kept), ("/th/c/", today), ("/th/kept-first/", kept)],
+        )
         self.assertFalse(DayKey.objects.using("keystore").filter(day=expired).exists())  # no key made for it
         # Refused lines are passed over for good: a rerun finds them already imported.
-        self.assertIn("imported 0 of 4 lines (4 already imported", self.run_import(log))
+        self.assertIn("imported 0 of 6 lines (6 already imported", self.run_import(log))
 
     def test_it_does_not_bring_back_a_day_purged_while_it_imports(self) -> None:
         # One Loader for the whole run: a purge between two files removes the oldest day it had
@@ -283,9 +295,12 @@ class ImportTests(TestCase):
 
 def local_line(day: datetime.date, path: str) -> str:
     """A combined-log line at noon of `day` in the site's time zone."""
-    noon = datetime.datetime.combine(day, datetime.time(12), ZoneInfo(settings.TIME_ZONE))
+    return line_at(datetime.datetime.combine(day, datetime.time(12), ZoneInfo(settings.TIME_ZONE)), path)
+
+
+def line_at(when: datetime.datetime, path: str) -> str:
     return (
-        f'203.0.113.9 - - [{noon:%d/%b/%Y:%H:%M:%S %z}] "GET {path} HTTP/1.1" 200 512 "-" '
+        f'203.0.113.9 - - [{when:%d/%b/%Y:%H:%M:%S %z}] "GET {path} HTTP/1.1" 200 512 "-" '
         '"Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"\n'
     )
 
