@@ -20,13 +20,14 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 
 from raksa.accesslog.actions import day_bounds, local_today
 from raksa.accesslog.ingest import BATCH_SIZE, Loader, can_fork, collector_paused, warm_up_before_forking
@@ -340,9 +341,18 @@ def _import_part(
             line.kept_from = int(day_bounds(oldest)[0].timestamp()) * 1000
             line.kept_until = int(time.time() * 1000) + FUTURE_TOLERANCE_MS
             batch = line.records(text, first, count)
-            report.imported += loader.store(
-                batch, source=source, last_sequence=first + count - 1, offset=0, turn=part.turn()
-            )
+            try:
+                report.imported += loader.store(
+                    batch,
+                    source=source,
+                    last_sequence=first + count - 1,
+                    offset=0,
+                    turn=part.turn(),
+                    written=partial(_still_kept, batch, oldest),
+                )
+            except DatabaseError:
+                _still_kept(batch, oldest)  # the day's partitions the purge dropped (PostgreSQL): said so
+                raise
             if progress is not None:
                 progress(path, raw.tell(), size)
     if part.index == 0:
@@ -352,6 +362,27 @@ def _import_part(
             report.unfinished.append(path.name)
         if lines.waiting:
             report.waiting.append((path.name, lines.waiting))
+
+
+def _still_kept(batch: list[tuple], oldest: datetime.date) -> None:
+    """Called inside a batch's transaction once its rows are written: raises if the retention's cut-off
+    has passed one of its days since the batch was made (a midnight while it waited for its turn), when
+    a purge may have removed that day already. From the rows' write on, a purge of their days waits for
+    this transaction's commit (SQLite's one write lock; PostgreSQL's lock on the day's partition) and
+    removes them with the day; a purge before it can only have come after the midnight seen here."""
+    now_oldest = local_today() - datetime.timedelta(days=settings.RAKSA_ACCESSLOG_RAW_DAYS)
+    if now_oldest == oldest or not batch:
+        return
+    kept_from = int(day_bounds(now_oldest)[0].timestamp()) * 1000
+    if min(record[0] for record in batch) < kept_from:
+        raise CutOffPassedError(
+            "the raw records' retention passed the day of some lines while they were being imported "
+            "(a midnight); nothing of their batch was stored: import again, and they are refused"
+        )
+
+
+class CutOffPassedError(Exception):
+    """A batch's lines of a day the retention's cut-off passed while it waited for its turn."""
 
 
 class _Lines:

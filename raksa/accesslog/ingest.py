@@ -20,7 +20,7 @@ import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -294,6 +294,7 @@ class Loader:
         last_sequence: int,
         offset: int,
         turn: AbstractContextManager[object] | None = None,
+        written: Callable[[], object] | None = None,
     ) -> int:
         """Stores one batch of records, its roll-ups and its source's cursor in one transaction;
         returns how many records. The batch's new clients are made first (`_save_clients`, a short
@@ -304,7 +305,8 @@ class Loader:
         process's batch is written meanwhile. Saving the new clients takes SQLite's one write lock,
         which another process's batch holds while it is written: there the new clients are saved
         inside the turn, and the rows are made before it with a stand-in ID (negative) for each,
-        replaced once the clients are saved (`_with_ids`)."""
+        replaced once the clients are saved (`_with_ids`). `written` is called inside the transaction
+        once the rows are written: an error it raises rolls the batch back."""
         if self.postgres:
             self._ensure_partitions(records)
         self._tune()
@@ -328,6 +330,8 @@ class Loader:
                 if records:
                     self._insert_rows(cursor, rows)
                     self._add_rollup(cursor, rollup)
+                if written is not None:
+                    written()  # holding what the rows locked (the importer checks its cut-off again)
                 SpoolCursor.objects.update_or_create(
                     source=source, defaults={"last_sequence": last_sequence, "offset": offset}
                 )

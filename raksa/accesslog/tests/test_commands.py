@@ -26,7 +26,7 @@ from raksa import devkeys
 from raksa.accesslog import rdns, spool
 from raksa.accesslog.actions import destroy_past_salts, local_today, purge_expired_days
 from raksa.accesslog.daykeys import DayKeys, SaltDestroyedError, destroy_salts_before
-from raksa.accesslog.importer import import_logs
+from raksa.accesslog.importer import CutOffPassedError, import_logs
 from raksa.accesslog.ingest import Loader, Rollup, can_fork
 from raksa.accesslog.models import AccessRecord, DailyTotal, DayClient, DayKey, DayVisitor, ReverseName, SpoolCursor
 from raksa.accesslog.tests.helpers import SpoolDirectory, client_of, record
@@ -211,9 +211,8 @@ class ImportTests(TestCase):
         # Refused lines are passed over for good: a rerun finds them already imported.
         self.assertIn("imported 0 of 6 lines (6 already imported", self.run_import(log))
 
-    def test_it_does_not_bring_back_a_day_purged_while_it_imports(self) -> None:
-        # One Loader for the whole run: a purge between two files removes the oldest day it had
-        # clients of; the second file's lines of that day are refused, not pointed at a purged client.
+    def two_logs_of_the_oldest_day_and_today(self) -> tuple[datetime.date, datetime.date, Path, Path, mock.Mock]:
+        """Today, the oldest day kept, two logs with a line of each, and the importer's clock (a mock)."""
         today = local_today()
         oldest = today - datetime.timedelta(days=90)
         first, second = self.directory / "1.log", self.directory / "2.log"
@@ -222,6 +221,14 @@ class ImportTests(TestCase):
         clock = mock.patch("raksa.accesslog.importer.local_today", return_value=today)
         importer_today = clock.start()
         self.addCleanup(clock.stop)
+        return today, oldest, first, second, importer_today
+
+    def test_it_does_not_bring_back_a_day_purged_while_it_imports(self) -> None:
+        # One Loader for the whole run: a purge between two files removes the oldest day it had
+        # clients of; the second file's lines of that day are refused, not pointed at a purged client.
+        # The refusal is what keeps them out (they never reach the Loader, so this passes without
+        # Loader.forget_days_before, whose forgetting test_a_loader_forgets_the_clients_… proves).
+        today, oldest, first, second, importer_today = self.two_logs_of_the_oldest_day_and_today()
         tomorrow = timezone.now() + datetime.timedelta(days=1)
 
         def purge_after_the_first(path: Path, done: int, size: int) -> None:
@@ -261,6 +268,27 @@ class ImportTests(TestCase):
         total = DailyTotal.objects.get(day=yesterday)
         self.assertEqual((total.views, total.visitors), (4, 1))
         self.assertFalse(DayVisitor.objects.filter(day=yesterday).exists())
+
+    def test_it_does_not_store_a_batch_whose_day_was_purged_while_it_waited(self) -> None:
+        # The second file's batch is made before a midnight and stored after the purge that followed
+        # it: its line of the day purged (whose client and key the Loader met in the first file) must
+        # not be stored, pointing at the purged client; the batch fails and a rerun refuses it.
+        today, oldest, first, second, importer_today = self.two_logs_of_the_oldest_day_and_today()
+        store = Loader.store
+
+        def purge_before_the_second(loader: Loader, records: list, **kwargs: Any) -> int:
+            if any(row[7] == "/th/2-old/" for row in records) and importer_today.return_value == today:
+                importer_today.return_value = today + datetime.timedelta(days=1)
+                self.assertEqual(purge_expired_days(now=timezone.now() + datetime.timedelta(days=1)).purged, [oldest])
+            return store(loader, records, **kwargs)
+
+        with mock.patch.object(Loader, "store", purge_before_the_second), self.assertRaises(CutOffPassedError):
+            import_logs([first, second])
+        self.assertEqual(sorted(AccessRecord.objects.values_list("path", flat=True)), ["/th/1-new/"])
+        self.assertFalse(DayClient.objects.filter(day=oldest).exists())
+        report = import_logs([second])
+        self.assertEqual((report.imported, report.refused), (1, 1))
+        self.assertEqual(sorted(AccessRecord.objects.values_list("path", flat=True)), ["/th/1-new/", "/th/2-new/"])
 
     def test_a_loader_forgets_the_clients_of_days_before_the_cut_off(self) -> None:
         # The same client on a day the Loader met before and that a purge then removed: after

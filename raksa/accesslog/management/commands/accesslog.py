@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
 from raksa.accesslog import actions, ingest, rdns
-from raksa.accesslog.importer import import_logs
+from raksa.accesslog.importer import CutOffPassedError, import_logs
 from raksa.core.retry import error_kind, retry_delay
 
 logger = logging.getLogger(__name__)
@@ -172,7 +172,10 @@ class Command(BaseCommand):
             self.stderr.write(bar, ending="\n" if done >= size else "")
             self.stderr.flush()
 
-        report = import_logs(files, host=host, progress=progress, workers=workers)
+        try:
+            report = import_logs(files, host=host, progress=progress, workers=workers)
+        except CutOffPassedError as error:
+            raise CommandError(str(error)) from None
         self.stdout.write(
             f"imported {report.imported} of {report.lines} lines "
             f"({report.skipped} already imported, {report.broken} broken)"
