@@ -69,6 +69,11 @@ class CancelledByPersonError(StatusRefusedError):
     pass
 
 
+class CaseErasedError(ValueError):
+    """The case's personal data was erased (its retention ended, or the person's erasure): nothing more is
+    written to it, since no retention run would end what was added after."""
+
+
 class NoSeatLeftError(StatusRefusedError):
     """A waiting-list registration cannot take a seat the activity does not have."""
 
@@ -409,6 +414,8 @@ def change_status(*, registration: Registration, staff: StaffMembership, status:
         raise ValueError("a rejection needs a reason")
     service = Service.objects.select_for_update().get(pk=registration.service_id)
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.erased_at is not None:
+        raise CaseErasedError("this case's personal data was erased")
     if registration.status == Status.CANCELLED:
         raise CancelledByPersonError("the person cancelled this registration")
     takes_seat = service.is_activity and status in SEAT_STATUSES and not registration.holds_seat
@@ -428,6 +435,11 @@ def change_status(*, registration: Registration, staff: StaffMembership, status:
 
 @transaction.atomic
 def add_note(*, registration: Registration, staff: StaffMembership, text: str) -> CaseNote:
+    # Locked: a retention batch's UPDATE holds the case's row until it commits, so a note written meanwhile
+    # waits for it and then sees the erasure, instead of landing beside it.
+    locked = Registration.objects.select_for_update().get(pk=registration.pk)
+    if locked.erased_at is not None:
+        raise CaseErasedError("this case's personal data was erased")
     return _note(registration, staff, text, NoteKind.NOTE)
 
 

@@ -365,6 +365,9 @@ def case_status(request: HttpRequest, registration_id: uuid.UUID) -> HttpRespons
     except actions.NoSeatLeftError:
         messages.error(request, _("The activity is full: this registration stays on the waiting list."))
         return redirect("services:case", registration_id=registration.pk)
+    except actions.CaseErasedError:
+        messages.error(request, _("This case's personal data was erased: nothing more can be written to it."))
+        return redirect("services:case", registration_id=registration.pk)
     messages.success(request, _("The status is changed."))
     return redirect("services:case", registration_id=registration.pk)
 
@@ -377,7 +380,11 @@ def case_note(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _render_case(request, registration, note_form=form, status=400)
-    actions.add_note(registration=registration, staff=staff, text=form.cleaned_data["text"])
+    try:
+        actions.add_note(registration=registration, staff=staff, text=form.cleaned_data["text"])
+    except actions.CaseErasedError:
+        messages.error(request, _("This case's personal data was erased: nothing more can be written to it."))
+        return redirect("services:case", registration_id=registration.pk)
     messages.success(request, _("The note is added."))
     return redirect("services:case", registration_id=registration.pk)
 

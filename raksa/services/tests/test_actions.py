@@ -285,6 +285,30 @@ class RetentionTests(TestCase):
         self.assertFalse(CaseNote.objects.filter(registration=registration).exists())
         self.assertEqual(CaseNote.objects.filter(registration=open_case).count(), 1)
 
+    def test_it_writes_nothing_more_to_a_case_whose_values_were_erased(self) -> None:
+        # An officer could still open an erased case and add a note: sealed under a new key that no
+        # retention run would ever end (the rule passes over erased registrations).
+        import datetime
+
+        from django.utils import timezone
+
+        service = builders.certificate(builders.agency(), fields=("name",))
+        service.retention_days = 30
+        service.save()
+        registration = builders.registration(service, builders.citizen())
+        officer = builders.officer("officer.minburi", service.agency)
+        actions.change_status(registration=registration, staff=officer, status=Status.REJECTED, reason="เอกสารไม่ครบ")
+        run_retention(now=timezone.now() + datetime.timedelta(days=31), only=["services.registration"])
+        erased = Registration.objects.get(pk=registration.pk)
+
+        with self.assertRaises(actions.CaseErasedError):
+            actions.add_note(registration=erased, staff=officer, text="โทรกลับพรุ่งนี้")
+        with self.assertRaises(actions.CaseErasedError):
+            actions.change_status(registration=erased, staff=officer, status=Status.APPROVED, reason="ตรวจแล้ว")
+
+        self.assertFalse(CaseNote.objects.filter(registration=registration).exists())
+        self.assertEqual(Registration.objects.get(pk=registration.pk).status, Status.REJECTED)
+
 
 class AdministeringTests(TestCase):
     """The admin's service form saves through the actions: audited, indexed, and the waiting list promoted."""

@@ -7,12 +7,13 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from raksa.audit.models import AuditEntry, Outcome
 from raksa.consent import policies
 from raksa.organisations.models import StaffRole
 from raksa.services import actions, prefill
-from raksa.services.models import Registration, Status
+from raksa.services.models import CaseNote, Registration, Status
 from raksa.services.tests import builders
 from raksa.subjects.actions import lift_limits, limit_processing
 from raksa.subjects.limits import ALL
@@ -308,6 +309,13 @@ class OfficerTests(MailboxMixin, TestCase):
         [message] = self.mailbox.received("somchai@example.org")
         self.assertIn(self.registration.reference, message["Subject"])
         self.assertNotIn(builders.NATIONAL_ID, message.as_string())
+
+    def test_it_tells_the_officer_an_erased_case_takes_no_note(self) -> None:
+        Registration.objects.filter(pk=self.registration.pk).update(erased_at=timezone.now())
+        base = f"/th/services/queue/{self.registration.pk}/"
+        page = self.client.post(f"{base}note/", {"text": "โทรแจ้งแล้ว"}, follow=True)
+        self.assertContains(page, "ถูกลบแล้ว")
+        self.assertFalse(CaseNote.objects.filter(registration=self.registration).exists())
 
 
 class CalendarTests(TestCase):
