@@ -2,6 +2,7 @@ import logging
 import math
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
@@ -133,11 +134,16 @@ class Command(BaseCommand):
                 process = fork.Process(
                     target=self._follow_beside, kwargs={"interval": interval, "parent": me}, daemon=True
                 )
+                # Ctrl-C held back across the fork (pending, not lost): arriving before the follower's
+                # handler is in place, it ended the follower with multiprocessing's traceback (exit 1).
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
                 try:
                     process.start()
                 except OSError as error:  # out of memory or processes: this one ingests meanwhile
                     logger.warning("access-log ingester: cannot fork a follower (%s); trying again", error.strerror)
                     return
+                finally:
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
                 beside.append(process)
 
         self._rounds(follow=True, interval=interval, each_round=keep_beside)
@@ -146,6 +152,7 @@ class Command(BaseCommand):
         """A forked follower's life: rounds until its parent ends; Ctrl-C at the terminal (which
         reaches every process of the group) ends it quietly, its connections closed."""
         try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held back by the fork
             self._rounds(follow=True, interval=interval, maintain=False, parent=parent)
         except KeyboardInterrupt:
             pass
