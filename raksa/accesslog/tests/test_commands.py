@@ -396,16 +396,19 @@ class FollowTests(SimpleTestCase):
 
 
 def _followers_of(parent: int) -> list[int]:
-    """The live (not zombie) processes whose parent is `parent`, from /proc."""
+    """The live (not zombie) processes forked from `parent`, from /proc: its children running its own
+    command line (another child, a helper program it ran a moment, is not a follower)."""
     found = []
+    command = (Path("/proc") / str(parent) / "cmdline").read_bytes()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 # pid (comm) state ppid …: comm may hold spaces, so split after its closing parenthesis.
                 state, ppid = (entry / "stat").read_text().rpartition(")")[2].split()[:2]
+                forked = (entry / "cmdline").read_bytes() == command
             except (FileNotFoundError, ProcessLookupError):
                 continue
-            if int(ppid) == parent and state != "Z":
+            if int(ppid) == parent and state != "Z" and forked:
                 found.append(int(entry.name))
     return sorted(found)
 
@@ -461,7 +464,10 @@ class FollowingWorkersTests(SimpleTestCase):
             try:
                 [follower] = _waited_for_followers(process.pid, 1)
                 os.kill(follower, signal.SIGINT)
-                _waited_for(lambda: "a process ended (exit 0); forking another" in log.read_text())
+                try:
+                    _waited_for(lambda: "a process ended (exit 0); forking another" in log.read_text())
+                except AssertionError as error:
+                    raise AssertionError(log.read_text()) from error
                 self.assertNotIn("Traceback", log.read_text())
             finally:
                 process.kill()
@@ -578,6 +584,9 @@ def sqlite_files(directory: Path) -> Iterator[None]:
         path = directory / f"{alias}.sqlite3"
         with closing(sqlite3.connect(path)) as target:
             wrapper.connection.backup(target)
+            # As a deployed file is: switching a copy to WAL takes an exclusive lock, which the first
+            # connection of each process would otherwise race for (and lose at once: "database is locked").
+            target.execute("PRAGMA journal_mode=WAL")
         saved[alias] = (wrapper.settings_dict["NAME"], wrapper.connection)
         wrapper.connection = None
         wrapper.settings_dict["NAME"] = str(path)
