@@ -458,9 +458,15 @@ class FollowingWorkersTests(SimpleTestCase):
     def test_it_ends_a_follower_quietly_at_ctrl_c(self) -> None:
         # Ctrl-C at a terminal reaches every process of the group: each follower printed a traceback.
         with tempfile.TemporaryDirectory() as var:
-            process, log = production.start_without_database(
-                "accesslog ingest --follow --workers 2 --interval 0.2", Path(var)
-            )
+            # As at a terminal: a test run started in the background ignores SIGINT, and so would the
+            # ingester it starts (an ignored signal stays ignored across exec; a handled one does not).
+            ignoring = signal.signal(signal.SIGINT, signal.default_int_handler)
+            try:
+                process, log = production.start_without_database(
+                    "accesslog ingest --follow --workers 2 --interval 0.2", Path(var)
+                )
+            finally:
+                signal.signal(signal.SIGINT, ignoring)
             try:
                 [follower] = _waited_for_followers(process.pid, 1)
                 os.kill(follower, signal.SIGINT)
