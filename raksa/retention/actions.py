@@ -392,6 +392,8 @@ def _key_store_part(work: KeyStoreWork, *, recovering: bool) -> vault.UnusedKeys
 def _finish_left(works: list[KeyStoreWork]) -> tuple[int, int]:
     """Finishes what stopped runs or actions left for the key store (or leaves again the people a writer
     still holds); the keys destroyed (with those destroyed before the stop) and the people left."""
+    if not works:
+        return 0, 0  # no transaction: on SQLite it would wait for the writer's lock at every run's start
     finished = [(work, _key_store_part(work, recovering=True)) for work in works]
     with transaction.atomic(using=router.db_for_write(KeyStoreWork)):
         return _clear(finished)
