@@ -70,8 +70,7 @@ def run(*, small: bool, parts: set[str] | frozenset[str] = frozenset(PARTS)) -> 
             return figures
         name = f"raksa_bench_retention_{os.getpid()}"
         try:
-            templates.postgres(name)
-            templates.postgres(f"{name}_keys", keystore=True)
+            templates.postgres_site(name)  # both or neither (the main one was left when the key store failed)
         except psycopg.Error as error:
             print(f"bench retention: PostgreSQL at {PG_SERVER} unavailable, its figures NOT measured: {error}")
             return figures
