@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import DataError, connection, connections, transaction
 from ua_parser import parse as parse_user_agent
 
 from raksa.accesslog import partitions, spool
@@ -807,4 +807,40 @@ def _ingest_file(
 def _flush(
     loader: Loader, batch: list[list[str]], source: str, last_sequence: int, offset: int, report: IngestReport
 ) -> None:
-    report.records += loader.store(batch, source=source, last_sequence=last_sequence, offset=offset)
+    try:
+        report.records += loader.store(batch, source=source, last_sequence=last_sequence, offset=offset)
+    except (DataError, ValueError, OverflowError, OSError):
+        # Only a file damaged on disk holds a record the database cannot take (the middleware writes none):
+        # it would stop its file, and every file after it, at every round. Checked only after a failure,
+        # so a sound batch pays nothing; a failure no damaged record explains is raised as it was.
+        storable = [record for record in batch if _storable(record)]
+        damaged = len(batch) - len(storable)
+        if not damaged:
+            raise
+        report.broken += [f"{source}: a damaged record at or before sequence {last_sequence}"] * damaged
+        log.error("access log: %d damaged records in %s up to sequence %d, passed over", damaged, source, last_sequence)
+        report.records += loader.store(storable, source=source, last_sequence=last_sequence, offset=offset)
+
+
+# The last millisecond a record may carry: a day before datetime's end, so that its local day exists in
+# every time zone.
+_LAST_MS = int(datetime.datetime(9999, 12, 30, tzinfo=datetime.UTC).timestamp() * 1000)
+_BIGINT = 2**63 - 1
+_SMALLINT = 2**15 - 1
+
+
+def _storable(record: Record) -> bool:
+    """Whether a spool record's numbers, time and account fit their columns."""
+    time_ms, duration, _method, status, size, *_middle, subject, _request_id = record
+    if not (str(time_ms).isdigit() and int(time_ms) <= _LAST_MS):
+        return False
+    if not (status.isdigit() and int(status) <= _SMALLINT):
+        return False
+    if not all(number == "" or (number.isdigit() and int(number) <= _BIGINT) for number in (str(duration), size)):
+        return False
+    if subject:
+        try:
+            uuid.UUID(subject)
+        except ValueError:
+            return False
+    return True

@@ -231,6 +231,30 @@ class IngestTests(TestCase):
         self.assertEqual(len(report.broken), 1)
         self.assertFalse(leftover.exists())
 
+    def test_it_passes_over_damaged_records_and_keeps_ingesting_c2(self) -> None:
+        # A file damaged on disk: numbers no column holds, a time no calendar has, an account that is no
+        # UUID. Each stopped its file, and every file after it, at every round for good.
+        good = record(when=NOON)
+        fields = good.split("\t")
+        damaged = [
+            "\t".join([*fields[:4], "9" * 30, *fields[5:]]),  # bytes past a bigint
+            "\t".join(["9" * 20, *fields[1:]]),  # a time past the year 9999
+            "\t".join([*fields[:3], "99999", *fields[4:]]),  # a status past a smallint
+            "\t".join([*fields[:10], "not-an-account", *fields[11:]]),
+        ]
+        first = Path(self.spool.path) / "host_1_1.sealed"
+        first.write_text("".join(f"{n}\t{line}\n" for n, line in enumerate([good, *damaged, good], start=1)))
+        second = Path(self.spool.path) / "host_1_2.sealed"
+        second.write_text(f"1\t{good}\n")
+        with self.assertLogs("raksa.accesslog.ingest", level="ERROR") as logs:
+            report = ingest_spool(directory=self.spool.path)
+        self.assertEqual((report.records, len(report.broken), report.deleted), (3, 4, 2))
+        self.assertEqual(AccessRecord.objects.count(), 3)
+        self.assertNotIn("not-an-account", "\n".join(logs.output + report.broken))
+        # The cursor is past them: a replay adds nothing and reports nothing.
+        first.write_text("".join(f"{n}\t{line}\n" for n, line in enumerate([good, *damaged, good], start=1)))
+        self.assertEqual(ingest_spool(directory=self.spool.path).records, 0)
+
     def test_it_stores_each_day_in_its_own_partition_on_postgresql(self) -> None:
         if connection.vendor != "postgresql":
             self.skipTest("partitions exist on PostgreSQL only; SQLite deletes in batches")
