@@ -261,11 +261,7 @@ class Loader:
             return
         self._forgotten_before = day
         before = day.isoformat()
-        self._clients = {key: client for key, client in self._clients.items() if key[0] >= before}
-        self._counted = {counted for counted in self._counted if counted[0] >= before}
-        self._writers = {name: writer for name, writer in self._writers.items() if name >= before}
-        self._known_days = {name for name in self._known_days if name >= before}
-        self.keys = DayKeys()  # a day met from now on is unwrapped again (its writer, if kept, stays)
+        self._forget(lambda name: name < before)
 
     def forget_closed_days(self, today: datetime.date) -> None:
         """Forgets the writers, clients and counted visitors of the past days whose visitor salt was
@@ -279,12 +275,17 @@ class Loader:
             return
         still_open = set(days_not_closed(min(past), max(past)))
         closed = {day.isoformat() for day in past if day not in still_open}
-        if not closed:
-            return
-        self._clients = {key: client for key, client in self._clients.items() if key[0] not in closed}
-        self._counted = {counted for counted in self._counted if counted[0] not in closed}
-        self._writers = {name: writer for name, writer in self._writers.items() if name not in closed}
-        self.keys = DayKeys()  # unwrapped again, without the salts destroyed
+        if closed:
+            self._forget(closed.__contains__)
+
+    def _forget(self, gone: Callable[[str], bool]) -> None:
+        """Forgets the clients, counted visitors, writers and partitions of the days (ISO dates) `gone`
+        names; every day's key is unwrapped again when next met (as it now is: destroyed or without its salt)."""
+        self._clients = {key: client for key, client in self._clients.items() if not gone(key[0])}
+        self._counted = {counted for counted in self._counted if not gone(counted[0])}
+        self._writers = {name: writer for name, writer in self._writers.items() if not gone(name)}
+        self._known_days = {name for name in self._known_days if not gone(name)}
+        self.keys = DayKeys()
 
     def store(
         self,
