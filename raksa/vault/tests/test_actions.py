@@ -12,7 +12,7 @@ from raksa.organisations.models import Controller
 from raksa.subjects.actions import erase_subject
 from raksa.subjects.models import Subject
 from raksa.testing import writers
-from raksa.vault import crypto, keys
+from raksa.vault import bulk, crypto, keys
 from raksa.vault.actions import PersonBusyError, rotate_master_key, save_sealed, shred
 from raksa.vault.indexes import find, normalise
 from raksa.vault.keys import session
@@ -80,6 +80,23 @@ class BlindIndexTests(factories.DossierTests, TestCase):
             self.assertNotIn(value.encode(), stored)
         with override_settings(RAKSA_INDEX_KEY=devkeys.generate_keys()["RAKSA_INDEX_KEY"]):
             self.assertEqual(find("email", factories.CANARIES["email"]), [])
+
+
+class BulkIdTests(factories.DossierTests, TestCase):
+    databases = "__all__"
+
+    def test_it_refuses_ids_not_in_the_form_its_rows_are_named_by(self) -> None:
+        # A comma made two IDs of one in PostgreSQL's array literal; a dashed or capital ID matched
+        # nothing and left its blind indexes behind without a word.
+        row = factories.dossier(factories.person(), factories.controller(), **factories.CANARIES)
+        indexes = BlindIndex.objects.using(KEYSTORE).filter(object_id=row.pk)
+        store, count = indexes.values_list("store", flat=True).first(), indexes.count()
+        self.assertGreater(count, 0)
+        for wrong in (f"{row.pk.hex},{row.pk.hex}", str(row.pk), row.pk.hex.upper(), row.pk.hex + "}"):
+            with self.subTest(wrong=wrong), self.assertRaises(ValueError):
+                bulk.delete_indexes(store=store, object_ids=[wrong])
+        self.assertEqual(bulk.delete_indexes(store=store, object_ids=[row.pk.hex]), count)
+        self.assertFalse(indexes.exists())
 
 
 class ShreddingTests(factories.DossierTests, TestCase):
