@@ -10,6 +10,7 @@ database too.
 import uuid
 
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.translation import gettext_lazy as _
 
 from raksa.vault.routers import KEYSTORE_MODELS
@@ -19,6 +20,21 @@ class DaySealedField(models.BinaryField):
     """AES-256-GCM ciphertext under the day's key (raksa.accesslog.daykeys), bound to its day and IP index."""
 
     personal_data = True
+
+
+class RowIdField(models.BigAutoField):
+    """A BigAutoField that is, on SQLite, the table's plain rowid (`INTEGER PRIMARY KEY`) without
+    AUTOINCREMENT, which reads and writes the `sqlite_sequence` row of its table for every inserted
+    row: measured 0.8-0.9 µs of the 7-8 µs a raw record's insert costs, in the writer's lock. Without
+    it a new ID is the largest one + 1, so an ID is given again only after the newest row is
+    deleted (a purged day whose rows were the last ingested, a late import). Only for a table whose
+    IDs nothing keeps: the records' (read within one query: the search's order and next pages), not
+    the clients', which records point to. PostgreSQL's identity column is the same either way."""
+
+    def db_type_suffix(self, connection: BaseDatabaseWrapper) -> str | None:
+        if connection.vendor == "sqlite":
+            return None
+        return super().db_type_suffix(connection)
 
 
 class DayClient(models.Model):
@@ -55,7 +71,7 @@ class DayClient(models.Model):
 
 
 class AccessRecord(models.Model):
-    id = models.BigAutoField(primary_key=True)
+    id = RowIdField(primary_key=True)
     day = models.DateField(_("day"))
     time = models.DateTimeField(_("time"))
     method = models.CharField(_("method"), max_length=10)

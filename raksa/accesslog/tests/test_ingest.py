@@ -266,6 +266,15 @@ class IngestTests(TestCase):
             self.assertEqual(cursor.fetchone()[0], 1)
         self.assertTrue(timezone.now())
 
+    def test_it_numbers_records_in_arrival_order_without_a_sequence_row_on_sqlite(self) -> None:
+        spool_and_ingest(self.spool.path, [record(when=NOON, path=f"/th/p{i}/") for i in range(3)])
+        by_id = AccessRecord.objects.order_by("id").values_list("path", flat=True)
+        self.assertEqual(list(by_id), ["/th/p0/", "/th/p1/", "/th/p2/"])
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM sqlite_sequence WHERE name = 'accesslog_accessrecord'")
+                self.assertEqual(cursor.fetchone()[0], 0)
+
 
 class TwoIngestersTests(TransactionTestCase):
     """Two ingesters started at once on one host over the same spool (threads here: the lock is per
