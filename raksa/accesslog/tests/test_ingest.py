@@ -124,6 +124,13 @@ class IngestTests(TestCase):
         self.assertEqual(counts["device", "mobile"], 1)
         self.assertNotIn("203.0.113.5", repr(counts))
 
+    def test_it_counts_pages_whose_addresses_hold_an_arrays_punctuation(self) -> None:
+        # PostgreSQL's roll-up takes each column as one array written in its text form.
+        paths = ['/th/"quoted"/', "/th/back\\slash/", "/th/a,b{c}/", "NULL", "/th/two words/", "/th/ไทย/"]
+        spool_and_ingest(self.spool.path, [record(when=NOON, path=spool.escape(path)) for path in paths * 2])
+        pages = dict(DailyCount.objects.filter(dimension="page").values_list("key", "views"))
+        self.assertEqual(pages, dict.fromkeys(paths, 2))
+
     def test_it_compacts_a_closed_days_long_lists_p1(self) -> None:
         lines = [record(when=NOON, path=f"/th/p{i}/") for i in range(actions.COMPACT_KEEP + 20)]
         lines += [record(when=NOON, path="/th/p0/")] * 3
