@@ -92,7 +92,8 @@ class AccessRecord(models.Model):
         verbose_name = _("access record")
         verbose_name_plural = _("access records")
         # Only what reads the table (docs/accesslog.md, "Indexes"): the search and the purge by day and
-        # time; the search by IP (the day's clients found first) and the next page, by client (IDs
+        # time (SQLite only: PostgreSQL's primary key (time, id, day) serves the search, migration 0007);
+        # the search by IP (the day's clients found first) and the next page, by client (IDs
         # grow with arrival, so an insert lands near the index's right edge); the search and data
         # export by account, over the few signed-in rows only. Every index is paid on each ingested record.
         indexes = [

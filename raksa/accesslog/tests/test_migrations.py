@@ -10,15 +10,14 @@ from raksa.accesslog.tests.helpers import CHROME, IPHONE, SpoolDirectory, client
 
 BEFORE = [("accesslog", "0004_weekly_rollups")]
 DAY_CLIENTS = [("accesslog", "0005_day_clients")]
+ROWID = [("accesslog", "0006_records_rowid")]
+LATEST = [("accesslog", "0007_search_order_key")]
 BANGKOK = datetime.timezone(datetime.timedelta(hours=7))
 NOON = datetime.datetime(2026, 11, 20, 12, 0, tzinfo=BANGKOK)
 DAY = NOON.date()
 
 
-class DayClientsMigrationTests(TransactionTestCase):
-    """Migration 0005 moves what repeats per client and day out of the records into `DayClient`; a
-    deployed server keeps its 90 days of records, which must come over with their clients."""
-
+class MigrationTestCase(TransactionTestCase):
     databases = "__all__"
 
     def migrate(self, targets: list[tuple[str, str]]) -> None:
@@ -26,9 +25,14 @@ class DayClientsMigrationTests(TransactionTestCase):
         executor.loader.build_graph()
         executor.migrate(targets)
 
+
+class DayClientsMigrationTests(MigrationTestCase):
+    """Migration 0005 moves what repeats per client and day out of the records into `DayClient`; a
+    deployed server keeps its 90 days of records, which must come over with their clients."""
+
     def test_it_carries_existing_records_over_to_one_client_each_per_day(self) -> None:
         self.migrate(BEFORE)
-        self.addCleanup(self.migrate, DAY_CLIENTS)
+        self.addCleanup(self.migrate, LATEST)
         old = MigrationExecutor(connection).loader.project_state(BEFORE).apps.get_model("accesslog", "AccessRecord")
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -114,7 +118,7 @@ class DayClientsMigrationTests(TransactionTestCase):
         by_time = {stored.time: clients[stored.client_id] for stored in AccessRecord.objects.all()}
 
         self.migrate(BEFORE)
-        self.addCleanup(self.migrate, DAY_CLIENTS)
+        self.addCleanup(self.migrate, LATEST)
 
         old = MigrationExecutor(connection).loader.project_state(BEFORE).apps.get_model("accesslog", "AccessRecord")
         opener = DayKeys().for_reading(DAY)
@@ -129,4 +133,34 @@ class DayClientsMigrationTests(TransactionTestCase):
         self.assertEqual(
             {opener.unseal("ip", bytes(stored.ip_sealed), stored.ip_index) for stored in back.values()},
             {"203.0.113.7", "203.0.113.8"},
+        )
+
+
+class SearchOrderKeyMigrationTests(MigrationTestCase):
+    """Migration 0007 keys the records by (time, id, day) on PostgreSQL, in place of (day, id) and the
+    (day, time) index; SQLite keeps both."""
+
+    def keys(self) -> tuple[list[list[str]], bool]:
+        """The records' primary key columns, and whether the (day, time) index is there."""
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, AccessRecord._meta.db_table)
+        primary = [found["columns"] for found in constraints.values() if found["primary_key"]]
+        return primary, "accesslog_record_day_time" in constraints
+
+    def test_it_keys_the_records_by_time_on_postgresql_and_back_keeping_them(self) -> None:
+        with SpoolDirectory() as spool:
+            spool_and_ingest(spool.path, [record(when=NOON + datetime.timedelta(seconds=i)) for i in range(3)])
+        postgres = connection.vendor == "postgresql"
+        self.assertEqual(self.keys(), ([["time", "id", "day"]], False) if postgres else ([["id"]], True))
+
+        self.migrate(ROWID)
+        self.addCleanup(self.migrate, LATEST)
+        self.assertEqual(self.keys(), ([["day", "id"]], True) if postgres else ([["id"]], True))
+        self.assertEqual(AccessRecord.objects.count(), 3)
+
+        self.migrate(LATEST)
+        self.assertEqual(self.keys(), ([["time", "id", "day"]], False) if postgres else ([["id"]], True))
+        self.assertEqual(
+            list(AccessRecord.objects.order_by("time").values_list("time", flat=True)),
+            [NOON + datetime.timedelta(seconds=i) for i in range(3)],
         )
