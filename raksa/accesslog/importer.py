@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, connections
 
 from raksa.accesslog.actions import day_bounds, local_today
-from raksa.accesslog.ingest import BATCH_SIZE, Loader, can_fork, collector_paused, warm_up_before_forking
+from raksa.accesslog.ingest import Loader, can_fork, collector_paused, warm_up_before_forking
 from raksa.accesslog.models import SpoolCursor
 from raksa.accesslog.redaction import clean_address, clean_referrer
 
@@ -56,6 +56,11 @@ _BATCH = re.compile(rf"^{_FIELDS}{_TAIL}$", re.MULTILINE)
 FUTURE_TOLERANCE_MS = 3_600_000
 _MONTHS = {name: number for number, name in enumerate(calendar.month_abbr) if name}
 REPORTED_BROKEN = 100
+# Lines a batch (one transaction) holds: more than the spool ingester's 20,000, since a batch's roll-up
+# adds to a count for each distinct network (/24) of its clients, and a log's clients come back batch
+# after batch (the bench's 50,000 visitors of a day: 0.82 upserts a line in batches of 20,000, 0.63 in
+# batches of 50,000; the CPU of the processes' turns at the database 6.5% less, measured).
+BATCH_SIZE = 50_000
 # Processes sharing a file's batches on SQLite: two cores' worth (`raksa accesslog import --workers`).
 WORKERS = 2
 _REMEMBERED = 10_000

@@ -202,6 +202,7 @@ class Rollup:
     totals: Counter[str] = field(default_factory=Counter)
     visitors: set[tuple[str, str]] = field(default_factory=set)
     _sorted: tuple[list, list, dict[str, list[str]]] | None = None
+    _count_rows: list[tuple[str, str, str, int]] | None = None
 
     def in_order(self) -> tuple[list, list, dict[str, list[str]]]:
         """The counts, the totals and each day's visitor keys, sorted (worked out once: `store` does it
@@ -212,6 +213,14 @@ class Rollup:
                 by_day.setdefault(day, []).append(visitor)
             self._sorted = (sorted(self.counts.items()), sorted(self.totals.items()), by_day)
         return self._sorted
+
+    def count_rows(self) -> list[tuple[str, str, str, int]]:
+        """The sorted counts as SQLite's executemany takes them, worked out once: `store` does it before
+        its turn at the database (a batch's 16,000 measured 14 ms, which the other process waited for)."""
+        if self._count_rows is None:
+            counted = self.in_order()[0]
+            self._count_rows = [(day, str(dimension), key, views) for (day, dimension, key), views in counted]
+        return self._count_rows
 
 
 # One client of a day as a Loader remembers it: its DayClient ID, daily visitor key ('' once the salt
@@ -335,7 +344,7 @@ class Loader:
         rows: Iterable[tuple] = self._rows(records, rollup)
         if not self.postgres:
             rows = list(rows)
-            rollup.in_order()
+            rollup.count_rows()
         try:
             with turn or nullcontext(), transaction.atomic(), connection.cursor() as cursor:
                 if later:
@@ -635,7 +644,7 @@ class Loader:
                 ],
             )
         else:
-            executemany(add_counts, [(day, str(dimension), key, views) for (day, dimension, key), views in counted])
+            executemany(add_counts, rollup.count_rows())
             executemany(add_totals, totalled)
         for day, keys_of_day in by_day.items():
             if self.postgres:
