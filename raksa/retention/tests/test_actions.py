@@ -223,6 +223,29 @@ class RegistrationRetentionTests(EngineTestCase):
         entry = AuditEntry.objects.get(action="retention.keys_destroyed", object_type="services.registration")
         self.assertEqual(entry.object_id, "1")
 
+    def test_a_crash_after_a_group_of_works_was_finished_in_the_key_store_loses_no_count(self) -> None:
+        other = builders.citizen("other")
+        registration = builders.registration(self.service, other, phone="089 765 4321")
+        services.change_status(
+            registration=registration, staff=self.officer, status=RegistrationStatus.COMPLETED, reason=""
+        )
+        after = timezone.now() + datetime.timedelta(days=31)
+        with refusing_updates(DataKey), self.assertRaisesMessage(Exception, "refuses"):
+            run_retention(now=after, only=["services.registration"], batch_size=1)
+        # Two batches, two works; the key store's part took them together, then the process died before
+        # their rows went: both people's keys carry the first work's stamp.
+        works = list(KeyStoreWork.objects.order_by("pk"))
+        self.assertEqual(len(works), 2)
+        done = actions._key_store_part(works, recovering=False)
+        self.assertEqual([each.destroyed for each in done], [2, 0])
+        self.assertFalse(DataKey.objects.using(KEYSTORE).filter(destroyed_at__isnull=True).exists())
+        (outcome,) = run_retention(now=after, only=["services.registration"])
+        self.assertEqual((outcome.total, outcome.keys_destroyed), (0, 2))
+        self.assertFalse(KeyStoreWork.objects.exists())
+        self.assertFalse(BlindIndex.objects.using(KEYSTORE).filter(store="services.registration").exists())
+        destroyed = AuditEntry.objects.filter(action="retention.keys_destroyed", object_type="services.registration")
+        self.assertEqual(sum(int(entry.object_id) for entry in destroyed), 2)
+
     def test_a_person_a_writer_keeps_holding_is_left_for_the_next_run_and_the_runs_go_on(self) -> None:
         if connection.vendor != "postgresql":
             self.skipTest("on SQLite a writer holds the whole main database, not one person: a run waits for it")
