@@ -92,6 +92,8 @@ SQLITE_CACHE_KIB = 64 * 1024
 SQLITE_MMAP_BYTES = 1 << 30
 _READ_CHUNK = 4 * 1024 * 1024
 _COUNTED_METHODS = {"GET", "HEAD"}
+_WEB_SCHEMES = ("http", "https")
+_ROLLUP_KEY_LENGTH = DailyCount._meta.get_field("key").max_length
 # What each roll-up statement inserts: PostgreSQL takes each column as one array (one round trip,
 # written by `_array`), SQLite one row per executemany parameter set. Keyed by "is PostgreSQL".
 _ROLLUP_VALUES = {
@@ -168,10 +170,13 @@ def browser_of(user_agent: str) -> tuple[str, str, str, str]:
 
 
 def referring_site(referrer: str) -> str:
-    """Another site's origin host, or '' for a direct visit or one of our own pages."""
-    if "://" not in referrer:
+    """Another site's origin host, or '' for a direct visit or one of our own pages (which the capture
+    keeps as a path: one such as `/x://AAAA…` is no site, and its 600 characters stopped ingest on
+    PostgreSQL at every round, past the roll-up key's 500)."""
+    scheme, sep, rest = referrer.partition("://")
+    if not sep or scheme not in _WEB_SCHEMES:
         return ""
-    return referrer.split("://", 1)[1].split("/", 1)[0]
+    return rest.partition("/")[0][:_ROLLUP_KEY_LENGTH]
 
 
 def copy_rows(
@@ -813,7 +818,7 @@ def _ingest_file(
         for line, size in zip(lines, sizes, strict=True):
             offset += size + 1
             fields = line.split("\t")
-            if len(fields) != 13 or not fields[0].isdigit():
+            if len(fields) != 13 or not _digits(fields[0]):
                 report.broken.append(f"{path.name} at byte {offset - size - 1}")
                 log.error("access log: a broken spool line in %s at byte %d", path.name, offset - size - 1)
                 continue
@@ -860,14 +865,19 @@ _BIGINT = 2**63 - 1
 _SMALLINT = 2**15 - 1
 
 
+def _digits(text: str) -> bool:
+    """Whether `int` reads this as a number written in ASCII digits ("²".isdigit() is true too)."""
+    return text.isascii() and text.isdigit()
+
+
 def _storable(record: Record) -> bool:
     """Whether a spool record's numbers, time and account fit their columns."""
     time_ms, duration, _method, status, size, *_middle, subject, _request_id = record
-    if not (str(time_ms).isdigit() and int(time_ms) <= _LAST_MS):
+    if not (_digits(str(time_ms)) and int(time_ms) <= _LAST_MS):
         return False
-    if not (status.isdigit() and int(status) <= _SMALLINT):
+    if not (_digits(status) and int(status) <= _SMALLINT):
         return False
-    if not all(number == "" or (number.isdigit() and int(number) <= _BIGINT) for number in (str(duration), size)):
+    if not all(number == "" or (_digits(number) and int(number) <= _BIGINT) for number in (str(duration), size)):
         return False
     if subject:
         try:

@@ -18,10 +18,12 @@ from raksa.accesslog.models import (
     DailyTotal,
     DayClient,
     DayVisitor,
+    Dimension,
     SpoolCursor,
     WeeklyCount,
     WeeklyTotal,
 )
+from raksa.accesslog.redaction import clean_referrer
 from raksa.accesslog.tests.helpers import CHROME, IPHONE, SpoolDirectory, client_of, record, spool_and_ingest
 from raksa.testing.backends import terminate_backend
 
@@ -248,6 +250,7 @@ class IngestTests(TestCase):
             "\t".join(["9" * 20, *fields[1:]]),  # a time past the year 9999
             "\t".join([*fields[:3], "99999", *fields[4:]]),  # a status past a smallint
             "\t".join([*fields[:10], "not-an-account", *fields[11:]]),
+            "\t".join([*fields[:3], "20\u00b2", *fields[4:]]),  # a digit to str.isdigit, not to int
         ]
         first = Path(self.spool.path) / "host_1_1.sealed"
         first.write_text("".join(f"{n}\t{line}\n" for n, line in enumerate([good, *damaged, good], start=1)))
@@ -255,12 +258,22 @@ class IngestTests(TestCase):
         second.write_text(f"1\t{good}\n")
         with self.assertLogs("raksa.accesslog.ingest", level="ERROR") as logs:
             report = ingest_spool(directory=self.spool.path)
-        self.assertEqual((report.records, len(report.broken), report.deleted), (3, 4, 2))
+        self.assertEqual((report.records, len(report.broken), report.deleted), (3, 5, 2))
         self.assertEqual(AccessRecord.objects.count(), 3)
         self.assertNotIn("not-an-account", "\n".join(logs.output + report.broken))
         # The cursor is past them: a replay adds nothing and reports nothing.
         first.write_text("".join(f"{n}\t{line}\n" for n, line in enumerate([good, *damaged, good], start=1)))
         self.assertEqual(ingest_spool(directory=self.spool.path).records, 0)
+
+    def test_it_counts_only_other_sites_as_referring_and_never_stops_at_a_long_own_page_p1(self) -> None:
+        # Our own page is kept as a path; one such as "/x://AAAA…" was counted as a "site" of 600
+        # characters, past the roll-up key's 500: PostgreSQL refused the batch at every round.
+        own = clean_referrer("https://raksa.example/x://" + "A" * 600, "raksa.example")
+        other = clean_referrer("https://www.google.com/search?q=me", "raksa.example")
+        lines = [record(when=NOON, referrer=own), record(when=NOON, referrer=other), record(when=NOON)]
+        self.assertEqual(spool_and_ingest(self.spool.path, lines), 3)
+        sites = DailyCount.objects.filter(dimension=Dimension.REFERRER).values_list("key", "views")
+        self.assertEqual(list(sites), [("www.google.com", 1)])
 
     def test_it_stores_each_day_in_its_own_partition_on_postgresql(self) -> None:
         if connection.vendor != "postgresql":

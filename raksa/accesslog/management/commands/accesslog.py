@@ -19,6 +19,8 @@ from raksa.core.retry import error_kind, retry_delay
 logger = logging.getLogger(__name__)
 # After failures in a row the ingester waits longer, up to this (a restart takes seconds).
 LONGEST_RETRY_SECONDS = 10.0
+# A maintenance (salts, purge) that failed is tried again this much later (ten minutes apart otherwise).
+MAINTENANCE_RETRY_SECONDS = 60
 
 
 class Command(BaseCommand):
@@ -97,9 +99,6 @@ class Command(BaseCommand):
                         f"({report.deleted} finished, {len(report.broken)} broken lines)"
                     )
                     self.stdout.flush()  # followers share the output: whole lines, not a pipe's buffer
-                if follow and maintain and time.monotonic() - last_maintenance > 600:
-                    self._maintain()
-                    last_maintenance = time.monotonic()
                 failures = 0
             except DatabaseError as error:
                 if not follow:
@@ -110,6 +109,19 @@ class Command(BaseCommand):
                 delay = retry_delay(failures, first=interval, longest=LONGEST_RETRY_SECONDS)
                 logger.warning("access-log ingester: %s; trying again in %.1f s", error_kind(error), delay)
                 connections.close_all()
+            # Whatever the round did: a batch that fails at every round must not keep yesterday's visitor
+            # salt alive (P1), nor expired days.
+            if follow and maintain and time.monotonic() - last_maintenance > 600:
+                try:
+                    self._maintain()
+                    last_maintenance = time.monotonic()
+                except DatabaseError as error:
+                    # Tried again in a minute, not at every round of an outage.
+                    last_maintenance = time.monotonic() - 600 + MAINTENANCE_RETRY_SECONDS
+                    logger.warning(
+                        "access-log maintenance: %s; trying again in %d s", error_kind(error), MAINTENANCE_RETRY_SECONDS
+                    )
+                    connections.close_all()
             if not follow:
                 return
             # Outside the handler: Ctrl-C while waiting must not print the error's chained message.
