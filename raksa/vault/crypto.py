@@ -21,11 +21,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 VERSION = 1
-_VERSION_BYTE = bytes([VERSION])
+VERSION_BYTE = bytes([VERSION])
 KEY_ID_SIZE = 16
 NONCE_SIZE = 12
 HEADER_SIZE = 1 + KEY_ID_SIZE + NONCE_SIZE
-_WRAP_CONTEXT = b"raksa/vault/data-key/v1:"
+WRAP_CONTEXT = b"raksa/vault/data-key/v1:"
 
 
 class VaultError(Exception):
@@ -78,14 +78,14 @@ def new_data_key() -> bytes:
 
 def wrap(master: MasterKey, key_id: uuid.UUID, raw: bytes) -> bytes:
     nonce = os.urandom(NONCE_SIZE)
-    return nonce + master.aead.encrypt(nonce, raw, _WRAP_CONTEXT + key_id.bytes)
+    return nonce + master.aead.encrypt(nonce, raw, WRAP_CONTEXT + key_id.bytes)
 
 
 def unwrap(master: MasterKey, key_id: uuid.UUID | bytes, wrapped: bytes) -> bytes:
     """The raw key; `key_id` as a UUID or its 16 bytes (a list screen's keys arrive as bytes)."""
     key_bytes = key_id if type(key_id) is bytes else key_id.bytes  # type: ignore[union-attr]
     try:
-        return master.aead.decrypt(wrapped[:NONCE_SIZE], wrapped[NONCE_SIZE:], _WRAP_CONTEXT + key_bytes)
+        return master.aead.decrypt(wrapped[:NONCE_SIZE], wrapped[NONCE_SIZE:], WRAP_CONTEXT + key_bytes)
     except InvalidTag:
         raise TamperedError(
             f"the data key {uuid.UUID(bytes=key_bytes)} does not unwrap under master key {master.key_id}"
@@ -104,7 +104,7 @@ def associated_data(store: str, field: str, object_id: uuid.UUID) -> bytes:
 
 def header(key_id: bytes) -> bytes:
     """The start of every value sealed under this data key."""
-    return _VERSION_BYTE + key_id
+    return VERSION_BYTE + key_id
 
 
 def seal(aead: AESGCM, header: bytes, plaintext: str, ad: bytes) -> bytes:
