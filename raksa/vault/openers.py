@@ -194,6 +194,24 @@ def open_rows(rows: Sequence[tuple[Opener, Model]], fields: Sequence[str]) -> li
     return opened
 
 
+def load_keys(groups: Iterable[tuple[Sequence[Model], Sequence[str]]]) -> None:
+    """Fetches the keys of these rows' fields (rows and the fields to open of them, per group) in one
+    key-store query, into the session open around the call, so that opening the groups afterwards (an
+    `open_many` each: a page of several stores) queries the key store no more. It opens nothing: each
+    value is still checked against its opener when opened."""
+    key_id_of = crypto.key_id_of
+    wanted: set[bytes] = set()
+    for instances, fields in groups:
+        for instance in instances:
+            values = instance.__dict__
+            for field in fields:
+                blob = _blob(values[field] if field in values else getattr(instance, field))
+                if blob is not None:
+                    wanted.add(key_id_of(blob))
+    if wanted:
+        keys_by_id(wanted)
+
+
 def _blob(value: object) -> bytes | None:
     """The ciphertext of a field value as a row holds it (raw column bytes, or a Sealed)."""
     if value is None or type(value) is bytes:

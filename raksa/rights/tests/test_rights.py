@@ -88,6 +88,32 @@ class MyDataTests(TestCase):
         (read,) = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and '"audit_auditentry"' in q["sql"]]
         self.assertIn("COUNT(", read)
 
+    def test_it_fetches_the_keys_of_every_store_in_one_key_store_query(self) -> None:
+        user = _person()
+        actions.file_request(subject=_subject_of(user), type=RequestType.ACCESS, details=CANARY_DETAILS)
+        self.client.force_login(user)
+        with CaptureQueriesContext(connections[KEYSTORE]) as queries:
+            page = self.client.get(reverse("rights:my_data"))
+        self.assertContains(page, CANARY_EMAIL)  # sealed in the account's e-mail store
+        self.assertContains(page, CANARY_DETAILS)  # sealed in the requests' store, under another key
+        self.assertEqual(len(queries), 1)
+
+    def test_it_reads_no_store_that_holds_nothing_about_the_person(self) -> None:
+        user = _person()
+        self.client.force_login(user)
+        with CaptureQueriesContext(connections["default"]) as queries:
+            page = self.client.get(reverse("rights:my_data"))
+        stores = {store["store"]: store for store in page.context["data"]["stores"]}
+        emails, notices_kept = stores["accounts.accountemail"], stores["rights.erasurenotice"]
+        self.assertEqual((emails["total"], len(emails["rows"])), (1, 1))
+        self.assertEqual((notices_kept["total"], notices_kept["rows"]), (0, []))
+        read = [q["sql"] for q in queries if q["sql"].startswith('SELECT "rights_erasurenotice".')]
+        self.assertEqual(read, [])
+        # Another person's rows are not counted as theirs.
+        other = citizen("another-person")
+        store_email(other, "another.person@example.org")
+        self.assertEqual(finders.counts(_subject_of(user).id, ["accounts.AccountEmail"]), {"accounts.AccountEmail": 1})
+
     def test_it_exports_every_audit_entry_about_the_person_however_many_r1(self) -> None:
         subject = _subject_of(_person())
         for _ in range(1_001):  # the export stopped at 1,000 without saying so
