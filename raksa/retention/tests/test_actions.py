@@ -9,6 +9,7 @@ import base64
 import contextvars
 import datetime
 import io
+import tempfile
 import threading
 import time
 import uuid
@@ -207,6 +208,18 @@ class RegistrationRetentionTests(EngineTestCase):
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [actions.RUN_LOCK])
         self.assertEqual(ran("services.registration", after), 1)
+
+    def test_it_holds_one_run_at_a_time_on_a_sqlite_file_too(self) -> None:
+        # Two runs on one SQLite file (the daemon and a manual run): the second's start finished the
+        # first's works while its group waited, and the group's keys went uncounted in the audit log.
+        if connection.vendor != "sqlite":
+            self.skipTest("PostgreSQL's run lock is the advisory lock (the test above)")
+        directory = self.enterContext(tempfile.TemporaryDirectory())
+        with patch.dict(connection.settings_dict, {"NAME": f"{directory}/raksa.sqlite3"}):
+            with actions._one_run() as first, actions._one_run() as second:
+                self.assertEqual((first, second), (True, False))
+            with actions._one_run() as after_the_first_ended:
+                self.assertTrue(after_the_first_ended)
 
     def test_a_crash_after_the_key_stores_commit_loses_no_count(self) -> None:
         after = self.closed + datetime.timedelta(days=31)
