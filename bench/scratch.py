@@ -2,11 +2,13 @@
 
 Running every migration takes 15 to 45 s on this machine, and a bench run needs a dozen fresh databases
 (scratch sites on SQLite and PostgreSQL, the data sets). So the migrations run once into templates:
-two PostgreSQL databases (`raksa_bench_template`, and `_keys` for the key store) and two SQLite files
-(CACHE/templates/FINGERPRINT/); a fresh database is then `CREATE DATABASE … TEMPLATE …` or a
-file copy. The fingerprint covers Raksa's migrations and the pinned requirements (those of the
-apps it uses): when any of them changes the templates are rebuilt. A process that migrates a copy
-finds nothing left to do.
+two PostgreSQL databases (`raksa_bench_template_FINGERPRINT`, and `_keys` for the key store) and two
+SQLite files (CACHE/templates/FINGERPRINT/); a fresh database is then `CREATE DATABASE … TEMPLATE …`
+or a file copy. The fingerprint covers Raksa's migrations and the pinned requirements (those of the
+apps it uses): when any of them changes, new templates are made beside the old. Checkouts with other
+migrations (a branch beside main) each copy their own, never one another's half-made or rebuilt
+template; the oldest beyond KEPT_TEMPLATES are dropped. A process that migrates a copy finds nothing
+left to do.
 """
 
 import hashlib
@@ -15,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,9 +31,14 @@ ROOT = Path(__file__).resolve().parent.parent
 # machine (CI's clean clone too) reuses them. Everything in it is named by a fingerprint of its sources.
 CACHE = Path(os.environ.get("RAKSA_BENCH_FILES", Path.home() / ".cache" / "raksa-bench"))
 TEMPLATE = "raksa_bench_template"
+# PostgreSQL template pairs kept (one per fingerprint, the newest made): the checkouts a machine
+# benchmarks at once.
+KEPT_TEMPLATES = 4
 ALIASES = ("default", "keystore")
 # Held while the PostgreSQL templates are checked or made: two bench runs at once build them once.
 _LOCK = 0x7261_6B73_6174_6D70
+# A complete template's comment: when it was made (seconds since the epoch).
+_MADE_AT = "made at "
 
 
 def fingerprint() -> str:
@@ -66,9 +74,9 @@ def postgres_site(name: str) -> None:
 
 
 def postgres_template(*, keystore: bool = False) -> str:
-    """The name of the migrated template (made first if the code's migrations changed)."""
-    _ensure_postgres_templates()
-    return f"{TEMPLATE}_keys" if keystore else TEMPLATE
+    """The name of the migrated template of this code's migrations (made first if there is none)."""
+    name = _ensure_postgres_templates()
+    return f"{name}_keys" if keystore else name
 
 
 def environment(url: str, keystore: str, scratch: Path) -> dict[str, str]:
@@ -111,27 +119,50 @@ def _sqlite_templates() -> Path:
     return directory
 
 
-def _ensure_postgres_templates() -> None:
+def _ensure_postgres_templates() -> str:
+    """The main template's name, the pair made first if this fingerprint has none. The name holds the
+    fingerprint, so a template is never made again under a name another checkout copies from (with
+    one name for all, a branch's bench rebuilt it while main's copied it: "template does not exist")."""
     wanted = fingerprint()
+    name = f"{TEMPLATE}_{wanted}"
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as server:
         server.execute("SELECT pg_advisory_lock(%s)", [_LOCK])
         try:
             row = server.execute(
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [f"{TEMPLATE}_keys"]
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [f"{name}_keys"]
             ).fetchone()
-            if row is not None and row[0] == wanted:
-                return
-            for name in (TEMPLATE, f"{TEMPLATE}_keys"):
-                server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-                server.execute(f"CREATE DATABASE {name}")
-            _migrate(f"{PG_SERVER}/{TEMPLATE}", f"{PG_SERVER}/{TEMPLATE}_keys")
-            for name in (TEMPLATE, f"{TEMPLATE}_keys"):
+            if row is not None and row[0] is not None:
+                return name
+            for each in (name, f"{name}_keys"):
+                server.execute(f"DROP DATABASE IF EXISTS {each} WITH (FORCE)")
+                server.execute(f"CREATE DATABASE {each}")
+            _migrate(f"{PG_SERVER}/{name}", f"{PG_SERVER}/{name}_keys")
+            for each in (name, f"{name}_keys"):
                 # Nobody connects to a template (a connection would make copying it fail).
-                server.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false")
-            # Written last: a template half made is made again.
-            server.execute(f"COMMENT ON DATABASE {TEMPLATE}_keys IS '{wanted}'")
+                server.execute(f"ALTER DATABASE {each} WITH ALLOW_CONNECTIONS false")
+            # Written last (when it was made): a template half made is made again.
+            server.execute(f"COMMENT ON DATABASE {name}_keys IS '{_MADE_AT}{time.time():.0f}'")
+            _drop_old_templates(server)
+            return name
         finally:
             server.execute("SELECT pg_advisory_unlock(%s)", [_LOCK])
+
+
+def _drop_old_templates(server: psycopg.Connection) -> None:
+    """Drops the template pairs past the KEPT_TEMPLATES newest (and any made before templates were
+    named by fingerprint). A copy being made from one finishes first: DROP DATABASE waits for it."""
+    made = server.execute(
+        "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE datname LIKE %s",
+        [f"{TEMPLATE}%_keys"],
+    ).fetchall()
+
+    def made_at(comment: str | None) -> int:
+        return int(comment.removeprefix(_MADE_AT)) if comment and comment.startswith(_MADE_AT) else 0
+
+    newest_first = sorted(made, key=lambda row: made_at(row[1]), reverse=True)
+    for keys, _made_at in newest_first[KEPT_TEMPLATES:]:
+        for each in (keys.removesuffix("_keys"), keys):
+            server.execute(f"DROP DATABASE IF EXISTS {each} WITH (FORCE)")
 
 
 def _migrate(main: str, keystore: str) -> None:
