@@ -373,6 +373,78 @@ class TwoIngestersTests(TransactionTestCase):
         self.assertFalse(AccessRecord.objects.exclude(client_id__in=list(digests)).exists())
         self.assertEqual(DailyTotal.objects.get().visitors, 2_000)
 
+    def test_it_makes_a_new_days_partitions_without_waiting_for_another_ingesters_batch(self) -> None:
+        # Another ingester's batch is open, its rows written into the records' table: a new day's
+        # partitions are made meanwhile (`CREATE TABLE … PARTITION OF` waited for that whole batch), and
+        # are the parent's partitions, its indexes included.
+        if connection.vendor != "postgresql":
+            self.skipTest("partitions exist on PostgreSQL only")
+        partitions.ensure_days(["2026-11-20"])
+        writing, done = threading.Event(), threading.Event()
+        failures: list[BaseException] = []
+
+        def hold_the_batch_open() -> None:
+            writing.set()
+            done.wait(30)
+
+        def other_ingester() -> None:
+            try:
+                Loader().store(
+                    [record(when=NOON).split("\t")],
+                    source="other",
+                    last_sequence=1,
+                    offset=0,
+                    written=hold_the_batch_open,
+                )
+            except BaseException as error:  # reported by the test below
+                failures.append(error)
+                writing.set()
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=other_ingester)
+        thread.start()
+        try:
+            self.assertTrue(writing.wait(30))
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")
+            try:
+                partitions.ensure_days(["2026-11-21"])
+            finally:
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET lock_timeout")
+        finally:
+            done.set()
+            thread.join()
+        self.assertEqual(failures, [])
+        with SpoolDirectory() as directory:
+            spool_and_ingest(directory.path, [record(when=NOON + datetime.timedelta(days=1), path="/th/new/")])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT path FROM accesslog_accessrecord_20261121")
+            self.assertEqual(cursor.fetchall(), [("/th/new/",)])
+            cursor.execute(
+                "SELECT parent.relname FROM pg_inherits JOIN pg_class parent ON parent.oid = inhparent "
+                "JOIN pg_class child ON child.oid = inhrelid WHERE child.relname LIKE %s ORDER BY 1",
+                ["%20261121%"],
+            )
+            parents = [name for (name,) in cursor.fetchall()]
+        self.assertEqual(
+            parents,
+            sorted(
+                [
+                    "accesslog_accessrecord",
+                    "accesslog_accessrecord_pkey",
+                    "accesslog_record_client",
+                    "accesslog_record_signed_in",
+                    "accesslog_dayclient",
+                    "accesslog_dayclient_pkey",
+                    "accesslog_one_client",
+                    "accesslog_client_day_ip",
+                ]
+            ),
+        )
+        self.assertEqual(AccessRecord.objects.count(), 2)
+
     def test_it_ingests_each_record_once_with_processes_sharing_the_files_c2(self) -> None:
         with SpoolDirectory() as directory:
             # Four files, as four server workers leave them.
