@@ -4,6 +4,7 @@ from unittest.mock import patch
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.test import TestCase, TransactionTestCase, override_settings
+from django.utils import timezone
 
 from raksa import devkeys
 from raksa.audit import actions as audit
@@ -97,6 +98,28 @@ class BulkIdTests(factories.DossierTests, TestCase):
                 bulk.delete_indexes(store=store, object_ids=[wrong])
         self.assertEqual(bulk.delete_indexes(store=store, object_ids=[row.pk.hex]), count)
         self.assertFalse(indexes.exists())
+
+    def test_it_destroys_a_key_two_pairs_name_once_and_no_other(self) -> None:
+        # Joined with the pairs: a key named by its subject alone and with its controller matches twice.
+        subject, bystander = factories.person(), factories.person()
+        controller, other = factories.controller(), factories.controller("most")
+        for person, owner in ((subject, controller), (subject, other), (bystander, controller)):
+            factories.dossier(person, owner)
+        live = DataKey.objects.using(KEYSTORE).filter(destroyed_at__isnull=True)
+        retention = live.filter(subject_id=subject.id, controller_id=controller.pk).values_list("retention", flat=True)
+        retention_code = retention.first()
+        assert retention_code is not None
+        wanted = live.filter(subject_id=subject.id, retention=retention_code)
+        ids = sorted(key.bytes for key in wanted.values_list("id", flat=True))
+        kept = live.exclude(subject_id=subject.id, retention=retention_code).count()
+        destroyed = bulk.destroy_keys(
+            retention=retention_code,
+            scopes=[(subject.id.hex, None), (subject.id.hex, controller.pk), (subject.id.hex, other.pk)],
+            now=timezone.now(),
+        )
+        self.assertEqual((sorted(destroyed), len(ids)), (ids, 2))
+        self.assertFalse(wanted.exists())
+        self.assertEqual(live.count(), kept)
 
 
 class ShreddingTests(factories.DossierTests, TestCase):
