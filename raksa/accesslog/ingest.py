@@ -116,6 +116,17 @@ def _array(values: Iterable[str], *, quoted: bool = True) -> str:
     return "{" + ",".join(values) + "}"
 
 
+def _client_array(kind: str, column: Sequence) -> str | list[bytes]:
+    """One column of the new clients as `_save_clients` binds it: the sealed values as a list (bound in
+    the binary format), the others as one array's text (`_array`), where the driver dumps a list element
+    by element in Python."""
+    if kind == "bytea":
+        return list(column)
+    if kind == "date":
+        return _array([day.isoformat() for day in column], quoted=False)
+    return _array(column)
+
+
 # "MM:SS" of each second of an hour, and the fraction Django writes for each millisecond (none for 0).
 _CLOCK_FACES = [f"{second // 60:02d}:{second % 60:02d}" for second in range(3600)]
 _FRACTIONS = ["", *(f".{ms:03d}000" for ms in range(1, 1000))]
@@ -448,7 +459,12 @@ class Loader:
                     bound.execute(
                         f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) ORDER BY 1, 2 "  # noqa: S608  (table names from model meta)  # nosec B608
                         "ON CONFLICT (day, digest) DO NOTHING RETURNING day, digest, id",
-                        [list(column) for column in zip(*(made[0] for _key, made in ordered), strict=True)],
+                        [
+                            _client_array(kind, column)
+                            for kind, column in zip(
+                                CLIENT_TYPES, zip(*(made[0] for _key, made in ordered), strict=True), strict=True
+                            )
+                        ],
                         binary=True,
                     )
                     ids.update(((day.isoformat(), digest), client_id) for day, digest, client_id in bound.fetchall())

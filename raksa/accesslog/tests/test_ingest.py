@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from raksa.accesslog import actions, partitions, spool
 from raksa.accesslog.daykeys import DayKeys, KeyedHash, SaltDestroyedError
-from raksa.accesslog.ingest import Loader, copy_rows, ingest_spool, truncate_ip
+from raksa.accesslog.ingest import Loader, _client_array, copy_rows, ingest_spool, truncate_ip
 from raksa.accesslog.models import (
     AccessRecord,
     DailyCount,
@@ -285,6 +285,17 @@ class IngestTests(TestCase):
             cursor.execute("SELECT count(*) FROM accesslog_dayclient_20261121")
             self.assertEqual(cursor.fetchone()[0], 1)
         self.assertTrue(timezone.now())
+
+    def test_it_binds_new_clients_text_columns_as_array_text_that_reads_back_the_same(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("SQLite takes the new clients by executemany")
+        values = ['Say "hi"', "back\\slash", "a,b", "{braces}", "NULL", "", "ไทย"]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT unnest(%s::varchar[])", [_client_array("varchar", values)])
+            self.assertEqual([value for (value,) in cursor.fetchall()], values)
+            days = [datetime.date(2026, 11, 20), datetime.date(2026, 11, 21)]
+            cursor.execute("SELECT unnest(%s::date[])", [_client_array("date", days)])
+            self.assertEqual([value for (value,) in cursor.fetchall()], days)
 
     def test_it_numbers_records_in_arrival_order_without_a_sequence_row_on_sqlite(self) -> None:
         spool_and_ingest(self.spool.path, [record(when=NOON, path=f"/th/p{i}/") for i in range(3)])
