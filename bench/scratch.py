@@ -7,7 +7,7 @@ SQLite files (CACHE/templates/FINGERPRINT/); a fresh database is then `CREATE DA
 or a file copy. The fingerprint covers Raksa's migrations and the pinned requirements (those of the
 apps it uses): when any of them changes, new templates are made beside the old. Checkouts with other
 migrations (a branch beside main) each copy their own, never one another's half-made or rebuilt
-template; the oldest beyond KEPT_TEMPLATES are dropped. A process that migrates a copy finds nothing
+template; those used least lately beyond KEPT_TEMPLATES are dropped. A process that migrates a copy finds nothing
 left to do.
 """
 
@@ -18,7 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import django
@@ -31,14 +33,14 @@ ROOT = Path(__file__).resolve().parent.parent
 # machine (CI's clean clone too) reuses them. Everything in it is named by a fingerprint of its sources.
 CACHE = Path(os.environ.get("RAKSA_BENCH_FILES", Path.home() / ".cache" / "raksa-bench"))
 TEMPLATE = "raksa_bench_template"
-# PostgreSQL template pairs kept (one per fingerprint, the newest made): the checkouts a machine
-# benchmarks at once.
+# PostgreSQL template pairs kept (one per fingerprint, those used most lately): the checkouts a
+# machine benchmarks at once.
 KEPT_TEMPLATES = 4
 ALIASES = ("default", "keystore")
 # Held while the PostgreSQL templates are checked or made: two bench runs at once build them once.
 _LOCK = 0x7261_6B73_6174_6D70
-# A complete template's comment: when it was made (seconds since the epoch).
-_MADE_AT = "made at "
+# A complete template's comment: when it was last used (seconds since the epoch).
+_USED_AT = "used at "
 
 
 def fingerprint() -> str:
@@ -52,14 +54,15 @@ def prepare() -> None:
     """Makes both kinds of template now, side by side, if the code's migrations changed."""
     with ThreadPoolExecutor(2) as pool:
         sqlite_made = pool.submit(_sqlite_templates)
-        _ensure_postgres_templates()
+        postgres_template()
         sqlite_made.result()
 
 
 def postgres(name: str, *, keystore: bool = False) -> None:
-    """Creates the PostgreSQL database `name`, migrated for the main database (or the key store)."""
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as server:
-        server.execute(f"CREATE DATABASE {name} TEMPLATE {postgres_template(keystore=keystore)}")
+    """Creates the PostgreSQL database `name`, migrated for the main database (or the key store). The
+    copy is made under the templates' lock: no other checkout drops its template before it starts."""
+    with _postgres_templates() as (server, template):
+        server.execute(f"CREATE DATABASE {name} TEMPLATE {template}{'_keys' if keystore else ''}")
 
 
 def postgres_site(name: str) -> None:
@@ -74,9 +77,10 @@ def postgres_site(name: str) -> None:
 
 
 def postgres_template(*, keystore: bool = False) -> str:
-    """The name of the migrated template of this code's migrations (made first if there is none)."""
-    name = _ensure_postgres_templates()
-    return f"{name}_keys" if keystore else name
+    """The name of the migrated template of this code's migrations (made first if there is none), for a
+    copy made later (Django's test databases): marked used now, so it is the last to be dropped."""
+    with _postgres_templates() as (_server, template):
+        return f"{template}_keys" if keystore else template
 
 
 def environment(url: str, keystore: str, scratch: Path) -> dict[str, str]:
@@ -119,48 +123,53 @@ def _sqlite_templates() -> Path:
     return directory
 
 
-def _ensure_postgres_templates() -> str:
-    """The main template's name, the pair made first if this fingerprint has none. The name holds the
-    fingerprint, so a template is never made again under a name another checkout copies from (with
-    one name for all, a branch's bench rebuilt it while main's copied it: "template does not exist")."""
-    wanted = fingerprint()
-    name = f"{TEMPLATE}_{wanted}"
+@contextmanager
+def _postgres_templates() -> Iterator[tuple[psycopg.Connection, str]]:
+    """A connection to the server holding the templates' lock, and the main template's name, the pair
+    made first if this fingerprint has none. The name holds the fingerprint, so a template is never
+    made again under a name another checkout copies from (with one name for all, a branch's bench
+    rebuilt it while main's copied it: "template does not exist")."""
+    name = f"{TEMPLATE}_{fingerprint()}"
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as server:
         server.execute("SELECT pg_advisory_lock(%s)", [_LOCK])
         try:
             row = server.execute(
                 "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [f"{name}_keys"]
             ).fetchone()
-            if row is not None and row[0] is not None:
-                return name
-            for each in (name, f"{name}_keys"):
-                server.execute(f"DROP DATABASE IF EXISTS {each} WITH (FORCE)")
-                server.execute(f"CREATE DATABASE {each}")
-            _migrate(f"{PG_SERVER}/{name}", f"{PG_SERVER}/{name}_keys")
-            for each in (name, f"{name}_keys"):
-                # Nobody connects to a template (a connection would make copying it fail).
-                server.execute(f"ALTER DATABASE {each} WITH ALLOW_CONNECTIONS false")
-            # Written last (when it was made): a template half made is made again.
-            server.execute(f"COMMENT ON DATABASE {name}_keys IS '{_MADE_AT}{time.time():.0f}'")
+            if row is None or row[0] is None:
+                _make_postgres_templates(server, name)
+            # Used now (the comment, written last when a pair is made, also says it is complete): the
+            # pairs used least lately are the ones dropped.
+            server.execute(f"COMMENT ON DATABASE {name}_keys IS '{_USED_AT}{time.time():.0f}'")
             _drop_old_templates(server)
-            return name
+            yield server, name
         finally:
             server.execute("SELECT pg_advisory_unlock(%s)", [_LOCK])
 
 
+def _make_postgres_templates(server: psycopg.Connection, name: str) -> None:
+    for each in (name, f"{name}_keys"):
+        server.execute(f"DROP DATABASE IF EXISTS {each} WITH (FORCE)")
+        server.execute(f"CREATE DATABASE {each}")
+    _migrate(f"{PG_SERVER}/{name}", f"{PG_SERVER}/{name}_keys")
+    for each in (name, f"{name}_keys"):
+        # Nobody connects to a template (a connection would make copying it fail).
+        server.execute(f"ALTER DATABASE {each} WITH ALLOW_CONNECTIONS false")
+
+
 def _drop_old_templates(server: psycopg.Connection) -> None:
-    """Drops the template pairs past the KEPT_TEMPLATES newest (and any made before templates were
-    named by fingerprint). A copy being made from one finishes first: DROP DATABASE waits for it."""
+    """Drops the template pairs past the KEPT_TEMPLATES used most lately (and any made before templates
+    were named by fingerprint). Copies are made under the same lock, so none is under way."""
     made = server.execute(
         "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE datname LIKE %s",
         [f"{TEMPLATE}%_keys"],
     ).fetchall()
 
-    def made_at(comment: str | None) -> int:
-        return int(comment.removeprefix(_MADE_AT)) if comment and comment.startswith(_MADE_AT) else 0
+    def used_at(comment: str | None) -> int:
+        return int(comment.removeprefix(_USED_AT)) if comment and comment.startswith(_USED_AT) else 0
 
-    newest_first = sorted(made, key=lambda row: made_at(row[1]), reverse=True)
-    for keys, _made_at in newest_first[KEPT_TEMPLATES:]:
+    latest_first = sorted(made, key=lambda row: used_at(row[1]), reverse=True)
+    for keys, _used_at in latest_first[KEPT_TEMPLATES:]:
         for each in (keys.removesuffix("_keys"), keys):
             server.execute(f"DROP DATABASE IF EXISTS {each} WITH (FORCE)")
 
