@@ -5,6 +5,7 @@ import threading
 from pathlib import Path
 from unittest import mock
 
+import psycopg
 from django.db import DatabaseError, connection, connections
 from django.test import TestCase, TransactionTestCase
 from django.utils import timezone
@@ -289,13 +290,14 @@ class IngestTests(TestCase):
     def test_it_binds_new_clients_text_columns_as_array_text_that_reads_back_the_same(self) -> None:
         if connection.vendor != "postgresql":
             self.skipTest("SQLite takes the new clients by executemany")
-        values = ['Say "hi"', "back\\slash", "a,b", "{braces}", "NULL", "", "ไทย"]
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT unnest(%s::varchar[])", [_client_array("varchar", values)])
-            self.assertEqual([value for (value,) in cursor.fetchall()], values)
-            days = [datetime.date(2026, 11, 20), datetime.date(2026, 11, 21)]
-            cursor.execute("SELECT unnest(%s::date[])", [_client_array("date", days)])
-            self.assertEqual([value for (value,) in cursor.fetchall()], days)
+        values = ['Say "hi"', "back\\slash", "a,b", "{braces}", "NULL", "", " spaced ", "tab\tline\n", "ไทย"]
+        days = [datetime.date(2026, 11, 20), datetime.date(2026, 11, 21)]
+        # Bound as the ingester binds them: on the server, in the binary format.
+        with connection.cursor() as cursor, psycopg.Cursor(cursor.cursor.connection) as bound:
+            bound.execute("SELECT unnest(%s::varchar[])", [_client_array("varchar", values)], binary=True)
+            self.assertEqual([value for (value,) in bound.fetchall()], values)
+            bound.execute("SELECT unnest(%s::date[])", [_client_array("date", days)], binary=True)
+            self.assertEqual([value for (value,) in bound.fetchall()], days)
 
     def test_it_numbers_records_in_arrival_order_without_a_sequence_row_on_sqlite(self) -> None:
         spool_and_ingest(self.spool.path, [record(when=NOON, path=f"/th/p{i}/") for i in range(3)])
