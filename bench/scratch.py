@@ -7,8 +7,8 @@ SQLite files (CACHE/templates/FINGERPRINT/); a fresh database is then `CREATE DA
 or a file copy. The fingerprint covers Raksa's migrations and the pinned requirements (those of the
 apps it uses): when any of them changes, new templates are made beside the old. Checkouts with other
 migrations (a branch beside main) each copy their own, never one another's half-made or rebuilt
-template; those used least lately beyond KEPT_TEMPLATES are dropped. A process that migrates a copy finds nothing
-left to do.
+template; those used least lately beyond KEPT_TEMPLATES are dropped. A process that migrates a
+copy finds nothing left to do.
 """
 
 import hashlib
@@ -136,12 +136,14 @@ def _postgres_templates() -> Iterator[tuple[psycopg.Connection, str]]:
             row = server.execute(
                 "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [f"{name}_keys"]
             ).fetchone()
-            if row is None or row[0] is None:
+            made = row is None or row[0] is None
+            if made:
                 _make_postgres_templates(server, name)
             # Used now (the comment, written last when a pair is made, also says it is complete): the
             # pairs used least lately are the ones dropped.
             server.execute(f"COMMENT ON DATABASE {name}_keys IS '{_USED_AT}{time.time():.0f}'")
-            _drop_old_templates(server)
+            if made:  # only a new pair makes too many
+                _drop_old_templates(server)
             yield server, name
         finally:
             server.execute("SELECT pg_advisory_unlock(%s)", [_LOCK])
